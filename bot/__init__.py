@@ -1,0 +1,3 @@
+"""crewbot: the film authority's assistant for foreign crews shooting in Vietnam."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Channels: each turns platform events into `Incoming` and renders `Reply` its own way."""

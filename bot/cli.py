@@ -1,0 +1,277 @@
+"""The `crewbot` command. Exit codes: 0 ok, 1 failed, 2 usage or configuration error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import __version__
+from bot.config import SUPPORTED_LANGUAGES, Config, ConfigError, load_config
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crewbot",
+        description="crewbot: the film authority's assistant for foreign crews in Vietnam.",
+    )
+    parser.add_argument("--version", action="version", version=f"crewbot {__version__}")
+    parser.add_argument("--config", metavar="PATH",
+                        help="configuration file (default: $CREWBOT_CONFIG, else ./config.toml)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language to talk in")
+
+    ask = sub.add_parser("ask", help="answer one question (or a batch) from the knowledge base")
+    ask.add_argument("--lang", choices=SUPPORTED_LANGUAGES,
+                     help="answer in this language instead of the detected one")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--batch", metavar="FILE",
+                     help="JSON lines with a field q (and optional lang, a platform hint); "
+                          "- for stdin")
+    ask.add_argument("question", nargs="*", help="the question")
+
+    sub.add_parser("run", help="run the configured channels (Telegram, Zalo)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply database migrations")
+
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
+    kb_sub.add_parser("check", help="validate knowledge/ and report every problem")
+    kb_sub.add_parser("stats", help="count articles and vendors per kind and language")
+    gaps = kb_sub.add_parser("gaps", help="the most frequent questions the bot could not answer")
+    gaps.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return USAGE
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"crewbot: configuration error: {exc}", file=sys.stderr)
+        return USAGE
+    from bot import logs
+
+    logs.setup(config.log.level)
+    if args.command == "db" and args.db_command is None:
+        parser.parse_args(["db", "--help"])
+    if args.command == "kb" and args.kb_command is None:
+        parser.parse_args(["kb", "--help"])
+    if args.command == "ask" and not args.batch and not args.question:
+        print("crewbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
+        return USAGE
+    try:
+        return asyncio.run(_dispatch(args, config))
+    except KeyboardInterrupt:
+        return FAILED
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "chat":
+        return await cmd_chat(config, args.lang)
+    if args.command == "ask":
+        return cmd_ask(config, args)
+    if args.command == "run":
+        return await cmd_run(config)
+    if args.command == "db":
+        return await cmd_db_upgrade(config)
+    if args.kb_command == "check":
+        return cmd_kb_check(config)
+    if args.kb_command == "stats":
+        return cmd_kb_stats(config)
+    return await cmd_kb_gaps(config, args.limit)
+
+
+async def cmd_chat(config: Config, language: str | None) -> int:
+    from bot.app import App
+    from bot.channels.console import CHANNEL, ConsoleChannel
+    from bot.services import chats
+
+    app = await App.create(config)
+    user = getpass.getuser()
+    try:
+        if language:
+            async with app.db.session() as session:
+                chat = await chats.get_or_create_chat(session, CHANNEL, user, user)
+                await chats.set_language(session, chat, language)
+        await ConsoleChannel(app.handle, user, language_hint=language or "").run()
+    finally:
+        await app.close()
+    return OK
+
+
+def _answer_record(kb: Any, question: str, hint: str, language: str | None) -> dict[str, Any]:
+    from bot.formatting import to_plain
+    from bot.i18n import default_catalogs
+    from handlers.articles import render_text
+    from handlers.questions import decline
+
+    answer = kb.answer(question, hint=hint, language=language)
+    t = default_catalogs().get(answer.language)
+    if answer.article is None:
+        text = decline(t, kb, answer).text
+    else:
+        text = render_text(answer.article, kb, t)
+    return {
+        "q": question,
+        "lang": answer.language,
+        "article": answer.article.id if answer.article else None,
+        "score": round(answer.score, 4),
+        "escalate": answer.escalate,
+        "answer_lang": answer.answer_language,
+        "text": to_plain(text),
+        "candidates": [list(c) for c in answer.candidates[:3]],
+    }
+
+
+def _read_batch(path: str) -> tuple[list[dict[str, Any]], str | None]:
+    handle: TextIO = sys.stdin if path == "-" else Path(path).open(encoding="utf-8")  # noqa: SIM115
+    rows: list[dict[str, Any]] = []
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return rows, f"{path}:{number}: not JSON ({exc.msg})"
+            if not isinstance(row, dict) or not isinstance(row.get("q"), str):
+                return rows, f"{path}:{number}: expected an object with a string field q"
+            rows.append(row)
+    return rows, None
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import knowledge_dir
+    from bot.services.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(knowledge_dir(config), config.knowledge.answer_threshold)
+    if args.batch:
+        try:
+            rows, error = _read_batch(args.batch)
+        except OSError as exc:
+            print(f"crewbot ask: cannot read {args.batch}: {exc.strerror}", file=sys.stderr)
+            return FAILED
+        if error:
+            print(f"crewbot ask: {error}", file=sys.stderr)
+            return USAGE
+        for row in rows:
+            hint = row.get("lang") if isinstance(row.get("lang"), str) else ""
+            record = _answer_record(kb, row["q"], hint or "", args.lang)
+            print(json.dumps(record, ensure_ascii=False))
+        return OK
+    record = _answer_record(kb, " ".join(args.question), "", args.lang)
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False))
+    else:
+        print(record["text"])
+    return OK
+
+
+async def cmd_run(config: Config) -> int:
+    if not (config.telegram_enabled or config.zalo_enabled):
+        print(
+            "crewbot run: no channel is configured.\n"
+            f"  Configuration: {config.source}\n"
+            "  Telegram: set [telegram] token (or $CREWBOT_TELEGRAM_TOKEN).\n"
+            "  Zalo: set [zalo] api with app_id and oa_secret_key, or bot_token "
+            "(see config.example.toml).\n"
+            "To talk to the bot without any channel, run: crewbot chat",
+            file=sys.stderr,
+        )
+        return FAILED
+    from bot.runner import run
+
+    return await run(config)
+
+
+async def cmd_db_upgrade(config: Config) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.storage import Database
+
+    db = Database(config.database.url)
+    try:
+        await db.upgrade()
+    except Exception as exc:
+        print(f"crewbot db upgrade: failed: {exc}", file=sys.stderr)
+        return FAILED
+    finally:
+        await db.close()
+    safe = make_url(config.database.url).render_as_string(hide_password=True)
+    print(f"database is up to date: {safe}")
+    return OK
+
+
+def cmd_kb_check(config: Config) -> int:
+    from bot.app import knowledge_dir
+    from bot.services.knowledge import loader
+
+    root = knowledge_dir(config)
+    content = loader.load(root)
+    for problem in content.problems:
+        print(problem)
+    if content.problems:
+        print(f"{len(content.problems)} problem(s) in {root}", file=sys.stderr)
+        return FAILED
+    print(f"knowledge base OK: {len(content.articles)} articles, {len(content.vendors)} vendors "
+          f"in {root}")
+    return OK
+
+
+def cmd_kb_stats(config: Config) -> int:
+    from bot.app import knowledge_dir
+    from bot.services.knowledge import loader
+    from bot.services.knowledge.model import ALL_LANGUAGES
+
+    content = loader.load(knowledge_dir(config))
+    kinds = Counter(a.kind for a in content.articles.values())
+    print("kind        " + " ".join(f"{lang:>4}" for lang in ALL_LANGUAGES) + "  total")
+    for kind in sorted(kinds):
+        articles = [a for a in content.articles.values() if a.kind == kind]
+        counts = [sum(a.has_language(lang) for a in articles) for lang in ALL_LANGUAGES]
+        print(f"{kind:<11} " + " ".join(f"{c:>4}" for c in counts) + f"  {len(articles):>5}")
+    vendors = content.vendors
+    vendor_counts = [sum(lang in v.services for v in vendors) for lang in ALL_LANGUAGES]
+    print(f"{'vendor':<11} " + " ".join(f"{c:>4}" for c in vendor_counts) + f"  {len(vendors):>5}"
+          f"  ({sum(v.sample for v in vendors)} samples)")
+    if content.problems:
+        print(f"{len(content.problems)} problem(s): run crewbot kb check", file=sys.stderr)
+        return FAILED
+    return OK
+
+
+async def cmd_kb_gaps(config: Config, limit: int) -> int:
+    from bot.services.questions import gaps
+    from bot.storage import Database
+
+    db = Database(config.database.url)
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            rows = await gaps(session, limit)
+    finally:
+        await db.close()
+    if not rows:
+        print("no unanswered questions recorded")
+        return OK
+    print("count  lang  closest article          example")
+    for gap in rows:
+        print(f"{gap.count:>5}  {gap.language:<4}  {gap.best_article or '-':<24} {gap.example}")
+    return OK

@@ -1,0 +1,301 @@
+"""Configuration: TOML file, then `CREWBOT_<SECTION>_<KEY>` environment overrides.
+
+Every key is declared once here, with its type and default, so that a typo or a wrong
+type fails at start with the file, the key and what was expected, instead of surfacing
+as a strange behaviour hours later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SUPPORTED_LANGUAGES = ("en", "vi", "ko", "ja", "zh", "fr")
+ENV_PREFIX = "CREWBOT_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+def _choice(*values: str) -> dict[str, Any]:
+    return {"choices": values}
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    default_language: str = field(default="en", metadata=_choice(*SUPPORTED_LANGUAGES))
+    languages: list[str] = field(default_factory=lambda: list(SUPPORTED_LANGUAGES))
+    timezone: str = "Asia/Ho_Chi_Minh"
+    office_hours: str = "Mon-Fri 08:00-17:00"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///crewbot.db"
+
+
+@dataclass(frozen=True)
+class KnowledgeConfig:
+    dir: str = ""
+    answer_threshold: float = 0.45
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    api_base_url: str = "https://api.telegram.org/bot"
+    mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+
+@dataclass(frozen=True)
+class ZaloConfig:
+    api: str = field(default="oa", metadata=_choice("oa", "bot"))
+    app_id: str = ""
+    app_secret: str = ""
+    oa_secret_key: str = ""
+    refresh_token: str = ""
+    bot_token: str = ""
+    api_base_url: str = ""
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    webhook_path: str = "/zalo/webhook"
+    webhook_secret: str = ""
+    mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
+    signature_window_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class AdminApiConfig:
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    telegram_chat_id: int = 0
+    staff_ids: list[str] = field(default_factory=list)
+    coordinator_ids: list[str] = field(default_factory=list)
+    admin_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+@dataclass(frozen=True)
+class Config:
+    bot: BotConfig = field(default_factory=BotConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
+    staff: StaffConfig = field(default_factory=StaffConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    source: str = "built-in defaults"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram.token)
+
+    @property
+    def zalo_enabled(self) -> bool:
+        if self.zalo.api == "bot":
+            return bool(self.zalo.bot_token)
+        return bool(self.zalo.app_id and self.zalo.oa_secret_key)
+
+
+_SECTIONS = {f.name: f for f in fields(Config) if f.name != "source"}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _expected(tp: Any) -> str:
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        return f"a list of {_TYPE_NAMES[inner].removeprefix('a ').removeprefix('an ')}s"
+    return _TYPE_NAMES[tp]
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check a TOML value against the declared type; ints are accepted where floats are."""
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected {_expected(tp)}, got {value!r}")
+        return [_coerce(item, inner, where) for item in value]
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool):
+        raise ConfigError(f"{where}: expected {_expected(tp)}, got {value!r}")
+    if not isinstance(value, tp):
+        raise ConfigError(f"{where}: expected {_expected(tp)}, got {value!r}")
+    return value
+
+
+def _from_env(raw: str, tp: Any, where: str) -> Any:
+    """Parse an environment string into the declared type (lists are comma-separated)."""
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        return [_from_env(item, inner, where) for item in items]
+    if tp is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
+    if tp in (int, float):
+        try:
+            return tp(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{where}: expected {_expected(tp)}, got {raw!r}") from None
+    return raw
+
+
+_OFFICE_HOURS = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
+    r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$"
+)
+
+
+def _validate(config: Config, origin: str) -> None:
+    """Cross-field and format checks that a type alone cannot express."""
+    for name, section_field in _SECTIONS.items():
+        section = getattr(config, name)
+        for f in fields(section):
+            choices = f.metadata.get("choices")
+            value = getattr(section, f.name)
+            if choices and value not in choices:
+                allowed = ", ".join(repr(c) for c in choices)
+                raise ConfigError(
+                    f"{origin}: [{section_field.name}] {f.name}: expected one of {allowed}, "
+                    f"got {value!r}"
+                )
+    unknown = [lang for lang in config.bot.languages if lang not in SUPPORTED_LANGUAGES]
+    if unknown or not config.bot.languages:
+        raise ConfigError(
+            f"{origin}: [bot] languages: expected a non-empty list from "
+            f"{', '.join(SUPPORTED_LANGUAGES)}, got {config.bot.languages!r}"
+        )
+    try:
+        ZoneInfo(config.bot.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{origin}: [bot] timezone: expected an IANA time zone such as "
+            f"'Asia/Ho_Chi_Minh', got {config.bot.timezone!r}"
+        ) from None
+    if not _OFFICE_HOURS.match(config.bot.office_hours):
+        raise ConfigError(
+            f"{origin}: [bot] office_hours: expected a form like 'Mon-Fri 08:00-17:00', "
+            f"got {config.bot.office_hours!r}"
+        )
+    if not 0.0 <= config.knowledge.answer_threshold <= 1.0:
+        raise ConfigError(
+            f"{origin}: [knowledge] answer_threshold: expected a number from 0 to 1, "
+            f"got {config.knowledge.answer_threshold!r}"
+        )
+    if not 0 < config.web.port < 65536:
+        raise ConfigError(
+            f"{origin}: [web] port: expected a port from 1 to 65535, got {config.web.port!r}"
+        )
+    if "://" not in config.database.url:
+        raise ConfigError(
+            f"{origin}: [database] url: expected an SQLAlchemy URL such as "
+            f"'sqlite+aiosqlite:///crewbot.db', got {config.database.url!r}"
+        )
+    if config.telegram.mode == "webhook" and config.telegram_enabled:
+        if not config.telegram.webhook_url:
+            raise ConfigError(
+                f"{origin}: [telegram] webhook_url: expected the public HTTPS URL of the "
+                "webhook when mode = 'webhook'"
+            )
+
+
+def _build_section(
+    section_cls: type[Any], values: Mapping[str, Any], origin: str, section: str
+) -> Any:
+    hints = get_type_hints(section_cls)
+    known = {f.name: f for f in fields(section_cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{origin}: [{section}] {key}: unknown key (known keys: {', '.join(known)})"
+            )
+        kwargs[key] = _coerce(value, hints[key], f"{origin}: [{section}] {key}")
+    for key, f in known.items():
+        env_name = f"{ENV_PREFIX}{section}_{key}".upper()
+        if env_name in os.environ:
+            kwargs[key] = _from_env(os.environ[env_name], hints[key], f"${env_name}")
+        elif key not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            raise ConfigError(f"{origin}: [{section}] {key}: required")
+    return section_cls(**kwargs)
+
+
+def parse_config(data: Mapping[str, Any], origin: str) -> Config:
+    """Build a `Config` from parsed TOML, applying environment overrides."""
+    sections: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in _SECTIONS:
+            raise ConfigError(
+                f"{origin}: [{name}]: unknown section (known sections: {', '.join(_SECTIONS)})"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{origin}: {name}: expected a [{name}] table, got {value!r}")
+    hints = get_type_hints(Config)
+    for name in _SECTIONS:
+        sections[name] = _build_section(hints[name], data.get(name, {}), origin, name)
+    config = Config(**sections, source=origin)
+    _validate(config, origin)
+    return config
+
+
+def find_config_path(explicit: str | None) -> Path | None:
+    """`--config`, else `$CREWBOT_CONFIG`, else `./config.toml`, else none (defaults)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("CREWBOT_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.exists() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    path = find_config_path(explicit)
+    if path is None:
+        return parse_config({}, "built-in defaults")
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{origin}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{origin}: expected UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: invalid TOML: {exc}") from None
+    return parse_config(data, origin)
+
+
+def known_keys() -> dict[str, list[str]]:
+    """Every section and key, for the test that keeps config.example.toml complete."""
+    hints = get_type_hints(Config)
+    return {name: [f.name for f in fields(hints[name])] for name in _SECTIONS}

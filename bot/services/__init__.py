@@ -1,0 +1,1 @@
+"""The domain: knowledge, chats, and (later) applications, escalations, reminders, outbox."""

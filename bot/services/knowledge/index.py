@@ -1,0 +1,87 @@
+"""An inverted index per language, scoring by how much of the question an article covers.
+
+The score is the share of the question's information (its tokens weighted by rarity,
+idf) that the article contains, counting a match in the title, aliases or tags fully
+and a match only in the summary or body partly. Being a share, it reads the same for
+any knowledge base size and can be compared with one threshold: below it the bot says it
+does not know. Tokens the knowledge base has never seen count against the article, so
+"pizza in Rome" or "fishing licence" are not answered by the first article that shares
+a place name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+STRONG = 1.0
+WEAK = 0.6
+
+
+@dataclass(frozen=True)
+class IndexedDoc:
+    strong: list[str]
+    weak: list[str]
+
+
+class LanguageIndex:
+    def __init__(self, docs: list[IndexedDoc], unknown_weight: float = 0.5) -> None:
+        self.size = len(docs)
+        self.unknown_weight = unknown_weight
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        tf: dict[str, dict[int, int]] = defaultdict(dict)
+        lengths = np.zeros(max(1, self.size), dtype=np.float64)
+        for number, doc in enumerate(docs):
+            counts = Counter(doc.weak)
+            counts.update(doc.strong * 3)
+            lengths[number] = sum(counts.values())
+            for token in set(doc.weak):
+                postings[token][number] = WEAK
+            for token in set(doc.strong):
+                postings[token][number] = STRONG
+            for token, count in counts.items():
+                tf[token][number] = count
+        self._postings: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
+                                        npt.NDArray[np.float64]]] = {}
+        average = float(lengths.mean()) if self.size else 1.0
+        for token, entries in postings.items():
+            ids = np.fromiter(entries.keys(), dtype=np.int64, count=len(entries))
+            weights = np.fromiter(entries.values(), dtype=np.float64, count=len(entries))
+            freqs = np.array([tf[token][i] for i in ids], dtype=np.float64)
+            # BM25 term saturation, used only to order articles that cover the same share.
+            norm = freqs * 2.2 / (freqs + 1.2 * (0.25 + 0.75 * lengths[ids] / average))
+            self._postings[token] = (ids, weights, norm)
+        self.max_idf = self.idf(0)
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
+    def knows(self, token: str) -> bool:
+        return token in self._postings
+
+    def score(self, tokens: list[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(coverage in [0, 1], BM25-like tie-breaker) for every document."""
+        coverage = np.zeros(self.size, dtype=np.float64)
+        bm25 = np.zeros(self.size, dtype=np.float64)
+        total = 0.0
+        for token in set(tokens):
+            posting = self._postings.get(token)
+            if posting is None:
+                total += self.max_idf * self.unknown_weight
+                continue
+            ids, weights, norm = posting
+            idf = self.idf(len(ids))
+            total += idf
+            coverage[ids] += idf * weights
+            bm25[ids] += idf * norm
+        if total > 0:
+            coverage /= total
+        return coverage, bm25
+
+    def token_weight(self, token: str) -> float:
+        posting = self._postings.get(token)
+        return self.idf(len(posting[0])) if posting else self.max_idf * self.unknown_weight

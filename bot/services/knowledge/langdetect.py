@@ -1,0 +1,110 @@
+"""Offline language detection that works on one short line.
+
+Script decides Korean, Japanese and Chinese. For Latin text, letters that only
+Vietnamese (ơ, ư, ă, đ, ạ...) or only French (ç, œ, î, û...) use decide when present;
+otherwise a character n-gram model trained on the knowledge base's own English, French
+and Vietnamese text decides, after place names (which belong to no language: "Da Lat")
+are set aside. Too little evidence falls back to the platform hint, then English.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.services.knowledge.text import fold, script_counts
+
+_VI_ONLY = set("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳ")
+_FR_ONLY = set("çœæëïÿîû")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+LATIN_LANGUAGES = ("en", "fr", "vi")
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str
+    confident: bool
+
+
+def _grams(word: str) -> Iterable[str]:
+    padded = f" {word} "
+    for n in (1, 2, 3, 4):
+        for i in range(len(padded) - n + 1):
+            yield padded[i : i + n]
+
+
+class LanguageDetector:
+    def __init__(self, training: dict[str, Iterable[str]], neutral_words: Iterable[str] = ()
+                 ) -> None:
+        """`training`: texts per Latin language; `neutral_words`: folded place names."""
+        self.neutral = {fold(w) for w in neutral_words}
+        self._logp: dict[str, dict[str, float]] = {}
+        self._unseen: dict[str, float] = {}
+        self._word_logp: dict[str, dict[str, float]] = {}
+        self._word_unseen: dict[str, float] = {}
+        for lang in LATIN_LANGUAGES:
+            grams: Counter[str] = Counter()
+            words: Counter[str] = Counter()
+            for text in training.get(lang, ()):
+                for word in _WORD.findall(fold(text)):
+                    words[word] += 1
+                    grams.update(_grams(word))
+            total = sum(grams.values()) + len(grams) + 1
+            self._logp[lang] = {g: math.log((c + 1) / total) for g, c in grams.items()}
+            self._unseen[lang] = math.log(1 / total)
+            wtotal = sum(words.values()) + len(words) + 1
+            self._word_logp[lang] = {w: math.log((c + 1) / wtotal) for w, c in words.items()}
+            self._word_unseen[lang] = math.log(0.5 / wtotal)
+
+    def _latin_scores(self, words: list[str]) -> dict[str, float]:
+        scores = {}
+        for lang in LATIN_LANGUAGES:
+            logp, unseen = self._logp[lang], self._unseen[lang]
+            wlogp, wunseen = self._word_logp[lang], self._word_unseen[lang]
+            total = 0.0
+            for word in words:
+                grams = list(_grams(word))
+                total += sum(logp.get(g, unseen) for g in grams) / len(grams) * 4
+                total += wlogp.get(word, wunseen)
+            scores[lang] = total
+        return scores
+
+    def detect(self, text: str, hint: str = "") -> Detection:
+        fallback = hint if hint else "en"
+        counts = script_counts(text)
+        if counts["hangul"] and counts["hangul"] >= counts["kana"]:
+            return Detection("ko", True)
+        if counts["kana"]:
+            return Detection("ja", True)
+        if counts["han"] and counts["han"] * 2 >= counts["latin"]:
+            return Detection("zh", True)
+        if not counts["latin"]:
+            return Detection(fallback, False)
+        lowered = unicodedata.normalize("NFC", text.lower())
+        vi_marks = sum(ch in _VI_ONLY for ch in lowered)
+        fr_marks = sum(ch in _FR_ONLY for ch in lowered)
+        if vi_marks > fr_marks:
+            return Detection("vi", True)
+        if fr_marks > vi_marks:
+            return Detection("fr", True)
+        folded = fold(text)
+        words = [w for w in _WORD.findall(folded) if w not in self.neutral]
+        # Place names spanning two words ("da lat", "ha long") are neutral too.
+        pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+        neutral_pairs = {p for p in pairs if p in self.neutral}
+        if neutral_pairs:
+            drop = {w for p in neutral_pairs for w in p.split()}
+            words = [w for w in words if w not in drop]
+        if not words:
+            return Detection(fallback, False)
+        scores = self._latin_scores(words)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        (best, best_score), (_, second_score) = ranked[0], ranked[1]
+        margin = (best_score - second_score) / len(words)
+        if margin < 0.3 and hint in LATIN_LANGUAGES:
+            return Detection(hint, False)
+        return Detection(best, margin >= 0.3)

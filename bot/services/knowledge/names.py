@@ -1,0 +1,70 @@
+"""Fuzzy matching of place and vendor names ("Halong", "Hoian", "Phu Quok", "Sapa")."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from difflib import SequenceMatcher
+
+from bot.services.knowledge.text import fold, tokenize
+
+MIN_RATIO = 0.84
+
+
+def squash(name: str) -> str:
+    return "".join(ch for ch in fold(name) if ch.isalnum())
+
+
+def _trigrams(word: str) -> set[str]:
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+class NameMatcher:
+    """Latin-script names, compared without spaces or diacritics, typos forgiven."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, set[int]] = defaultdict(set)
+        self._by_trigram: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, name: str, doc: int) -> None:
+        key = squash(name)
+        if len(key) < 4 or not key.isascii():
+            return
+        self._names[key].add(doc)
+        for gram in _trigrams(key):
+            self._by_trigram[gram].add(key)
+
+    def match(self, text: str) -> list[tuple[list[str], int, float]]:
+        """(question tokens covered, document, similarity) for each name found."""
+        words = [w for w in tokenize(text) if "_" not in w and w.isascii()]
+        found: list[tuple[list[str], int, float]] = []
+        for size in (3, 2, 1):
+            for start in range(len(words) - size + 1):
+                span = words[start : start + size]
+                key = "".join(span)
+                if len(key) < 4:
+                    continue
+                best = self._best(key)
+                if best is None:
+                    continue
+                name, ratio = best
+                found.extend((span, doc, ratio) for doc in self._names[name])
+        return found
+
+    def _best(self, key: str) -> tuple[str, float] | None:
+        if key in self._names:
+            return key, 1.0
+        grams = _trigrams(key)
+        if not grams:
+            return None
+        votes: dict[str, int] = defaultdict(int)
+        for gram in grams:
+            for name in self._by_trigram.get(gram, ()):
+                votes[name] += 1
+        best: tuple[str, float] | None = None
+        for name, shared in votes.items():
+            if shared * 2 < len(grams):
+                continue
+            ratio = SequenceMatcher(None, key, name).ratio()
+            if ratio >= MIN_RATIO and (best is None or ratio > best[1]):
+                best = (name, ratio)
+        return best

@@ -1,0 +1,12 @@
+"""Conversation handlers: parse, call a service, build `Reply`s. No platform code here."""
+
+from bot.router import Router
+from handlers import articles, browse, questions, staff, start
+
+
+def register(router: Router) -> None:
+    start.register(router)
+    browse.register(router)
+    articles.register(router)
+    staff.register(router)
+    questions.register(router)

@@ -1,0 +1,45 @@
+"""Talking to a person, and the application status entry of the main menu.
+
+The staff desk and application tracking arrive with their own issues; until then the
+bot says plainly what exists and where a person can be reached, and never pretends a
+message was passed on.
+"""
+
+from __future__ import annotations
+
+from bot.messages import Button, Reply
+from bot.router import Context, Router
+from handlers.menus import footer_buttons
+
+CONTACT_ARTICLE = "contact.department"
+
+
+def _contact_row(ctx: Context) -> tuple[Button, ...]:
+    article = ctx.app.knowledge.by_id.get(CONTACT_ARTICLE)
+    if article is None:
+        return ()
+    return (Button(article.title.get(ctx.language) or article.title["en"],
+                   f"article:{CONTACT_ARTICLE}"),)
+
+
+async def talk_to_staff(ctx: Context) -> list[Reply]:
+    _ = ctx._
+    text = _("The staff desk is not connected to this chat yet, so I cannot pass your "
+             "message on. You can reach the Cinema Department directly: see how to contact "
+             "them below.")
+    rows = tuple(row for row in (_contact_row(ctx), (Button(_("Main menu"), "menu:main"),))
+                 if row)
+    return [Reply(text, rows)]
+
+
+async def application_status(ctx: Context) -> list[Reply]:
+    _ = ctx._
+    text = _("Following your application here is not available yet. Your Vietnamese "
+             "film-service company or the Cinema Department can tell you where it stands.")
+    rows = tuple(row for row in (_contact_row(ctx), footer_buttons(ctx.t)) if row)
+    return [Reply(text, rows)]
+
+
+def register(router: Router) -> None:
+    router.action("staff", talk_to_staff)
+    router.action("application", application_status)

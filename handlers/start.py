@@ -1,0 +1,83 @@
+"""/start, /language, /menu, /help, and commands nobody knows."""
+
+from __future__ import annotations
+
+from bot.messages import Reply
+from bot.router import Context, Router
+from bot.services import chats
+from handlers.menus import language_choice, main_menu
+
+
+async def start(ctx: Context) -> list[Reply]:
+    return [language_choice(ctx)]
+
+
+async def choose_language(ctx: Context) -> list[Reply]:
+    language = ctx.incoming.action.partition(":")[2]
+    if language not in ctx.app.config.bot.languages:
+        return [language_choice(ctx)]
+    await chats.set_language(ctx.session, ctx.chat, language)
+    ctx = ctx.with_language(language)
+    confirmation = ctx._("Language set to English.")
+    menu = main_menu(ctx)
+    return [Reply(confirmation + "\n\n" + menu.text, menu.buttons, edit=True)]
+
+
+async def language(ctx: Context) -> list[Reply]:
+    wanted = ctx.incoming.args.lower()
+    if not wanted:
+        return [language_choice(ctx)]
+    languages = ctx.app.config.bot.languages
+    if wanted not in languages:
+        usage = ctx._("Usage: /language [{codes}]").format(codes="|".join(languages))
+        return [Reply(usage)]
+    await chats.set_language(ctx.session, ctx.chat, wanted)
+    ctx = ctx.with_language(wanted)
+    return [Reply(ctx._("Language set to English.")), main_menu(ctx)]
+
+
+async def menu(ctx: Context) -> list[Reply]:
+    return [main_menu(ctx, edit=bool(ctx.incoming.action))]
+
+
+async def show_menu(ctx: Context) -> list[Reply]:
+    target = ctx.incoming.action.partition(":")[2]
+    if target == "language":
+        return [language_choice(ctx)]
+    return [main_menu(ctx, edit=True)]
+
+
+def help_text(ctx: Context) -> str:
+    _ = ctx._
+    return "\n".join([
+        _("**How crewbot helps**"),
+        _("Ask any question about filming in Vietnam in your own language: permits, drones, "
+          "visas, equipment, locations, local vendors. Every answer comes from the film "
+          "authority's knowledge base, with its source. When I don't know, I say so and "
+          "offer you a member of staff."),
+        "",
+        _("/start - choose your language and open the menu"),
+        _("/menu - the main menu"),
+        _("/language - change the language"),
+        _("/help - this help"),
+    ])
+
+
+async def help_(ctx: Context) -> list[Reply]:
+    return [Reply(help_text(ctx), main_menu(ctx).buttons)]
+
+
+async def unknown_command(ctx: Context) -> list[Reply]:
+    text = ctx._("I don't know the command /{command}.").format(command=ctx.incoming.command)
+    usage = ctx._("Usage: /start, /menu, /language, /help, or just type your question.")
+    return [Reply(text + "\n" + usage)]
+
+
+def register(router: Router) -> None:
+    router.command("start", start)
+    router.command("language", language)
+    router.command("menu", menu)
+    router.command("help", help_)
+    router.action("lang", choose_language)
+    router.action("menu", show_menu)
+    router.unknown_command(unknown_command)
