@@ -219,8 +219,8 @@ def _validate(config: Config, origin: str) -> None:
             f"{origin}: [database] url: expected an SQLAlchemy URL such as "
             f"'sqlite+aiosqlite:///crewbot.db', got {config.database.url!r}"
         )
-    if config.telegram.mode == "webhook" and config.telegram_enabled:
-        if not config.telegram.webhook_url:
+    if (config.telegram.mode == "webhook" and config.telegram_enabled
+            and not config.telegram.webhook_url):
             raise ConfigError(
                 f"{origin}: [telegram] webhook_url: expected the public HTTPS URL of the "
                 "webhook when mode = 'webhook'"
@@ -285,7 +285,9 @@ def load_config(explicit: str | None = None) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{origin}: cannot read the configuration file ({exc.strerror})") from None
+        raise ConfigError(
+            f"{origin}: cannot read the configuration file ({exc.strerror})"
+        ) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

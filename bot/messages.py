@@ -7,7 +7,17 @@ Telegram, Zalo and the console alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+
+# NUL and other C0 controls (but tab and newlines) are refused by PostgreSQL or mean
+# nothing to a person; lone surrogates cannot be stored as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    text = _CONTROL.sub("", text)
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,12 @@ class Incoming:
     language_hint: str = ""
     update_id: str = ""
     is_group: bool = False
+
+    def cleaned(self) -> Incoming:
+        """The same message with text that every database and terminal can hold."""
+        return replace(self, text=clean(self.text), action=clean(self.action),
+                       display_name=clean(self.display_name)[:256],
+                       update_id=clean(self.update_id)[:128])
 
     @property
     def command(self) -> str:

@@ -85,6 +85,7 @@ class Router:
 
     async def dispatch(self, app: App, incoming: Incoming) -> list[Reply]:
         """Store, resolve, run the handler, store the replies; the channel sends them."""
+        incoming = incoming.cleaned()
         async with app.db.session() as session:
             chat = await chats.get_or_create_chat(
                 session, incoming.channel, incoming.chat_id, incoming.display_name

@@ -36,8 +36,11 @@ async def browse(ctx: Context) -> list[Reply]:
         rows = _article_rows(articles, ctx.language)
         text = _("Permits and rules: choose a topic.")
     elif target == "locations" and argument in REGION_NAMES:
-        rows = _article_rows(kb.locations(argument), ctx.language)
-        text = _("Locations in {region}:").format(region=_(REGION_NAMES[argument]))
+        places = kb.locations(argument)
+        rows = _article_rows(places, ctx.language)
+        text = ctx.t.ngettext("{count} location in {region}:", "{count} locations in {region}:",
+                              len(places)).format(count=len(places),
+                                                  region=_(REGION_NAMES[argument]))
         rows.append((Button(_("Other regions"), "browse:locations"),))
     elif target == "locations":
         rows = [(Button(_(name), f"browse:locations:{region}"),)

@@ -57,12 +57,12 @@ class ConsoleChannel:
 
     def to_incoming(self, line: str) -> Incoming:
         text = line.strip()
-        base = dict(channel=CHANNEL, chat_id=self.user, user_id=self.user,
-                    display_name=self.user, language_hint=self.language_hint)
+        action = ""
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            button = self.buttons[int(text) - 1]
-            return Incoming(**base, action=button.action)
-        return Incoming(**base, text=text)
+            action, text = self.buttons[int(text) - 1].action, ""
+        return Incoming(channel=CHANNEL, chat_id=self.user, user_id=self.user,
+                        display_name=self.user, language_hint=self.language_hint,
+                        text=text, action=action)
 
     async def _read(self) -> str | None:
         if self.interactive:

@@ -12,6 +12,7 @@ a place name.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -19,7 +20,26 @@ import numpy as np
 import numpy.typing as npt
 
 STRONG = 1.0
-WEAK = 0.6
+WEAK = 0.4
+_HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
+_LATIN = re.compile(r"^[0-9a-z_']+$")
+
+
+def token_class(token: str) -> tuple[float, float]:
+    """(weight when known, share of the unseen-token penalty when unknown).
+
+    Word pairs ("giay_phep") confirm what their words already say: they add evidence but
+    an unseen pair is no sign of an off-topic question. Hiragana-only bigrams are mostly
+    grammar (です, ます, した). Unseen CJK and Hangul bigrams are often just the seam
+    between two words, so they count less than an unseen Latin word.
+    """
+    if "_" in token:
+        return 0.5, 0.0
+    if _LATIN.match(token):
+        return 1.0, 1.0
+    if _HIRAGANA.match(token):
+        return 0.3, 0.1
+    return 1.0, 0.35
 
 
 @dataclass(frozen=True)
@@ -45,12 +65,18 @@ class LanguageIndex:
                 postings[token][number] = STRONG
             for token, count in counts.items():
                 tf[token][number] = count
+        self._weight: dict[str, float] = {}
         self._postings: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
                                         npt.NDArray[np.float64]]] = {}
         average = float(lengths.mean()) if self.size else 1.0
         for token, entries in postings.items():
             ids = np.fromiter(entries.keys(), dtype=np.int64, count=len(entries))
             weights = np.fromiter(entries.values(), dtype=np.float64, count=len(entries))
+            strong_df = int((weights == STRONG).sum())
+            # A word that is a topic marker (title, alias) of few articles is informative
+            # even when many bodies mention it in passing ("drone rules apply here too").
+            self._weight[token] = max(self.idf(len(ids)),
+                                      self.idf(strong_df) if strong_df else 0.0)
             freqs = np.array([tf[token][i] for i in ids], dtype=np.float64)
             # BM25 term saturation, used only to order articles that cover the same share.
             norm = freqs * 2.2 / (freqs + 1.2 * (0.25 + 0.75 * lengths[ids] / average))
@@ -69,12 +95,13 @@ class LanguageIndex:
         bm25 = np.zeros(self.size, dtype=np.float64)
         total = 0.0
         for token in set(tokens):
+            known_weight, unknown_share = token_class(token)
             posting = self._postings.get(token)
             if posting is None:
-                total += self.max_idf * self.unknown_weight
+                total += self.max_idf * self.unknown_weight * unknown_share
                 continue
             ids, weights, norm = posting
-            idf = self.idf(len(ids))
+            idf = self._weight[token] * known_weight
             total += idf
             coverage[ids] += idf * weights
             bm25[ids] += idf * norm
@@ -83,5 +110,9 @@ class LanguageIndex:
         return coverage, bm25
 
     def token_weight(self, token: str) -> float:
+        """What the token adds to the denominator of `score`."""
+        known_weight, unknown_share = token_class(token)
         posting = self._postings.get(token)
-        return self.idf(len(posting[0])) if posting else self.max_idf * self.unknown_weight
+        if posting is None:
+            return self.max_idf * self.unknown_weight * unknown_share
+        return self._weight[token] * known_weight

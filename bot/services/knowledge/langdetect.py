@@ -13,8 +13,9 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.services.knowledge.text import fold, script_counts
 
@@ -38,7 +39,7 @@ def _grams(word: str) -> Iterable[str]:
 
 
 class LanguageDetector:
-    def __init__(self, training: dict[str, Iterable[str]], neutral_words: Iterable[str] = ()
+    def __init__(self, training: Mapping[str, Iterable[str]], neutral_words: Iterable[str] = ()
                  ) -> None:
         """`training`: texts per Latin language; `neutral_words`: folded place names."""
         self.neutral = {fold(w) for w in neutral_words}
@@ -94,7 +95,7 @@ class LanguageDetector:
         folded = fold(text)
         words = [w for w in _WORD.findall(folded) if w not in self.neutral]
         # Place names spanning two words ("da lat", "ha long") are neutral too.
-        pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+        pairs = {f"{a} {b}" for a, b in pairwise(words)}
         neutral_pairs = {p for p in pairs if p in self.neutral}
         if neutral_pairs:
             drop = {w for p in neutral_pairs for w in p.split()}

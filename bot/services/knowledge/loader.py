@@ -323,7 +323,8 @@ def load_vendors(path: Path, root: Path, problems: list[Problem]) -> list[Vendor
     vendors = []
     for index, entry in enumerate(data):
         if not isinstance(entry, dict):
-            problems.append(Problem(rel, lines.get(str(index), 1), "vendor entry must be a mapping"))
+            problems.append(Problem(rel, lines.get(str(index), 1),
+                                    "vendor entry must be a mapping"))
             continue
         entry_lines = {key.split(".", 1)[1]: line for key, line in lines.items()
                        if key.startswith(f"{index}.")}
@@ -378,8 +379,8 @@ def load(root: Path) -> Content:
         if article is None:
             continue
         if article.id in seen:
-            content.problems.append(Problem(article.path, 2,
-                                            f"duplicate id {article.id!r} (also in {seen[article.id]})"))
+            content.problems.append(Problem(
+                article.path, 2, f"duplicate id {article.id!r} (also in {seen[article.id]})"))
             continue
         seen[article.id] = article.path
         content.articles[article.id] = article

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 _TOKEN_RUN = re.compile(
     r"(?P<latin>[0-9a-z]+(?:['’][a-z]+)?)"
@@ -23,16 +24,17 @@ _KATAKANA_WORD = re.compile(r"[\u30a0-\u30ff\u31f0-\u31ffー]{2,}")
 # Function words that carry no topic; folded, no diacritics.
 STOPWORDS = frozenset(
     """
-    a an the of to in on at for from by with and or but is are was were be been being do does
-    did can could may might will would shall should must i we you he she it they me us my our
-    your their this that these those there here what which who whom whose when where why how
-    if then so as about into over any some all also just not no yes please thanks thank hi
-    hello have has had get got need needs want wants like let s t m re ve ll d i'm it's
-    le la les l de du des d un une et ou en au aux a est sont pour par sur dans avec sans
-    ce cet cette ces c qu que qui quoi quel quelle quels quelles on nous vous je tu il ils
-    elle elles y se sa son ses leur leurs mon ma mes ne pas plus est-ce faut peut-on
-    toi minh ban cho cua va la co khong duoc thi o voi nhung cac mot nay do nao gi the
-    nhu vay a a ad ah nhe nha oi vui long xin em anh chi minh toi chung ko k
+    a an the of to in on at for from by with and or but is are was were be been being do
+    does did can could may might will would shall should must i we you he she it they me
+    us my our your their this that these those there here what which who whom whose when
+    where why how if then so as about into over any some all also just not no yes please
+    thanks thank hi hello have has had get got need needs want wants like let s t m re
+    ve ll d i'm it's use using know tell okay ok possible allowed le la les l de du des
+    d un une et ou en au aux a est sont pour par sur dans avec sans ce cet cette ces c
+    qu que qui quoi quel quelle quels quelles on nous vous je tu il ils elle elles y se
+    sa son ses leur leurs mon ma mes ne pas plus est-ce faut peut-on toi minh ban cho
+    cua va la co khong duoc thi o voi nhung cac mot nay do nao gi the nhu vay a a ad ah
+    nhe nha oi vui long xin em anh chi minh toi chung ko k
     """.split()
 )
 
@@ -41,9 +43,16 @@ STOPWORDS = frozenset(
 def fold(text: str) -> str:
     """Lower case, compatibility forms unified, Latin diacritics removed (đ -> d)."""
     text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", stripped)
+    kept: list[str] = []
+    base_is_latin = False
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.category(ch) == "Mn":
+            if base_is_latin:
+                continue  # a Latin accent; kana voicing marks (ド, バ) stay
+        else:
+            base_is_latin = ord(ch) < 0x0250
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def _stem(word: str) -> str:
@@ -67,7 +76,7 @@ def tokenize(text: str) -> list[str]:
 
     def flush_latin() -> None:
         tokens.extend(latin_words)
-        tokens.extend(f"{a}_{b}" for a, b in zip(latin_words, latin_words[1:], strict=False))
+        tokens.extend(f"{a}_{b}" for a, b in pairwise(latin_words))
         latin_words.clear()
 
     for match in _TOKEN_RUN.finditer(folded):

@@ -1,0 +1,122 @@
+"""The core flow through the real router, handlers, services and database."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.app import App
+from bot.messages import Incoming
+from bot.router import Context
+from bot.storage.models import Chat, Message
+from tests.conftest import Conversation
+
+LANGUAGE_LABELS = ["English", "Tiếng Việt", "한국어", "日本語", "中文（简体）", "Français"]
+
+
+async def test_start_offers_languages_then_menu_in_that_language(
+        conversation: Conversation) -> None:
+    replies = await conversation.say("/start")
+    assert [b.label for b in replies[0].all_buttons()] == LANGUAGE_LABELS
+    menu = await conversation.press(replies, "Tiếng Việt")
+    labels = [b.label for b in menu[0].all_buttons()]
+    assert "Đã chuyển sang tiếng Việt." in menu[0].text or menu[0].text.startswith("Đã")
+    assert len(labels) == 6
+    assert "Permits" not in labels  # translated, not English
+    assert menu[0].edit
+
+
+async def test_language_is_remembered(conversation: Conversation, app: App) -> None:
+    await conversation.say(action="lang:ko")
+    replies = await conversation.say("/menu")
+    async with app.db.session() as session:
+        chat = (await session.execute(select(Chat))).scalar_one()
+    assert chat.language == "ko"
+    assert "Permits" not in [b.label for b in replies[0].all_buttons()]
+
+
+async def test_language_command_with_argument_and_usage(conversation: Conversation) -> None:
+    replies = await conversation.say("/language fr")
+    assert len(replies) == 2 and "français" in replies[0].text.lower()
+    usage = await conversation.say("/language xx")
+    assert "/language [en|vi|ko|ja|zh|fr]" in usage[0].text
+
+
+async def test_unknown_command_gets_usage_in_users_language(conversation: Conversation) -> None:
+    await conversation.say(action="lang:vi")
+    replies = await conversation.say("/frobnicate")
+    assert "/frobnicate" in replies[0].text
+    assert "/start" in replies[0].text
+    assert "Usage" not in replies[0].text  # Vietnamese, not English
+
+
+async def test_help_lists_commands(conversation: Conversation) -> None:
+    replies = await conversation.say("/help")
+    for command in ("/start", "/menu", "/language", "/help"):
+        assert command in replies[0].text
+
+
+async def test_browse_menus(conversation: Conversation) -> None:
+    menu = await conversation.say("/menu")
+    permits = await conversation.press(menu, "Permits")
+    assert len(permits[0].all_buttons()) > 10
+    drone = await conversation.press(permits, "Flying a drone (flycam)")
+    assert "Sources" in drone[0].text
+    locations = await conversation.press(menu, "Locations")
+    north = await conversation.press(locations, "Northern Vietnam")
+    titles = [b.label for b in north[0].all_buttons()]
+    assert any("Ha Long" in t or "Hạ Long" in t for t in titles)
+    vendors = await conversation.press(menu, "Vendors")
+    rental = await conversation.press(vendors, "Equipment rental")
+    assert "sample" in rental[0].text.lower()
+
+
+async def test_every_message_is_stored_in_and_out(conversation: Conversation,
+                                                  app: App) -> None:
+    await conversation.say("/start")
+    await conversation.say("Can I fly a drone?")
+    async with app.db.session() as session:
+        rows = (await session.execute(select(Message).order_by(Message.id))).scalars().all()
+    directions = [row.direction for row in rows]
+    assert directions.count("in") == 2
+    assert directions.count("out") >= 2
+    assert rows[0].text == "/start"
+
+
+async def test_duplicate_update_answered_once(conversation: Conversation) -> None:
+    first = await conversation.say("/help", update_id="555")
+    second = await conversation.say("/help", update_id="555")
+    assert first and second == []
+
+
+async def test_handler_crash_gives_apology_and_bot_keeps_working(
+        conversation: Conversation, app: App) -> None:
+    async def broken(ctx: Context) -> list:  # type: ignore[type-arg]
+        raise RuntimeError("boom")
+
+    app.router.command("broken", broken)
+    await conversation.say(action="lang:fr")
+    replies = await conversation.say("/broken")
+    assert len(replies) == 1 and "Sorry" not in replies[0].text  # French apology
+    assert (await conversation.say("/help"))[0].text
+
+
+async def test_talk_to_staff_and_application_are_honest(conversation: Conversation) -> None:
+    menu = await conversation.say("/menu")
+    staff = await conversation.press(menu, "Talk to staff")
+    assert "not connected" in staff[0].text
+    application = await conversation.press(menu, "My application")
+    assert "not available yet" in application[0].text
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300), action=st.sampled_from(
+    ["", "lang:", "lang:xx", "browse:", "browse:locations:mars", "article:nope", "menu:",
+     "staff:talk", "nope:nope", "application:"]))
+async def test_arbitrary_input_never_crashes(app: App, text: str, action: str) -> None:
+    incoming = Incoming(channel="prop", chat_id="p", user_id="p", text=text, action=action)
+    replies = await app.handle(incoming)
+    for reply in replies:
+        assert "Sorry, something went wrong" not in reply.text

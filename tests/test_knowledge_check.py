@@ -1,0 +1,131 @@
+"""`crewbot kb check` passes on the shipped knowledge base and names file and problem
+on broken copies of it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.paths import bundled
+from bot.services.knowledge import loader
+
+ARTICLES = "articles"
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "knowledge"
+    shutil.copytree(bundled("knowledge"), root)
+    return root
+
+
+def edit(root: Path, name: str, change: Callable[[str], str]) -> None:
+    path = root / ARTICLES / name
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def problems(root: Path) -> list[str]:
+    return [str(p) for p in loader.load(root).problems]
+
+
+def test_shipped_knowledge_is_clean() -> None:
+    content = loader.load(bundled("knowledge"))
+    assert content.problems == []
+    assert len(content.articles) >= 39
+    assert content.vendors and all(v.sample for v in content.vendors)
+
+
+def test_spec_ids_all_present() -> None:
+    spec = Path(__file__).resolve().parents[2] / "shared" / "knowledge-spec.md"
+    required = loader.load_required(bundled("knowledge"))
+    if spec.exists():
+        text = spec.read_text(encoding="utf-8")
+        ids = set(re.findall(r"\b((?:permit|visa|customs|contact|practical|location|vendors)"
+                             r"\.[a-z-]+|incentives)\b", text))
+        ids.discard("vendors.equipment-rental") if "vendors.<category>" in text else None
+        assert ids - {"vendors.equipment-rental"} <= set(required)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("permit.drone.md", lambda t: t.replace("id: permit.drone\n", "", 1), "missing id"),
+        ("permit.drone.md", lambda t: t.replace("category: permits", "category: weather", 1),
+         "unknown category 'weather'"),
+        ("permit.drone.md", lambda t: re.sub(r"\nreviewed: .*", "", t, count=1),
+         "missing reviewed date"),
+        ("permit.drone.md", lambda t: re.sub(r"\nsources:(\n  .*)+", "", t, count=1),
+         "missing sources"),
+        ("permit.drone.md", lambda t: t.replace("<!-- lang: ko -->", "<!-- lang: xx -->"),
+         "unknown body language 'xx'"),
+        ("location.hoi-an.md", lambda t: re.sub(r"lat: [0-9.]+", "lat: 51.5", t, count=1),
+         "bad coordinates"),
+        ("location.hoi-an.md", lambda t: re.sub(r"lon: [0-9.]+", "lon: abc", t, count=1),
+         "bad coordinates"),
+    ],
+)
+def test_broken_copy_names_file_and_problem(kb_copy: Path, name: str,
+                                            change: Callable[[str], str], expected: str) -> None:
+    edit(kb_copy, name, change)
+    found = problems(kb_copy)
+    assert any(name in p and expected in p for p in found), found
+    line = next(p for p in found if expected in p)
+    assert re.match(rf"knowledge/articles/{re.escape(name)}:\d+: ", line)
+
+
+def test_empty_body_and_missing_language(kb_copy: Path) -> None:
+    def empty_vi(text: str) -> str:
+        head, _, rest = text.partition("<!-- lang: vi -->")
+        _, marker, tail = rest.partition("<!-- lang:")
+        return head + "<!-- lang: vi -->\n\n" + marker + tail
+    edit(kb_copy, "permit.fees.md", empty_vi)
+    found = problems(kb_copy)
+    assert any("permit.fees.md" in p and "empty body for language 'vi'" in p for p in found)
+    assert any("permit.fees.md" in p and "missing language 'vi'" in p for p in found)
+
+
+def test_duplicate_id(kb_copy: Path) -> None:
+    source = kb_copy / ARTICLES / "permit.fees.md"
+    (kb_copy / ARTICLES / "permit.fees-copy.md").write_text(
+        source.read_text(encoding="utf-8"), encoding="utf-8")
+    found = problems(kb_copy)
+    assert any("permit.fees-copy.md" in p and "does not match the file name" in p
+               for p in found)
+
+
+def test_missing_required_article(kb_copy: Path) -> None:
+    (kb_copy / ARTICLES / "visa.crew.md").unlink()
+    found = problems(kb_copy)
+    assert any("missing id 'visa.crew' required by the spec" in p for p in found)
+
+
+def test_broken_yaml_points_at_line(kb_copy: Path) -> None:
+    edit(kb_copy, "incentives.md", lambda t: t.replace("kind: article", "kind: [article", 1))
+    found = problems(kb_copy)
+    assert any("incentives.md" in p and "invalid YAML header" in p for p in found)
+
+
+def test_bad_vendor_entry(kb_copy: Path) -> None:
+    path = kb_copy / "vendors" / "casting.yaml"
+    text = path.read_text(encoding="utf-8").replace("category: casting", "category: magic", 1)
+    path.write_text(text, encoding="utf-8")
+    found = problems(kb_copy)
+    assert any("vendors/casting.yaml" in p and "unknown category 'magic'" in p for p in found)
+
+
+def test_cli_exits_1_on_problems(kb_copy: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (kb_copy / ARTICLES / "visa.crew.md").unlink()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREWBOT_")}
+    env["CREWBOT_KNOWLEDGE_DIR"] = str(kb_copy)
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "missing id 'visa.crew'" in result.stdout
