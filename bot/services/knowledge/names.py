@@ -19,24 +19,40 @@ def _trigrams(word: str) -> set[str]:
 
 
 class NameMatcher:
-    """Latin-script names, compared without spaces or diacritics, typos forgiven."""
+    """Latin-script names compared without spaces or diacritics, typos forgiven; names in
+    other scripts (하롱베이, 下龙湾, フエ) found exactly, wherever they stand in the text."""
 
     def __init__(self) -> None:
         self._names: dict[str, set[int]] = defaultdict(set)
         self._by_trigram: dict[str, set[str]] = defaultdict(set)
+        self._other_script: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
 
     def add(self, name: str, doc: int) -> None:
         key = squash(name)
-        if len(key) < 4 or not key.isascii():
+        if key and not key.isascii():
+            if len(key) >= 2:
+                self._other_script[key[:2]][key].add(doc)
+            return
+        if len(key) < 4:
             return
         self._names[key].add(doc)
         for gram in _trigrams(key):
             self._by_trigram[gram].add(key)
 
+    def _match_other_script(self, text: str) -> list[tuple[list[str], int, float]]:
+        squashed = squash(text)
+        found: list[tuple[list[str], int, float]] = []
+        for start in range(len(squashed) - 1):
+            for name, docs in self._other_script.get(squashed[start : start + 2], {}).items():
+                if squashed.startswith(name, start):
+                    span = tokenize(name)
+                    found.extend((span, doc, 1.0) for doc in docs)
+        return found
+
     def match(self, text: str) -> list[tuple[list[str], int, float]]:
         """(question tokens covered, document, similarity) for each name found."""
         words = [w for w in tokenize(text) if "_" not in w and w.isascii()]
-        found: list[tuple[list[str], int, float]] = []
+        found = self._match_other_script(text) if not text.isascii() else []
         for size in (3, 2, 1):
             for start in range(len(words) - size + 1):
                 span = words[start : start + size]

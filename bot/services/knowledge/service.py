@@ -18,10 +18,13 @@ from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Proble
 from bot.services.knowledge.names import NameMatcher
 from bot.services.knowledge.text import fold, tokenize
 
+_HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
 # Articles about coming from abroad may name foreign places without leaving scope.
-ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact", "incentives"})
+ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact"})
 FOREIGN_PENALTY = 0.5
-NAME_KINDS = frozenset({"location", "vendors"})
+# A place's own name in the question counts beyond an ordinary alias match, so that the
+# place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
+NAME_BONUS = 0.8
 # A place name followed by one of these is a language or a nationality ("한국어", "日本語").
 _NOT_A_PLACE_AFTER = tuple("어語语人인")
 
@@ -47,6 +50,11 @@ class Answer:
         return "en"
 
 
+def _body_token(token: str) -> bool:
+    """Word pairs and kana-only bigrams add little in long text and cost much memory."""
+    return "_" not in token and not _HIRAGANA.match(token)
+
+
 def _doc_fields(article: Article, language: str) -> IndexedDoc:
     strong: list[str] = []
     weak: list[str] = []
@@ -56,12 +64,13 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
     if language == "en":
         for tag in article.tags:
             strong += tokenize(tag.replace("-", " "))
-    weak += tokenize(article.summary.get(language, ""))
-    weak += tokenize(article.body.get(language, ""))
+    texts = [article.summary.get(language, ""), article.body.get(language, "")]
     if article.location is not None:
-        for texts in (article.location.best_season, article.location.access,
-                      article.location.permit_notes):
-            weak += tokenize(texts.get(language, ""))
+        texts += [field.get(language, "") for field in (
+            article.location.best_season, article.location.access,
+            article.location.permit_notes)]
+    for text in texts:
+        weak += [token for token in tokenize(text) if _body_token(token)]
     return IndexedDoc(strong, weak)
 
 
@@ -76,30 +85,39 @@ class KnowledgeBase:
         self.vendors: list[Vendor] = content.vendors
         self.problems: list[Problem] = content.problems
         self.indexes = {
-            language: LanguageIndex([_doc_fields(a, language) for a in self.articles],
-                                    unknown_weight)
+            language: LanguageIndex((_doc_fields(a, language) for a in self.articles),
+                                    len(self.articles), unknown_weight)
             for language in ALL_LANGUAGES
         }
         self.names = NameMatcher()
         place_names: list[str] = []
         for number, article in enumerate(self.articles):
-            if article.kind not in NAME_KINDS:
-                continue
-            for language in ALL_LANGUAGES:
-                names = [article.title.get(language, ""), *article.aliases.get(language, ())]
-                for name in names:
-                    self.names.add(name, number)
-                    if article.kind == "location":
+            # Place names and vendors' own names, not topic words like "flycam".
+            if article.kind == "location":
+                for language in ALL_LANGUAGES:
+                    for name in (article.title.get(language, ""),
+                                 *article.aliases.get(language, ())):
+                        self.names.add(name, number)
                         place_names.append(name)
+            elif article.vendor_category:
+                for vendor in self.vendors_in(article.vendor_category):
+                    self.names.add(vendor.name.replace("(sample)", ""), number)
         self.foreign_places = self._load_foreign_places(root)
-        training = {
-            lang: [text for article in self.articles for text in (
-                article.title.get(lang, ""), article.summary.get(lang, ""),
-                article.body.get(lang, ""))]
-            for lang in ("en", "fr", "vi")
-        }
+        training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
         self.detector = LanguageDetector(training, neutral_words=place_names)
         self.load_seconds = time.perf_counter() - started
+
+    def _training_text(self, language: str, budget: int = 400_000) -> list[str]:
+        """Enough of the language's own text to learn its letter patterns, no more."""
+        texts: list[str] = []
+        for article in self.articles:
+            for text in (article.title.get(language, ""), article.summary.get(language, ""),
+                         article.body.get(language, "")):
+                texts.append(text[:budget])
+                budget -= len(texts[-1])
+                if budget <= 0:
+                    return texts
+        return texts
 
     @classmethod
     def load(cls, root: Path, threshold: float) -> KnowledgeBase:
@@ -174,7 +192,7 @@ class KnowledgeBase:
                 if token in done:
                     continue
                 done.add(token)
-                gain += index.token_weight(token) * ratio * 0.4
+                gain += index.token_weight(token) * ratio * NAME_BONUS
             boosted[doc] += gain / total
         return boosted
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from itertools import pairwise
 
 _TOKEN_RUN = re.compile(
@@ -39,20 +38,26 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
+class _FoldTable(dict[int, str]):
+    """str.translate table built lazily, one character at a time, in C speed after that."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        decomposed = unicodedata.normalize("NFD", ch)
+        # Only Latin letters lose their accents; kana voicing marks (ド, バ) stay.
+        if decomposed and ord(decomposed[0]) < 0x0250:
+            ch = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        self[code] = ch
+        return ch
+
+
+_FOLD = _FoldTable({ord("đ"): "d"})
+
+
 def fold(text: str) -> str:
     """Lower case, compatibility forms unified, Latin diacritics removed (đ -> d)."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    kept: list[str] = []
-    base_is_latin = False
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.category(ch) == "Mn":
-            if base_is_latin:
-                continue  # a Latin accent; kana voicing marks (ド, バ) stay
-        else:
-            base_is_latin = ord(ch) < 0x0250
-        kept.append(ch)
-    return unicodedata.normalize("NFC", "".join(kept))
+    text = unicodedata.normalize("NFKC", text).lower()
+    return text if text.isascii() else text.translate(_FOLD)
 
 
 def _stem(word: str) -> str:
