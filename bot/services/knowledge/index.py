@@ -20,6 +20,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -106,7 +107,7 @@ class LanguageIndex:
     def knows(self, token: str) -> bool:
         return token in self._vocabulary
 
-    def _posting(self, token: str) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.uint8],
+    def _posting(self, token: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8],
                                             float] | None:
         token_id = self._vocabulary.get(token)
         if token_id is None:
@@ -114,8 +115,12 @@ class LanguageIndex:
         start, end = self._offsets[token_id], self._offsets[token_id + 1]
         return self._docs[start:end], self._packed[start:end], float(self._weights[token_id])
 
-    def score(self, tokens: list[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(coverage in [0, 1], BM25-like tie-breaker) for every document."""
+    def score(self, tokens: list[str], unmatchable: frozenset[str] = frozenset()
+              ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(coverage in [0, 1], BM25-like tie-breaker) for every document.
+
+        `unmatchable` tokens weigh in the question's total but count for no document.
+        """
         coverage = np.zeros(self.size, dtype=np.float64)
         bm25 = np.zeros(self.size, dtype=np.float64)
         total = 0.0
@@ -128,6 +133,8 @@ class LanguageIndex:
             ids, packed, weight = posting
             weight *= known_weight
             total += weight
+            if token in unmatchable:
+                continue
             coverage[ids] += weight * np.where(packed & _STRONG_BIT, STRONG, WEAK)
             # BM25 term saturation, used only to order articles that cover the same share.
             tf = (packed & _TF_MASK).astype(np.float64)

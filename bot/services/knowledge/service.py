@@ -19,9 +19,11 @@ from bot.services.knowledge.names import NameMatcher
 from bot.services.knowledge.text import fold, tokenize
 
 _HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
-# Articles about coming from abroad may name foreign places without leaving scope.
+# A foreign place in the question halves confidence; articles about coming from abroad
+# (visas, customs, calling the department from another time zone) lose less.
 ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact"})
 FOREIGN_PENALTY = 0.5
+ABROAD_PENALTY = 0.75
 # A place's own name in the question counts beyond an ordinary alias match, so that the
 # place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
 NAME_BONUS = 0.8
@@ -141,9 +143,10 @@ class KnowledgeBase:
                                                rf"(?![\u30a0-\u30ff{after}])"))
         return patterns
 
-    def mentions_foreign_place(self, question: str) -> bool:
+    def foreign_places_in(self, question: str) -> list[str]:
         folded = fold(question)
-        return any(pattern.search(folded) for pattern in self.foreign_places)
+        return [match.group() for pattern in self.foreign_places
+                if (match := pattern.search(folded))]
 
     def detect_language(self, text: str, hint: str = "") -> tuple[str, bool]:
         detection = self.detector.detect(text, hint)
@@ -157,20 +160,24 @@ class KnowledgeBase:
         if not tokens:
             return []
         languages = [language] if language == "en" else [language, "en"]
+        # "Bangkok" in a question is no evidence for an article about Vietnam, even one that
+        # names it (time zones): such words weigh in the question but match nothing.
+        foreign = self.foreign_places_in(question)
+        unmatchable = frozenset(t for name in foreign for t in tokenize(name))
         coverage = np.zeros(len(self.articles))
         order = np.zeros(len(self.articles))
         for lang in languages:
             index = self.indexes.get(lang)
             if index is None:
                 continue
-            cov, bm25 = index.score(tokens)
+            cov, bm25 = index.score(tokens, unmatchable)
             boosted = self._name_boost(question, tokens, index, cov)
             coverage = np.maximum(coverage, boosted)
             order = np.maximum(order, bm25)
-        if self.foreign_places and self.mentions_foreign_place(question):
+        if foreign:
             for number, article in enumerate(self.articles):
-                if article.category not in ABROAD_CATEGORIES:
-                    coverage[number] *= FOREIGN_PENALTY
+                abroad = article.category in ABROAD_CATEGORIES
+                coverage[number] *= ABROAD_PENALTY if abroad else FOREIGN_PENALTY
         peak = float(order.max()) or 1.0
         ranking = coverage + 0.05 * order / peak
         best = np.argsort(-ranking)[:5]
