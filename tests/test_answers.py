@@ -73,7 +73,7 @@ def test_out_of_scope_is_declined(knowledge: KnowledgeBase, question: str) -> No
 
 # Regression floors at the level measured when this test was last raised. The issue's
 # targets (0.95 for each) are not reached yet; raise these as the answering improves.
-FLOOR = {"top1": 0.70, "declined": 0.66, "lang": 0.95}
+FLOOR = {"top1": 0.78, "declined": 0.66, "lang": 0.95}
 
 
 def test_dev_set_regression_floor_and_beats_baseline(knowledge: KnowledgeBase) -> None:
