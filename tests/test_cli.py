@@ -92,7 +92,7 @@ def test_ask_json_and_batch(tmp_path: Path) -> None:
     assert record["escalate"] is False and record["answer_lang"] == "en"
     batch = tmp_path / "q.jsonl"
     batch.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in [
-        {"q": "드론 써도 돼요?"}, {"q": "Tell me a joke"}, {"q": "Hội An", "lang": "vi"},
+        {"q": "드론 촬영 허가"}, {"q": "Tell me a joke"}, {"q": "Hội An", "lang": "vi"},
     ]) + "\n", encoding="utf-8")
     result = crewbot("ask", "--json", "--batch", str(batch), cwd=tmp_path)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
