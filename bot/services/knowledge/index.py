@@ -33,6 +33,11 @@ _HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
 _LATIN = re.compile(r"^[0-9a-z_']+$")
 
 
+def is_kana_bigram(token: str) -> bool:
+    """Hiragana only: mostly grammar (です, ます, した), little topic."""
+    return bool(_HIRAGANA.match(token))
+
+
 def token_class(token: str) -> tuple[float, float]:
     """(weight when known, share of the unseen-token penalty when unknown).
 
@@ -45,7 +50,7 @@ def token_class(token: str) -> tuple[float, float]:
         return 0.5, 0.0
     if _LATIN.match(token):
         return 1.0, 1.0
-    if _HIRAGANA.match(token):
+    if is_kana_bigram(token):
         return 0.3, 0.1
     return 1.0, 0.35
 

@@ -12,13 +12,12 @@ import numpy as np
 import yaml
 
 from bot.services.knowledge import loader
-from bot.services.knowledge.index import IndexedDoc, LanguageIndex
+from bot.services.knowledge.index import IndexedDoc, LanguageIndex, is_kana_bigram
 from bot.services.knowledge.langdetect import LanguageDetector
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
 from bot.services.knowledge.text import fold, tokenize
 
-_HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
 # A foreign place in the question halves confidence; articles about coming from abroad
 # (visas, customs, calling the department from another time zone) lose less.
 ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact"})
@@ -54,7 +53,7 @@ class Answer:
 
 def _body_token(token: str) -> bool:
     """Word pairs and kana-only bigrams add little in long text and cost much memory."""
-    return "_" not in token and not _HIRAGANA.match(token)
+    return "_" not in token and not is_kana_bigram(token)
 
 
 def _doc_fields(article: Article, language: str) -> IndexedDoc:
@@ -164,6 +163,7 @@ class KnowledgeBase:
         # names it (time zones): such words weigh in the question but match nothing.
         foreign = self.foreign_places_in(question)
         unmatchable = frozenset(t for name in foreign for t in tokenize(name))
+        names = self.names.match(question)
         coverage = np.zeros(len(self.articles))
         order = np.zeros(len(self.articles))
         for lang in languages:
@@ -171,7 +171,7 @@ class KnowledgeBase:
             if index is None:
                 continue
             cov, bm25 = index.score(tokens, unmatchable)
-            boosted = self._name_boost(question, tokens, index, cov)
+            boosted = self._name_boost(names, tokens, index, cov)
             coverage = np.maximum(coverage, boosted)
             order = np.maximum(order, bm25)
         if foreign:
@@ -183,10 +183,10 @@ class KnowledgeBase:
         best = np.argsort(-ranking)[:5]
         return [(int(n), float(min(1.0, coverage[n])), float(ranking[n])) for n in best]
 
-    def _name_boost(self, question: str, tokens: list[str], index: LanguageIndex,
-                    coverage: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _name_boost(matches: list[tuple[list[str], int, float]], tokens: list[str],
+                    index: LanguageIndex, coverage: np.ndarray) -> np.ndarray:
         """A place or vendor name, even misspelt, counts as a full match of its words."""
-        matches = self.names.match(question)
         if not matches:
             return coverage
         total = sum(index.token_weight(t) for t in set(tokens)) or 1.0
@@ -204,9 +204,9 @@ class KnowledgeBase:
         return boosted
 
     def answer(self, question: str, hint: str = "", language: str | None = None) -> Answer:
-        detected, confident = self.detect_language(question, hint)
-        if language is None:
-            language = detected
+        confident = True
+        if language is None:  # the caller may have detected it already: do it once
+            language, confident = self.detect_language(question, hint)
         ranked = self.rank(question, language)
         candidates = tuple((self.articles[n].id, round(conf, 4)) for n, conf, _ in ranked)
         if not ranked:
