@@ -11,6 +11,7 @@ from bot.messages import Incoming, Reply
 from bot.paths import bundled
 from bot.router import Router
 from bot.services.knowledge import KnowledgeBase
+from bot.services.outbox import Outbox
 from bot.storage import Database
 from bot.storage.models import Chat
 
@@ -29,6 +30,7 @@ class App:
         self.knowledge = knowledge
         self.router = router
         self.catalogs = Catalogs(config.bot.languages)
+        self.outbox = Outbox(db, config.outbox)
 
     @classmethod
     async def create(cls, config: Config, migrate: bool = True) -> App:
@@ -59,7 +61,11 @@ class App:
         return self.config.bot.default_language
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        return await self.router.dispatch(self, incoming)
+        """Dispatch, then deliver the queued replies now (the outbox retries what fails)."""
+        dispatched = await self.router.dispatch(self, incoming)
+        if dispatched.outbox:
+            await self.outbox.deliver(dispatched.outbox)
+        return dispatched.replies
 
     async def close(self) -> None:
         await self.db.close()

@@ -54,6 +54,7 @@ class TelegramConfig:
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
     webhook_url: str = ""
     webhook_secret: str = ""
+    poll_timeout: int = 30
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ class ZaloConfig:
     webhook_secret: str = ""
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
     signature_window_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    max_attempts: int = 10
+    sweep_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
     admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     log: LogConfig = field(default_factory=LogConfig)

@@ -50,6 +50,8 @@ class Incoming:
     language_hint: str = ""
     update_id: str = ""
     is_group: bool = False
+    # The platform's id of the message whose button was pressed, so a reply can edit it.
+    message_ref: str = ""
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""

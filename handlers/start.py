@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import N_
 from bot.messages import Reply
 from bot.router import Context, Router
 from bot.services import chats
@@ -74,10 +75,10 @@ async def unknown_command(ctx: Context) -> list[Reply]:
 
 
 def register(router: Router) -> None:
-    router.command("start", start)
-    router.command("language", language)
-    router.command("menu", menu)
-    router.command("help", help_)
+    router.command("start", start, N_("Choose your language and open the menu"))
+    router.command("menu", menu, N_("Permits, locations, vendors and staff"))
+    router.command("language", language, N_("Change the language"))
+    router.command("help", help_, N_("What crewbot can do for you"))
     router.action("lang", choose_language)
     router.action("menu", show_menu)
     router.unknown_command(unknown_command)

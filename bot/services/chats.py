@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming
 from bot.storage.models import Chat, Message, utcnow
 
 
@@ -34,13 +36,27 @@ async def get_or_create_chat(
             chat = (await session.execute(query)).scalar_one()
     else:
         chat.last_seen = now
+        if chat.unreachable_since is not None:  # they wrote to us, so we can write back
+            chat.unreachable_since = None
+            chat.unreachable_reason = ""
         if display_name and display_name != chat.display_name:
             chat.display_name = display_name
     return chat
 
 
-async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming) -> bool:
-    """Store what the user sent; False when the platform delivered this update before."""
+# How long a worker may take over an incoming message before a redelivery of it may be
+# handled by someone else (a process that died mid-handler must not lose the message).
+HANDLING_CLAIM = timedelta(seconds=60)
+
+
+async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming
+                          ) -> Message | None:
+    """Store what the user sent, claimed for handling; None when it needs no handling.
+
+    A redelivered update (same platform id) needs none, unless its first delivery was
+    stored but never handled because the process stopped: then it is claimed again.
+    """
+    now = utcnow()
     message = Message(
         channel=incoming.channel,
         chat_id=chat.id,
@@ -48,30 +64,31 @@ async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming)
         text=incoming.text,
         action=incoming.action[:256],
         platform_id=incoming.update_id or None,
-        created_at=utcnow(),
+        created_at=now,
+        status="received",
+        claimed_until=now + HANDLING_CLAIM,
     )
     try:
         async with session.begin_nested():
             session.add(message)
+        return message
     except IntegrityError:
-        return False
-    return True
+        pass
+    where = (Message.channel == incoming.channel, Message.direction == "in",
+             Message.platform_id == incoming.update_id)
+    reclaimed = await session.execute(
+        update(Message)
+        .where(*where, Message.status == "received",
+               or_(Message.claimed_until.is_(None), Message.claimed_until < now))
+        .values(claimed_until=now + HANDLING_CLAIM))
+    if reclaimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return (await session.execute(select(Message).where(*where))).scalar_one()
 
 
-def record_replies(session: AsyncSession, chat: Chat, replies: list[Reply]) -> None:
-    now = utcnow()
-    for reply in replies:
-        session.add(
-            Message(
-                channel=chat.channel,
-                chat_id=chat.id,
-                direction="out",
-                text=reply.text,
-                action="",
-                platform_id=None,
-                created_at=now,
-            )
-        )
+async def mark_handled(session: AsyncSession, message_id: int) -> None:
+    await session.execute(update(Message).where(Message.id == message_id)
+                          .values(status="handled", claimed_until=None))
 
 
 async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:

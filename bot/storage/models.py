@@ -61,18 +61,28 @@ class Chat(Base):
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the platform refuses delivery for good (bot blocked, chat deleted, Zalo's
+    # interaction window closed); cleared when the user writes again.
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    unreachable_reason: Mapped[str] = mapped_column(String(256), default="")
 
 
 class Message(Base):
-    """Every message in and out, written before it is acted on.
+    """Every message in and out, written before it is acted on; outgoing rows are the outbox.
 
     The unique (channel, direction, platform_id) index is what makes a redelivered
-    platform update a no-op: the second insert fails and the router skips it.
+    platform update a no-op: the second insert fails and the router skips it, unless the
+    first delivery was never handled (the process died), in which case it is handled now.
+
+    `status`: incoming rows are `received` then `handled`; outgoing rows are `pending`,
+    `sending` (claimed by one worker until `claimed_until`), then `sent`, `failed` or
+    `unreachable`, or `done` on channels that print synchronously (console, tests).
     """
 
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_chat_created", "chat_id", "created_at"),
+        Index("ix_messages_status_due", "status", "next_attempt_at"),
         Index(
             "uq_messages_platform_id",
             "channel",
@@ -90,6 +100,14 @@ class Message(Base):
     action: Mapped[str] = mapped_column(String(256), default="")
     platform_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="done")
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edit_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sent_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(String(512), default="")
 
 
 class UnansweredQuestion(Base):

@@ -1,0 +1,45 @@
+"""What the outbox needs from a channel, and how a channel says a send went wrong.
+
+A channel maps its platform's errors onto these three outcomes; the outbox decides what
+to do with them (retry later, stop writing to the chat, give up on this one message), so
+the retry policy is written once for Telegram and Zalo alike.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.messages import Reply
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryLater(DeliveryError):
+    """Rate limit, network trouble or a 5xx: the same send may well work later."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Unreachable(DeliveryError):
+    """The platform will not deliver to this chat now (bot blocked, chat gone, window shut)."""
+
+
+class Undeliverable(DeliveryError):
+    """This message cannot be sent as it is; retrying would fail the same way."""
+
+
+class Sender(Protocol):
+    """One platform's way of sending one message (one part of a reply)."""
+
+    name: str
+    text_limit: int
+
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+        """Send (or, with `edit_ref`, edit) and return the platform's id of the message."""
+        ...

@@ -1,0 +1,272 @@
+"""Durable, ordered, once-only delivery of everything the bot sends.
+
+Outgoing messages are rows of `messages` (direction `out`), written in the same
+transaction as the work that produced them. Delivery claims a row (`pending` ->
+`sending`) with a conditional UPDATE, so two workers or two processes never send the
+same row; a row left `sending` by a process that died is sent again after its claim
+expires (the one window where a message can arrive twice: the platform accepted it but
+we died before writing `sent`). Each row is one platform message: long texts are split
+into parts when they are queued, so a retry never repeats a part that already went out.
+Rows of one chat go out in order; a failed row holds back the rows queued after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import RetryLater, Sender, Undeliverable, Unreachable
+from bot.config import OutboxConfig
+from bot.formatting import split_text
+from bot.messages import Button, Location, Reply
+from bot.storage import Database
+from bot.storage.models import Chat, Message, utcnow
+
+log = logging.getLogger("crewbot.outbox")
+
+CLAIM = timedelta(seconds=120)
+
+
+def reply_to_json(reply: Reply) -> str:
+    data: dict[str, Any] = {"text": reply.text}
+    if reply.buttons:
+        data["buttons"] = [[[b.label, b.action, b.url] for b in row] for row in reply.buttons]
+    if reply.location is not None:
+        loc = reply.location
+        data["location"] = [loc.latitude, loc.longitude, loc.title]
+    if reply.image_url:
+        data["image_url"] = reply.image_url
+    if reply.edit:
+        data["edit"] = True
+    return json.dumps(data, ensure_ascii=False)
+
+
+def reply_from_json(raw: str) -> Reply:
+    data = json.loads(raw)
+    buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", ()))
+    location = Location(*data["location"]) if "location" in data else None
+    return Reply(data["text"], buttons, location, data.get("image_url", ""),
+                 bool(data.get("edit", False)))
+
+
+def parts(reply: Reply, limit: int) -> list[Reply]:
+    """One reply as the platform messages it takes; buttons ride on the last one.
+
+    An edit survives only when the reply fits one message: replacing a menu with the
+    first of several parts would leave the rest dangling after it.
+    """
+    if reply.location is not None or reply.image_url or not limit or len(reply.text) <= limit:
+        return [reply]
+    chunks = split_text(reply.text, limit)
+    head = [Reply(chunk) for chunk in chunks[:-1]]
+    return [*head, Reply(chunks[-1], reply.buttons)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    chat_id: int
+
+
+class Outbox:
+    def __init__(self, db: Database, settings: OutboxConfig) -> None:
+        self.db = db
+        self.settings = settings
+        self.senders: dict[str, Sender] = {}
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._wake = asyncio.Event()
+
+    def register(self, sender: Sender) -> None:
+        self.senders[sender.name] = sender
+
+    def delivers(self, channel: str) -> bool:
+        return channel in self.senders
+
+    def enqueue(self, session: AsyncSession, chat: Chat, replies: Iterable[Reply],
+                edit_ref: str = "") -> list[Message]:
+        """Queue replies for `chat`; on channels without a sender they are only logged."""
+        sender = self.senders.get(chat.channel)
+        now = utcnow()
+        rows: list[Message] = []
+        for reply in replies:
+            pieces = parts(reply, sender.text_limit) if sender else [reply]
+            for piece in pieces:
+                row = Message(
+                    channel=chat.channel, chat_id=chat.id, direction="out", text=piece.text,
+                    action="", platform_id=None, created_at=now,
+                    status="pending" if sender else "done",
+                    payload=reply_to_json(piece),
+                    edit_ref=edit_ref if piece.edit and edit_ref else None,
+                    attempts=0, next_attempt_at=now, last_error="",
+                )
+                session.add(row)
+                rows.append(row)
+        return rows
+
+    def _backoff(self, attempts: int, hint: float | None) -> timedelta:
+        delay = self.settings.retry_base_seconds * (2 ** max(attempts - 1, 0))
+        delay = min(delay, self.settings.retry_max_seconds)
+        return timedelta(seconds=max(delay, hint or 0.0))
+
+    async def _claim(self, message_id: int) -> tuple[Message, Chat] | None:
+        now = utcnow()
+        async with self.db.session() as session:
+            claimed = await session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.status == "pending",
+                       or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
+                .values(status="sending", claimed_until=now + CLAIM,
+                        attempts=Message.attempts + 1)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = await session.get_one(Message, message_id)
+            chat = await session.get_one(Chat, row.chat_id)
+            return row, chat
+
+    async def _finish(self, message_id: int, **values: Any) -> None:
+        async with self.db.session() as session:
+            await session.execute(update(Message).where(Message.id == message_id)
+                                  .values(claimed_until=None, **values))
+
+    async def _mark_unreachable(self, row: Message, reason: str) -> None:
+        """Stop writing to a chat the platform refuses; later rows wait for staff to see."""
+        now = utcnow()
+        async with self.db.session() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.chat_id == row.chat_id, Message.direction == "out",
+                       or_(Message.id == row.id, Message.status == "pending"))
+                .values(status="unreachable", claimed_until=None, last_error=reason[:512]))
+            await session.execute(update(Chat).where(Chat.id == row.chat_id)
+                                  .values(unreachable_since=now, unreachable_reason=reason[:256]))
+
+    async def _send(self, message_id: int) -> str:
+        """Try one row once; returns its status afterwards (or `skipped` if not ours)."""
+        claimed = await self._claim(message_id)
+        if claimed is None:
+            return "skipped"
+        row, chat = claimed
+        sender = self.senders.get(row.channel)
+        if sender is None:
+            await self._finish(row.id, status="pending")
+            return "pending"
+        reply = reply_from_json(row.payload or json.dumps({"text": row.text}))
+        try:
+            ref = await sender.send(chat.external_id, reply, row.edit_ref or "")
+        except Unreachable as error:
+            log.warning("chat unreachable channel=%s chat=%s reason=%s", row.channel, chat.id,
+                        error.reason)
+            await self._mark_unreachable(row, error.reason)
+            return "unreachable"
+        except Undeliverable as error:
+            log.error("message undeliverable id=%s channel=%s reason=%s", row.id, row.channel,
+                      error.reason)
+            await self._finish(row.id, status="failed", last_error=error.reason[:512])
+            return "failed"
+        except Exception as error:  # RetryLater, or anything unexpected from the platform
+            after = error.after if isinstance(error, RetryLater) else None
+            reason = error.reason if isinstance(error, RetryLater) else repr(error)
+            if not isinstance(error, RetryLater):
+                log.exception("send raised id=%s channel=%s", row.id, row.channel)
+            if row.attempts >= self.settings.max_attempts:
+                log.error("message given up id=%s channel=%s attempts=%s reason=%s", row.id,
+                          row.channel, row.attempts, reason)
+                await self._finish(row.id, status="failed", last_error=reason[:512])
+                return "failed"
+            due = utcnow() + self._backoff(row.attempts, after)
+            log.info("send deferred id=%s channel=%s attempt=%s reason=%s", row.id,
+                     row.channel, row.attempts, reason)
+            await self._finish(row.id, status="pending", next_attempt_at=due,
+                               last_error=reason[:512])
+            self._wake.set()
+            return "pending"
+        await self._finish(row.id, status="sent", sent_ref=ref[:128] or None, last_error="")
+        return "sent"
+
+    async def deliver(self, rows: Iterable[tuple[int, int]]) -> dict[int, str]:
+        """Send `(message id, chat id)` rows now, chat by chat, in order."""
+        by_chat: defaultdict[int, list[int]] = defaultdict(list)
+        for message_id, chat_id in rows:
+            by_chat[chat_id].append(message_id)
+        results: dict[int, str] = {}
+        for chat_id, ids in by_chat.items():
+            async with self._locks[chat_id]:
+                if await self._blocked_before(chat_id, min(ids)):
+                    continue  # an older row is waiting for a retry; order comes first
+                for message_id in sorted(ids):
+                    results[message_id] = status = await self._send(message_id)
+                    if status not in ("sent", "failed"):
+                        break
+        return results
+
+    async def _blocked_before(self, chat_id: int, message_id: int) -> bool:
+        async with self.db.session() as session:
+            older = await session.scalar(
+                select(func.count()).select_from(Message).where(
+                    Message.chat_id == chat_id, Message.direction == "out",
+                    Message.id < message_id, Message.status.in_(("pending", "sending"))))
+        return bool(older)
+
+    async def sweep(self) -> int:
+        """Send what is due: retries, and what a stopped process left behind."""
+        now = utcnow()
+        channels = list(self.senders)
+        if not channels:
+            return 0
+        async with self.db.session() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.status == "sending", Message.claimed_until < now,
+                       Message.channel.in_(channels))
+                .values(status="pending", claimed_until=None))
+            pending = (await session.execute(
+                select(Message.id, Message.chat_id, Message.next_attempt_at)
+                .where(Message.status == "pending", Message.direction == "out",
+                       Message.channel.in_(channels))
+                .order_by(Message.id).limit(1000))).all()
+        first_due: dict[int, bool] = {}
+        due: list[tuple[int, int]] = []
+        for message_id, chat_id, next_at in pending:
+            if chat_id not in first_due:
+                first_due[chat_id] = next_at is None or next_at <= now
+            if first_due[chat_id]:
+                due.append((message_id, chat_id))
+        results = await self.deliver(due)
+        return sum(1 for status in results.values() if status == "sent")
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(func.min(Message.next_attempt_at))
+                .where(Message.status == "pending", Message.direction == "out",
+                       Message.channel.in_(list(self.senders))))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep at start (what a restart left), then whenever a retry falls due."""
+        while not stop.is_set():
+            try:
+                await self.sweep()
+                wait = self.settings.sweep_seconds
+                upcoming = await self.next_due()
+                if upcoming is not None:
+                    wait = min(wait, max((upcoming - utcnow()).total_seconds(), 0.01))
+            except Exception:
+                log.exception("outbox sweep failed")
+                wait = self.settings.sweep_seconds
+            self._wake.clear()
+            stopping = asyncio.ensure_future(stop.wait())
+            waking = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({stopping, waking}, timeout=wait,
+                               return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopping, waking):
+                waiter.cancel()
