@@ -26,12 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"crewbot {__version__}")
     parser.add_argument("--config", metavar="PATH",
                         help="configuration file (default: $CREWBOT_CONFIG, else ./config.toml)")
+    # `--config` is accepted after the command too (`crewbot run --config x.toml`), the
+    # way people type it; SUPPRESS keeps a later absence from erasing an earlier value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="configuration file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat = sub.add_parser("chat", parents=[common], help="talk to the bot in this terminal")
     chat.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language to talk in")
 
-    ask = sub.add_parser("ask", help="answer one question (or a batch) from the knowledge base")
+    ask = sub.add_parser("ask", parents=[common],
+                         help="answer one question (or a batch) from the knowledge base")
     ask.add_argument("--lang", choices=SUPPORTED_LANGUAGES,
                      help="answer in this language instead of the detected one")
     ask.add_argument("--json", action="store_true", help="print JSON")
@@ -40,17 +46,20 @@ def _parser() -> argparse.ArgumentParser:
                           "- for stdin")
     ask.add_argument("question", nargs="*", help="the question")
 
-    sub.add_parser("run", help="run the configured channels (Telegram, Zalo)")
+    sub.add_parser("run", parents=[common], help="run the configured channels (Telegram, Zalo)")
 
-    db = sub.add_parser("db", help="database maintenance")
+    db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply database migrations")
+    db_sub.add_parser("upgrade", parents=[common], help="apply database migrations")
 
-    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb = sub.add_parser("kb", parents=[common], help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
-    kb_sub.add_parser("check", help="validate knowledge/ and report every problem")
-    kb_sub.add_parser("stats", help="count articles and vendors per kind and language")
-    gaps = kb_sub.add_parser("gaps", help="the most frequent questions the bot could not answer")
+    kb_sub.add_parser("check", parents=[common],
+                      help="validate knowledge/ and report every problem")
+    kb_sub.add_parser("stats", parents=[common],
+                      help="count articles and vendors per kind and language")
+    gaps = kb_sub.add_parser("gaps", parents=[common],
+                             help="the most frequent questions the bot could not answer")
     gaps.add_argument("--limit", type=int, default=20)
     return parser
 

@@ -220,9 +220,10 @@ def _validate(config: Config, origin: str) -> None:
             f"{origin}: [knowledge] answer_threshold: expected a number from 0 to 1, "
             f"got {config.knowledge.answer_threshold!r}"
         )
-    if not 0 < config.web.port < 65536:
+    if not 0 <= config.web.port < 65536:
         raise ConfigError(
-            f"{origin}: [web] port: expected a port from 1 to 65535, got {config.web.port!r}"
+            f"{origin}: [web] port: expected a port from 0 (any free one) to 65535, "
+            f"got {config.web.port!r}"
         )
     if "://" not in config.database.url:
         raise ConfigError(

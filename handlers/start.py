@@ -6,11 +6,32 @@ from bot.i18n import N_
 from bot.messages import Reply
 from bot.router import Context, Router
 from bot.services import chats
+from handlers.articles import render
 from handlers.menus import language_choice, main_menu
 
 
+def deep_link_article(payload: str) -> str:
+    """Deep-link payloads allow only `A-Za-z0-9_-`, so `permit.drone` travels as `permit_drone`."""
+    return payload.replace("_", ".", 1)
+
+
 async def start(ctx: Context) -> list[Reply]:
+    """`/start`, or a deep link: `/start ko` picks Korean, `/start permit_drone` opens
+    that article (links printed on posters and the department's site)."""
+    payload = ctx.incoming.args
+    if payload:
+        if payload.lower() in ctx.app.config.bot.languages:
+            return await _set_language(ctx, payload.lower())
+        article = ctx.app.knowledge.by_id.get(deep_link_article(payload))
+        if article is not None:
+            return render(article, ctx)
     return [language_choice(ctx)]
+
+
+async def _set_language(ctx: Context, language: str) -> list[Reply]:
+    await chats.set_language(ctx.session, ctx.chat, language)
+    ctx = ctx.with_language(language)
+    return [Reply(ctx._("Language set to English.")), main_menu(ctx)]
 
 
 async def choose_language(ctx: Context) -> list[Reply]:
@@ -32,9 +53,7 @@ async def language(ctx: Context) -> list[Reply]:
     if wanted not in languages:
         usage = ctx._("Usage: /language [{codes}]").format(codes="|".join(languages))
         return [Reply(usage)]
-    await chats.set_language(ctx.session, ctx.chat, wanted)
-    ctx = ctx.with_language(wanted)
-    return [Reply(ctx._("Language set to English.")), main_menu(ctx)]
+    return await _set_language(ctx, wanted)
 
 
 async def menu(ctx: Context) -> list[Reply]:

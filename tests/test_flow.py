@@ -120,3 +120,15 @@ async def test_arbitrary_input_never_crashes(app: App, text: str, action: str) -
     replies = await app.handle(incoming)
     for reply in replies:
         assert "Sorry, something went wrong" not in reply.text
+
+
+async def test_deep_links_pick_a_language_or_open_an_article(conversation: Conversation
+                                                             ) -> None:
+    replies = await conversation.say("/start ko")
+    assert replies[0].text == "언어가 한국어로 설정되었습니다."
+    replies = await conversation.say("/start permit_drone")
+    assert any("드론" in reply.text for reply in replies)
+    assert any(button.action == "staff:talk" for reply in replies
+               for button in reply.all_buttons())
+    replies = await conversation.say("/start no_such_thing")
+    assert any(button.action.startswith("lang:") for button in replies[0].all_buttons())
