@@ -1,0 +1,719 @@
+"""Fake Zalo servers for tests: the OA Open API with its OAuth server, and the Bot Platform.
+
+Both are real aiohttp servers on 127.0.0.1 (a free port each), so the real clients
+talk HTTP to them with nothing patched. They answer the way the docs say Zalo does:
+OA errors as `{"error": <negative code>, "message": ...}` inside HTTP 200, OAuth token
+answers with `expires_in` as a string, a refresh token that works once, Bot Platform
+errors as `{"ok": false, "error_code": ..., "description": ...}`, one update per
+getUpdates call and `error_code` 408 for an idle long poll.
+
+Tests steer them with `fail(...)` (answer with an error N times), `delay(...)`, and
+`expire_access_token()`, read what happened in `calls` and `sent`, and wait for
+something to happen with `wait_for(predicate)`: an asyncio.Condition notified on every
+request, never a sleep loop; its timeout only bounds a test that is already failing.
+
+They also play Zalo's part towards our webhook: `FakeZaloOA.post_event` signs an event
+as Zalo does (`X-ZEvent-Signature: mac=...`), `FakeZaloBot` POSTs injected updates to
+the URL given to setWebhook with `X-Bot-Api-Secret-Token`.
+
+Where the docs say nothing (which OAuth code a wrong secret gets, what getUpdates says
+while a webhook is set) the fakes pick something plausible; the comments say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.zalo.events import ACTION_PREFIX
+from bot.channels.zalo.signature import (
+    BOT_SECRET_HEADER,
+    OA_SIGNATURE_HEADER,
+    oa_signature_header,
+)
+
+WAIT_TIMEOUT = 15.0
+
+OA_MESSAGES = {
+    -32: "Your application reached limit call api",
+    -201: "Parameter is invalid",
+    -210: "Parameter exceeds allowable limit",
+    -211: "Out of quota",
+    -213: "User has not followed OA",
+    -216: "Access token is invalid",
+    -220: "access_token is expired or removed",
+    -230: "User has not interacted with the OA in the past 7 days",
+    -232: "User has not interacted with the OA, or the last interaction has expired",
+}
+# OAuth v4 codes; -14003 (invalid parameter) is the fake's choice for a wrong secret,
+# app id or grant type, which the docs do not pin down.
+OAUTH_MESSAGES = {
+    -14003: "Invalid parameter",
+    -14005: "Invalid authorization code",
+    -14014: "Invalid refresh token",
+    -14019: "Authorization code is expired",
+    -14020: "Refresh token is expired",
+}
+BOT_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    408: "Request timeout",
+    409: "Conflict: getUpdates does not work while a webhook is set",
+    429: "Too Many Requests",
+}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_id() -> str:
+    """An id shaped like Zalo's message ids (20 hex digits)."""
+    return secrets.token_hex(10)
+
+
+@dataclass
+class Call:
+    """One request the fake received; `params` is its body (test data, tokens and all)."""
+
+    name: str
+    params: dict[str, Any]
+    outcome: str = "pending"
+
+
+@dataclass(frozen=True)
+class SentOA:
+    user_id: str
+    message: dict[str, Any]
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SentBot:
+    method: str
+    chat_id: str
+    text: str
+    photo: str
+    message_id: str
+
+
+@dataclass
+class _Failure:
+    name: str
+    error: int
+    times: int
+    target: str | None
+
+
+@dataclass
+class _Delay:
+    name: str
+    seconds: float
+    times: int
+
+
+class _FakeServer:
+    """Start/stop on a free port, the call log, `wait_for`, injected failures and delays."""
+
+    aliases: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.base_url = ""
+        self._cond = asyncio.Condition()
+        self._failures: list[_Failure] = []
+        self._delays: list[_Delay] = []
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self._outgoing: aiohttp.ClientSession | None = None
+
+    def _routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> Self:
+        app = web.Application()
+        self._routes(app)
+        # No access log: Bot Platform paths carry the token. Cancelled handlers and a
+        # short shutdown keep a pending long poll from holding the test's teardown.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
+                                     shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        async with self._cond:
+            self._cond.notify_all()
+        if self._outgoing is not None:
+            await self._outgoing.close()
+            self._outgoing = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop()
+
+    def _name(self, path_or_name: str) -> str:
+        return self.aliases.get(path_or_name, path_or_name)
+
+    def fail(self, path_or_name: str, error: int, times: int = 1,
+             user_id: str | None = None, chat_id: str | None = None) -> None:
+        """Answer the next `times` matching calls with `error`.
+
+        A negative `error` is a Zalo error code in an HTTP 200 body; 400 to 599 is that
+        HTTP status (5xx with an HTML page, as a gateway would); on the Bot Platform a
+        code under 500 is an `error_code` in an `ok: false` body. `user_id` limits the
+        failure to calls for that user (OA), `chat_id` to that chat (Bot Platform).
+        """
+        self._failures.append(_Failure(self._name(path_or_name), error, times,
+                                       user_id or chat_id))
+
+    def delay(self, path_or_name: str, seconds: float, times: int = 1) -> None:
+        """Hold the next `times` matching calls for `seconds` (cut short by `stop()`)."""
+        self._delays.append(_Delay(self._name(path_or_name), seconds, times))
+
+    async def wait_for(self, predicate: Callable[[], bool] | Callable[[Any], bool],
+                       timeout: float = WAIT_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Return as soon as `predicate()` holds; it is re-checked after every request.
+
+        The predicate takes no argument or, like the Telegram fake's, the fake itself.
+        `timeout` only bounds a test that is already failing (TimeoutError then).
+        """
+        takes_fake = bool(inspect.signature(predicate).parameters)
+
+        def check() -> bool:
+            return bool(predicate(self) if takes_fake else predicate())  # type: ignore[call-arg]
+
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(check), timeout)
+
+    async def _record(self, name: str, params: dict[str, Any]) -> Call:
+        call = Call(name, params)
+        async with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+        return call
+
+    async def _finish(self, call: Call, outcome: str) -> None:
+        async with self._cond:
+            call.outcome = outcome
+            self._cond.notify_all()
+
+    def _take_failure(self, name: str, target: str | None) -> int | None:
+        for failure in self._failures:
+            if failure.name == name and failure.target in (None, target):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return failure.error
+        return None
+
+    async def _maybe_delay(self, name: str) -> None:
+        for item in self._delays:
+            if item.name == name:
+                item.times -= 1
+                if item.times <= 0:
+                    self._delays.remove(item)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), item.seconds)
+                return
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._outgoing is None:
+            self._outgoing = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._outgoing
+
+    async def _http_failure(self, call: Call, status: int) -> web.Response:
+        await self._finish(call, f"http {status}")
+        if status >= 500:
+            return web.Response(status=status, content_type="text/html",
+                                text=f"<html><body><h1>{status}</h1></body></html>")
+        return web.json_response({"error": -201, "message": f"HTTP {status}"}, status=status)
+
+
+async def _json_or_none(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class FakeZaloOA(_FakeServer):
+    """The OA Open API (message/cs, user/detail) and OAuth v4 on one server.
+
+    Point both `api_base_url` and `oauth_base_url` of `OAClient` at `base_url`.
+    `access_token` / `refresh_token` are the currently valid pair; a refresh replaces
+    both and kills the refresh token it was given.
+    """
+
+    aliases: ClassVar[Mapping[str, str]] = {
+        "cs": "message/cs", "send_cs": "message/cs", "/v3.0/oa/message/cs": "message/cs",
+        "refresh": "access_token", "authorize": "access_token", "oauth": "access_token",
+        "/v4/oa/access_token": "access_token",
+        "get_profile": "user/detail", "/v3.0/oa/user/detail": "user/detail",
+    }
+
+    def __init__(self, *, app_id: str = "2553928453557884079",
+                 app_secret: str = "fake-app-secret-key",
+                 oa_secret_key: str = "fake-oa-secret-key",
+                 oa_id: str = "3662729599332560487",
+                 access_token: str | None = None, refresh_token: str | None = None,
+                 expires_in: int = 90000) -> None:
+        super().__init__()
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.oa_secret_key = oa_secret_key
+        self.oa_id = oa_id
+        self.expires_in = expires_in
+        self.access_token = access_token or "AT-" + secrets.token_urlsafe(24)
+        self.refresh_token = refresh_token or "RT-" + secrets.token_urlsafe(24)
+        self.refreshes = 0
+        self.sent: list[SentOA] = []
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self._valid_access = {self.access_token}
+        self._codes: dict[str, str | None] = {}
+
+    def _routes(self, app: web.Application) -> None:
+        app.router.add_post("/v3.0/oa/message/cs", self._send_cs)
+        app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
+        app.router.add_post("/v4/oa/access_token", self._access_token)
+
+    # -- controls -------------------------------------------------------------------
+
+    def expire_access_token(self) -> None:
+        """The current access token now gets -216, as an expired one does."""
+        self._valid_access.discard(self.access_token)
+
+    def add_authorization_code(self, code: str, code_verifier: str | None = None) -> None:
+        """A code an OA admin would have got; single use, PKCE-checked when given."""
+        self._codes[code] = code_verifier
+
+    # -- handlers -------------------------------------------------------------------
+
+    async def _zalo_error(self, call: Call, code: int) -> web.Response:
+        await self._finish(call, f"error {code}")
+        return web.json_response({"error": code, "message": OA_MESSAGES.get(code, "Error")})
+
+    async def _failure(self, call: Call, error: int) -> web.Response:
+        if error >= 400:
+            return await self._http_failure(call, error)
+        if call.name == "access_token":
+            return await self._oauth_error(call, error)
+        return await self._zalo_error(call, error)
+
+    async def _send_cs(self, request: web.Request) -> web.Response:
+        body = await _json_or_none(request)
+        token = request.headers.get("access_token", "")
+        call = await self._record("message/cs", {"access_token": token, "body": body})
+        await self._maybe_delay("message/cs")
+        recipient = body.get("recipient") if isinstance(body, dict) else None
+        user_id = recipient.get("user_id") if isinstance(recipient, dict) else None
+        failure = self._take_failure("message/cs", user_id if isinstance(user_id, str) else None)
+        if failure is not None:
+            return await self._failure(call, failure)
+        if token not in self._valid_access:
+            return await self._zalo_error(call, -216)
+        message = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(user_id, str) or not user_id or not isinstance(message, dict):
+            return await self._zalo_error(call, -201)
+        text = message.get("text")
+        buttons = (((message.get("attachment") or {}).get("payload") or {})
+                   .get("buttons") or [])
+        if (isinstance(text, str) and len(text) > 2000) or len(buttons) > 5:
+            return await self._zalo_error(call, -210)
+        message_id = new_id()
+        self.sent.append(SentOA(user_id, message, message_id))
+        await self._finish(call, "ok")
+        return web.json_response({"error": 0, "message": "Success",
+                                  "data": {"message_id": message_id, "user_id": user_id}})
+
+    async def _user_detail(self, request: web.Request) -> web.Response:
+        token = request.headers.get("access_token", "")
+        try:
+            data = json.loads(request.query.get("data", ""))
+        except ValueError:
+            data = None
+        user_id = data.get("user_id") if isinstance(data, dict) else None
+        call = await self._record("user/detail", {"access_token": token, "data": data})
+        await self._maybe_delay("user/detail")
+        failure = self._take_failure("user/detail", user_id)
+        if failure is not None:
+            return await self._failure(call, failure)
+        if token not in self._valid_access:
+            return await self._zalo_error(call, -216)
+        if not isinstance(user_id, str) or not user_id:
+            return await self._zalo_error(call, -201)
+        profile = self.profiles.get(user_id) or {
+            "user_id": user_id, "display_name": f"Zalo user {user_id[-4:]}",
+            "user_is_follower": True, "avatars": {"120": "", "240": ""},
+        }
+        await self._finish(call, "ok")
+        return web.json_response({"error": 0, "message": "Success", "data": profile})
+
+    async def _oauth_error(self, call: Call, code: int) -> web.Response:
+        await self._finish(call, f"error {code}")
+        text = OAUTH_MESSAGES.get(code, "Error")
+        return web.json_response({"error": code, "error_name": text, "error_reason": text,
+                                  "error_description": text})
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        secret = request.headers.get("secret_key", "")
+        call = await self._record("access_token", {**form, "secret_key": secret})
+        await self._maybe_delay("access_token")
+        failure = self._take_failure("access_token", None)
+        if failure is not None:
+            return await self._failure(call, failure)
+        if secret != self.app_secret or form.get("app_id") != self.app_id:
+            return await self._oauth_error(call, -14003)
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            if form.get("refresh_token") != self.refresh_token:
+                return await self._oauth_error(call, -14014)
+            self.refreshes += 1
+        elif grant == "authorization_code":
+            code = form.get("code")
+            if not isinstance(code, str) or code not in self._codes:
+                return await self._oauth_error(call, -14005)
+            verifier = self._codes.pop(code)
+            if verifier is not None and form.get("code_verifier") != verifier:
+                return await self._oauth_error(call, -14005)
+        else:
+            return await self._oauth_error(call, -14003)
+        self.access_token = "AT-" + secrets.token_urlsafe(24)
+        self.refresh_token = "RT-" + secrets.token_urlsafe(24)
+        self._valid_access.add(self.access_token)
+        await self._finish(call, "ok")
+        return web.json_response({"access_token": self.access_token,
+                                  "refresh_token": self.refresh_token,
+                                  "expires_in": str(self.expires_in)})
+
+    # -- Zalo's side of our webhook -------------------------------------------------
+
+    def _event(self, event_name: str, user_id: str, timestamp: int | None) -> dict[str, Any]:
+        return {
+            "app_id": self.app_id,
+            "user_id_by_app": f"88{user_id}",
+            "event_name": event_name,
+            "timestamp": str(timestamp if timestamp is not None else now_ms()),
+            "sender": {"id": user_id},
+            "recipient": {"id": self.oa_id},
+        }
+
+    def text_event(self, user_id: str, text: str, msg_id: str | None = None,
+                   timestamp: int | None = None) -> dict[str, Any]:
+        event = self._event("user_send_text", user_id, timestamp)
+        event["message"] = {"msg_id": msg_id or new_id(), "text": text}
+        return event
+
+    def button_event(self, user_id: str, action: str, msg_id: str | None = None,
+                     timestamp: int | None = None) -> dict[str, Any]:
+        """What pressing an `oa.query.show` button sends: the payload as the user's text."""
+        return self.text_event(user_id, ACTION_PREFIX + action, msg_id, timestamp)
+
+    def follow_event(self, user_id: str, timestamp: int | None = None,
+                     event_name: str = "follow") -> dict[str, Any]:
+        return {
+            "app_id": self.app_id,
+            "oa_id": self.oa_id,
+            "user_id_by_app": f"88{user_id}",
+            "event_name": event_name,
+            "timestamp": str(timestamp if timestamp is not None else now_ms()),
+            "source": "oa_profile",
+            "follower": {"id": user_id},
+        }
+
+    def unfollow_event(self, user_id: str, timestamp: int | None = None) -> dict[str, Any]:
+        return self.follow_event(user_id, timestamp, event_name="unfollow")
+
+    def image_event(self, user_id: str, url: str = "https://photo.example/zalo/1.jpg",
+                    text: str = "", msg_id: str | None = None,
+                    timestamp: int | None = None) -> dict[str, Any]:
+        event = self._event("user_send_image", user_id, timestamp)
+        event["message"] = {
+            "msg_id": msg_id or new_id(), "text": text,
+            "attachments": [{"type": "image", "payload": {"thumbnail": url, "url": url}}],
+        }
+        return event
+
+    def sticker_event(self, user_id: str, sticker_id: str = "bfe458bf64fa8da4d4eb",
+                      url: str = "https://zalo-api.zadn.vn/api/emoticon/sticker/webpc?eid=1",
+                      msg_id: str | None = None, timestamp: int | None = None
+                      ) -> dict[str, Any]:
+        event = self._event("user_send_sticker", user_id, timestamp)
+        event["message"] = {
+            "msg_id": msg_id or new_id(),
+            "attachments": [{"type": "sticker", "payload": {"id": sticker_id, "url": url}}],
+        }
+        return event
+
+    def location_event(self, user_id: str, latitude: float, longitude: float,
+                       msg_id: str | None = None, timestamp: int | None = None
+                       ) -> dict[str, Any]:
+        event = self._event("user_send_location", user_id, timestamp)
+        event["message"] = {
+            "msg_id": msg_id or new_id(),
+            "attachments": [{"type": "location", "payload": {"coordinates": {
+                "latitude": str(latitude), "longitude": str(longitude)}}}],
+        }
+        return event
+
+    def raw_event(self, event: Mapping[str, Any],
+                  timestamp: int | None = None) -> tuple[bytes, str]:
+        """The exact bytes `post_event` sends, and the timestamp the signature covers."""
+        body = dict(event)
+        if timestamp is not None:
+            body["timestamp"] = str(timestamp)
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return raw, str(body.get("timestamp", ""))
+
+    async def post_event(self, webhook_url: str, event: Mapping[str, Any], *,
+                         sign: bool = True, signature: str | None = None,
+                         timestamp: int | None = None) -> int:
+        """POST `event` to our webhook as Zalo would and return the HTTP status.
+
+        `timestamp` replaces the event's own (for stale events; still correctly
+        signed); `signature` sends that header value instead of the right one;
+        `sign=False` sends no signature header at all.
+        """
+        raw, stamp = self.raw_event(event, timestamp)
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers[OA_SIGNATURE_HEADER] = signature
+        elif sign:
+            headers[OA_SIGNATURE_HEADER] = oa_signature_header(self.app_id, raw, stamp,
+                                                               self.oa_secret_key)
+        async with self._session().post(webhook_url, data=raw, headers=headers) as response:
+            await response.read()
+            return response.status
+
+
+class FakeZaloBot(_FakeServer):
+    """The Bot Platform for one bot token: `{base_url}/bot<token>/<method>`.
+
+    Updates injected while no webhook is set wait for getUpdates (one per call); while
+    one is set they are POSTed to it at once, flat or wrapped in `{"ok": true,
+    "result": ...}` (`webhook_wrapped`, or per injection), and `deliveries` keeps the
+    HTTP statuses our webhook answered.
+    """
+
+    def __init__(self, *, token: str = "1459232241454765289:fake-bot-token-abcdef",
+                 bot_id: str = "1459232241454765289", account_name: str = "bot.FakeCrew",
+                 webhook_wrapped: bool = False) -> None:
+        super().__init__()
+        self.token = token
+        self.bot_id = bot_id
+        self.account_name = account_name
+        self.webhook_wrapped = webhook_wrapped
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_updated_at = 0
+        self.sent: list[SentBot] = []
+        self.actions: list[tuple[str, str]] = []
+        self.deliveries: list[int] = []
+        self._pending: deque[Any] = deque()
+
+    def _routes(self, app: web.Application) -> None:
+        app.router.add_post("/bot{token}/{method}", self._handle)
+
+    # -- updates ----------------------------------------------------------------------
+
+    def text_update(self, chat_id: str, text: str, user_id: str | None = None,
+                    display_name: str = "Crew", message_id: str | None = None,
+                    date: int | None = None, chat_type: str = "PRIVATE") -> dict[str, Any]:
+        """A `message.text.received` update with the docs' field names."""
+        return {
+            "event_name": "message.text.received",
+            "message": {
+                "from": {"id": user_id or chat_id, "display_name": display_name,
+                         "is_bot": False},
+                "chat": {"id": chat_id, "chat_type": chat_type},
+                "text": text,
+                "message_id": message_id or new_id(),
+                "date": date if date is not None else now_ms(),
+            },
+        }
+
+    def image_update(self, chat_id: str, photo_url: str, caption: str = "",
+                     user_id: str | None = None, display_name: str = "Crew"
+                     ) -> dict[str, Any]:
+        update = self.text_update(chat_id, "", user_id, display_name)
+        update["event_name"] = "message.image.received"
+        message = update["message"]
+        del message["text"]
+        message["photo_url"] = photo_url
+        if caption:
+            message["caption"] = caption
+        return update
+
+    async def inject_text(self, chat_id: str, text: str, user_id: str | None = None,
+                          display_name: str = "Crew", wrapped: bool | None = None
+                          ) -> dict[str, Any]:
+        """A user writes `text`; returns the update as Zalo would deliver it."""
+        update = self.text_update(chat_id, text, user_id, display_name)
+        wrap = self.webhook_wrapped if wrapped is None else wrapped
+        await self._deliver(update, wrap)
+        return update
+
+    async def inject(self, raw: Any, wrapped: bool = False) -> Any:
+        """Deliver `raw` as it is (even if it is not a valid update)."""
+        await self._deliver(raw, wrapped)
+        return raw
+
+    async def _deliver(self, update: Any, wrapped: bool) -> None:
+        if self.webhook_url:
+            status = await self.post_webhook(update, self.webhook_secret, wrapped=wrapped)
+            self.deliveries.append(status)
+            return
+        async with self._cond:
+            self._pending.append(update)
+            self._cond.notify_all()
+
+    async def post_webhook(self, update: Any, secret: str | None, *, url: str | None = None,
+                           wrapped: bool = False) -> int:
+        """POST one update to the webhook (or `url`) with `secret` as the secret header."""
+        body = {"ok": True, "result": update} if wrapped else update
+        headers = {BOT_SECRET_HEADER: secret} if secret is not None else {}
+        target = url or self.webhook_url
+        async with self._session().post(target, json=body, headers=headers) as response:
+            await response.read()
+            return response.status
+
+    # -- API ---------------------------------------------------------------------------
+
+    async def _bot_error(self, call: Call, code: int, description: str = "") -> web.Response:
+        await self._finish(call, f"error {code}")
+        return web.json_response({"ok": False, "error_code": code,
+                                  "description": description or BOT_DESCRIPTIONS.get(
+                                      code, "Error")})
+
+    async def _ok(self, call: Call, result: Any = None) -> web.Response:
+        await self._finish(call, "ok")
+        body: dict[str, Any] = {"ok": True}
+        if result is not None:
+            body["result"] = result
+        return web.json_response(body)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _json_or_none(request) if request.can_read_body else {}
+        call = await self._record(method, params if isinstance(params, dict) else {})
+        if request.match_info["token"] != self.token:
+            return await self._bot_error(call, 401)
+        if not isinstance(params, dict):
+            return await self._bot_error(call, 400, "Bad Request: body is not a JSON object")
+        await self._maybe_delay(method)
+        chat_id = params.get("chat_id")
+        failure = self._take_failure(method, chat_id if isinstance(chat_id, str) else None)
+        if failure is not None:
+            if failure >= 500:
+                return await self._http_failure(call, failure)
+            return await self._bot_error(call, failure)
+        handler = {
+            "getMe": self._get_me, "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook, "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info, "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo, "sendChatAction": self._send_chat_action,
+        }.get(method)
+        if handler is None:
+            return await self._bot_error(call, 404, "Not Found: unknown method")
+        return await handler(call, params)
+
+    async def _get_me(self, call: Call, params: dict[str, Any]) -> web.Response:
+        return await self._ok(call, {"id": self.bot_id, "account_name": self.account_name,
+                                     "account_type": "BASIC", "can_join_groups": False})
+
+    async def _get_updates(self, call: Call, params: dict[str, Any]) -> web.Response:
+        if self.webhook_url:
+            return await self._bot_error(call, 409)
+        try:
+            seconds = float(params.get("timeout", 30))
+        except (TypeError, ValueError):
+            return await self._bot_error(call, 400, "Bad Request: timeout is not a number")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        async with self._cond:
+            while not self._pending:
+                remaining = deadline - loop.time()
+                if remaining <= 0 or self._stopping.is_set():
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._cond.wait(), remaining)
+            update = self._pending.popleft() if self._pending else None
+        if update is None:
+            return await self._bot_error(call, 408)
+        return await self._ok(call, update)
+
+    async def _set_webhook(self, call: Call, params: dict[str, Any]) -> web.Response:
+        url = params.get("url")
+        secret = params.get("secret_token")
+        if not isinstance(url, str) or not url:
+            return await self._bot_error(call, 400, "Bad Request: url is required")
+        if not isinstance(secret, str) or not 8 <= len(secret) <= 256:
+            return await self._bot_error(call, 400,
+                                         "Bad Request: secret_token must be 8-256 characters")
+        self.webhook_url, self.webhook_secret, self.webhook_updated_at = url, secret, now_ms()
+        return await self._ok(call, {"url": url, "updated_at": self.webhook_updated_at})
+
+    async def _delete_webhook(self, call: Call, params: dict[str, Any]) -> web.Response:
+        self.webhook_url, self.webhook_secret, self.webhook_updated_at = "", "", now_ms()
+        return await self._ok(call, {"url": "", "updated_at": self.webhook_updated_at})
+
+    async def _get_webhook_info(self, call: Call, params: dict[str, Any]) -> web.Response:
+        return await self._ok(call, {"url": self.webhook_url,
+                                     "updated_at": self.webhook_updated_at})
+
+    async def _send(self, call: Call, method: str, chat_id: Any, text: str,
+                    photo: str = "") -> web.Response:
+        if not isinstance(chat_id, str) or not chat_id:
+            return await self._bot_error(call, 400, "Bad Request: chat_id is required")
+        message_id = new_id()
+        self.sent.append(SentBot(method, chat_id, text, photo, message_id))
+        return await self._ok(call, {"message_id": message_id, "date": now_ms()})
+
+    async def _send_message(self, call: Call, params: dict[str, Any]) -> web.Response:
+        text = params.get("text")
+        if not isinstance(text, str) or not 1 <= len(text) <= 2000:
+            return await self._bot_error(call, 400,
+                                         "Bad Request: text must be 1 to 2000 characters")
+        return await self._send(call, "sendMessage", params.get("chat_id"), text)
+
+    async def _send_photo(self, call: Call, params: dict[str, Any]) -> web.Response:
+        photo = params.get("photo")
+        caption = params.get("caption", "")
+        if not isinstance(photo, str) or not photo:
+            return await self._bot_error(call, 400, "Bad Request: photo is required")
+        if not isinstance(caption, str) or len(caption) > 2000:
+            return await self._bot_error(call, 400,
+                                         "Bad Request: caption must be up to 2000 characters")
+        return await self._send(call, "sendPhoto", params.get("chat_id"), caption, photo)
+
+    async def _send_chat_action(self, call: Call, params: dict[str, Any]) -> web.Response:
+        chat_id = params.get("chat_id")
+        action = params.get("action")
+        if not isinstance(chat_id, str) or action not in ("typing", "upload_photo"):
+            return await self._bot_error(call, 400, "Bad Request: chat_id and action")
+        self.actions.append((chat_id, action))
+        return await self._ok(call)
