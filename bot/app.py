@@ -63,8 +63,9 @@ class App:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Dispatch, then deliver the queued replies now (the outbox retries what fails)."""
         dispatched = await self.router.dispatch(self, incoming)
-        if dispatched.outbox:
-            await self.outbox.deliver(dispatched.outbox)
+        await self.outbox.send_claimed(dispatched.rows, dispatched.external_id)
+        if dispatched.waiting:
+            await self.outbox.deliver(dispatched.waiting)
         return dispatched.replies
 
     async def close(self) -> None:

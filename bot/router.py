@@ -92,53 +92,64 @@ class Router:
         return None
 
     async def dispatch(self, app: App, incoming: Incoming) -> Dispatched:
-        """Store, resolve, run the handler, queue the replies; the outbox sends them."""
+        """Store, resolve, run the handler and queue its replies, in one transaction.
+
+        Nothing leaves the process before the commit (replies are rows the outbox sends
+        afterwards), so one transaction is safe: if the process dies in the handler, the
+        platform still holds the update unconfirmed and delivers it again. A handler that
+        raises loses its own writes; the message is stored again with an apology queued.
+        """
         incoming = incoming.cleaned()
+        try:
+            return await self._dispatch(app, incoming, crashed=False)
+        except HandlerFailed:
+            # The transaction is gone with the handler's writes; store the message again,
+            # with the apology in place of the answer.
+            return await self._dispatch(app, incoming, crashed=True)
+
+    async def _dispatch(self, app: App, incoming: Incoming, crashed: bool) -> Dispatched:
         async with app.db.session() as session:
             chat = await chats.get_or_create_chat(
                 session, incoming.channel, incoming.chat_id, incoming.display_name
             )
-            stored = await chats.record_incoming(session, chat, incoming)
-            if stored is None:
+            message_id = await chats.record_incoming(session, chat, incoming, "handled")
+            if message_id is None:
                 log.info("duplicate update skipped channel=%s update_id=%s",
                          incoming.channel, incoming.update_id)
-                return Dispatched([], [])
-            chat_id, message_id = chat.id, stored.id
-        handler = self.pick(incoming)
-        try:
-            async with app.db.session() as session:
-                chat = await session.get_one(Chat, chat_id)
-                ctx = Context(incoming, chat, session, app.catalogs.get(app.language_for(chat,
-                              incoming)), app)
-                replies = await handler(ctx) if handler is not None else []
-                return await self._queue(app, session, chat, incoming, message_id, replies)
-        except Exception:
-            log.exception("handler failed channel=%s chat=%s", incoming.channel, chat_id)
-            async with app.db.session() as session:
-                chat = await session.get_one(Chat, chat_id)
-                t = app.catalogs.get(app.language_for(chat, incoming))
+                return Dispatched([], [], "")
+            t = app.catalogs.get(app.language_for(chat, incoming))
+            handler = self.pick(incoming)
+            if crashed:
                 replies = [Reply(t.gettext(
                     "Sorry, something went wrong on our side. Please try again in a moment."))]
-                return await self._queue(app, session, chat, incoming, message_id, replies)
+            elif handler is None:
+                replies = []
+            else:
+                try:
+                    replies = await handler(Context(incoming, chat, session, t, app))
+                except Exception as error:
+                    log.exception("handler failed channel=%s chat=%s", incoming.channel,
+                                  chat.id)
+                    raise HandlerFailed from error
+            rows = await app.outbox.enqueue(session, chat, replies, incoming.message_ref,
+                                            claim=True)
+            await session.flush()
+            return Dispatched(replies, rows, chat.external_id)
 
-    @staticmethod
-    async def _queue(app: App, session: AsyncSession, chat: Chat, incoming: Incoming,
-                     message_id: int, replies: list[Reply]) -> Dispatched:
-        """Replies queued and the message marked handled in one transaction: both or none."""
-        rows = app.outbox.enqueue(session, chat, replies, incoming.message_ref)
-        await chats.mark_handled(session, message_id)
-        await session.flush()
-        return Dispatched(replies, rows, message_id)
+
+class HandlerFailed(Exception):
+    """Rolls the dispatch transaction back; the router then stores the apology instead."""
 
 
 @dataclass
 class Dispatched:
-    """What a dispatch produced; `rows` get their ids when the transaction commits."""
+    """What a dispatch produced: the replies and their outbox rows, to send after commit."""
 
     replies: list[Reply]
     rows: list[Message]
-    incoming_id: int = 0
+    external_id: str
 
     @property
-    def outbox(self) -> list[tuple[int, int]]:
+    def waiting(self) -> list[tuple[int, int]]:
+        """Rows queued behind an older undelivered message: the outbox sends them in turn."""
         return [(row.id, row.chat_id) for row in self.rows if row.status == "pending"]

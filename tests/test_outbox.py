@@ -51,7 +51,7 @@ async def queue(app: App, user: str, replies: list[Reply], edit_ref: str = ""
                 ) -> list[tuple[int, int]]:
     async with app.db.session() as session:
         chat = await chats.get_or_create_chat(session, "double", user)
-        rows = app.outbox.enqueue(session, chat, replies, edit_ref)
+        rows = await app.outbox.enqueue(session, chat, replies, edit_ref)
         await session.flush()
         return [(row.id, row.chat_id) for row in rows]
 
@@ -235,7 +235,8 @@ async def test_handled_update_is_skipped_but_an_unhandled_one_is_handled(
         chat = await chats.get_or_create_chat(session, "double", "u9")
         stored = await chats.record_incoming(session, chat, crash)
         assert stored is not None
-        stored.claimed_until = utcnow() - timedelta(seconds=1)
+        await session.execute(update(Message).where(Message.id == stored)
+                              .values(claimed_until=utcnow() - timedelta(seconds=1)))
     await app.handle(crash)
     menu = len(platform.sent)
     await app.handle(crash)

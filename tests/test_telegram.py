@@ -258,7 +258,7 @@ async def test_long_reply_is_split_on_paragraphs(config: Config, fake: FakeTeleg
         async with bot.app.db.session() as session:
             chat = await session.scalar(select(Chat).where(Chat.external_id == "1000"))
             assert chat is not None
-            queued = bot.app.outbox.enqueue(session, chat, [Reply(long_text)])
+            queued = await bot.app.outbox.enqueue(session, chat, [Reply(long_text)])
             await session.flush()
             ids = [(row.id, row.chat_id) for row in queued]
         await bot.app.outbox.deliver(ids)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
 from bot.storage.models import Chat, Message, utcnow
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 async def get_or_create_chat(
@@ -35,7 +40,8 @@ async def get_or_create_chat(
             # Another worker created it between our select and insert.
             chat = (await session.execute(query)).scalar_one()
     else:
-        chat.last_seen = now
+        if now - chat.last_seen > LAST_SEEN_RESOLUTION:  # not an UPDATE per message
+            chat.last_seen = now
         if chat.unreachable_since is not None:  # they wrote to us, so we can write back
             chat.unreachable_since = None
             chat.unreachable_reason = ""
@@ -49,46 +55,43 @@ async def get_or_create_chat(
 HANDLING_CLAIM = timedelta(seconds=60)
 
 
-async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming
-                          ) -> Message | None:
-    """Store what the user sent, claimed for handling; None when it needs no handling.
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
-    A redelivered update (same platform id) needs none, unless its first delivery was
-    stored but never handled because the process stopped: then it is claimed again.
+
+async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming,
+                          status: str = "received") -> int | None:
+    """Store what the user sent; its id, or None when it needs no handling.
+
+    The row is written as `handled` because the router handles it in this same
+    transaction: if handling fails, the row goes with it. A `received` row (from a
+    worker that stores first and handles later) whose claim ran out is taken over.
+    One INSERT ... ON CONFLICT DO NOTHING instead of a savepoint keeps the common case
+    to one statement.
     """
     now = utcnow()
-    message = Message(
-        channel=incoming.channel,
-        chat_id=chat.id,
-        direction="in",
-        text=incoming.text,
-        action=incoming.action[:256],
-        platform_id=incoming.update_id or None,
-        created_at=now,
-        status="received",
-        claimed_until=now + HANDLING_CLAIM,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(message)
-        return message
-    except IntegrityError:
-        pass
+    values = dict(channel=incoming.channel, chat_id=chat.id, direction="in",
+                  text=incoming.text, action=incoming.action[:256],
+                  platform_id=incoming.update_id or None, created_at=now, status=status,
+                  claimed_until=None if status == "handled" else now + HANDLING_CLAIM,
+                  payload=None, attempts=0, last_error="")
+    statement = (_insert(session)(Message).values(**values).on_conflict_do_nothing()
+                 .returning(Message.id))
+    inserted = (await session.execute(statement)).scalar_one_or_none()
+    if inserted is not None or not incoming.update_id:
+        return inserted
     where = (Message.channel == incoming.channel, Message.direction == "in",
              Message.platform_id == incoming.update_id)
     reclaimed = await session.execute(
         update(Message)
         .where(*where, Message.status == "received",
                or_(Message.claimed_until.is_(None), Message.claimed_until < now))
-        .values(claimed_until=now + HANDLING_CLAIM))
-    if reclaimed.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return (await session.execute(select(Message).where(*where))).scalar_one()
-
-
-async def mark_handled(session: AsyncSession, message_id: int) -> None:
-    await session.execute(update(Message).where(Message.id == message_id)
-                          .values(status="handled", claimed_until=None))
+        .values(claimed_until=now + HANDLING_CLAIM, status=status)
+        .returning(Message.id))
+    return reclaimed.scalar_one_or_none()
 
 
 async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:

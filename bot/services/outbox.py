@@ -72,9 +72,16 @@ def parts(reply: Reply, limit: int) -> list[Reply]:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    status: str
+class Claimed:
+    """One outgoing row this worker holds the claim on, with what sending it needs."""
+
+    message_id: int
     chat_id: int
+    channel: str
+    external_id: str
+    reply: Reply
+    edit_ref: str
+    attempts: int
 
 
 class Outbox:
@@ -91,25 +98,36 @@ class Outbox:
     def delivers(self, channel: str) -> bool:
         return channel in self.senders
 
-    def enqueue(self, session: AsyncSession, chat: Chat, replies: Iterable[Reply],
-                edit_ref: str = "") -> list[Message]:
-        """Queue replies for `chat`; on channels without a sender they are only logged."""
+    async def enqueue(self, session: AsyncSession, chat: Chat, replies: Iterable[Reply],
+                      edit_ref: str = "", claim: bool = False) -> list[Message]:
+        """Queue replies for `chat`; on channels without a sender they are only logged.
+
+        With `claim`, the rows are born claimed by the caller (`sending`), who sends them
+        right after the commit; that saves a claim round trip per message. Not when an
+        older message of the chat still waits: order comes first, the sweep sends both.
+        """
         sender = self.senders.get(chat.channel)
         now = utcnow()
+        pieces = [piece for reply in replies
+                  for piece in (parts(reply, sender.text_limit) if sender else [reply])]
+        if sender is not None and claim and pieces:
+            waiting = await session.scalar(select(Message.id).where(
+                Message.chat_id == chat.id, Message.direction == "out",
+                Message.status.in_(("pending", "sending"))).limit(1))
+            claim = waiting is None
+        status = ("sending" if claim else "pending") if sender else "done"
         rows: list[Message] = []
-        for reply in replies:
-            pieces = parts(reply, sender.text_limit) if sender else [reply]
-            for piece in pieces:
-                row = Message(
-                    channel=chat.channel, chat_id=chat.id, direction="out", text=piece.text,
-                    action="", platform_id=None, created_at=now,
-                    status="pending" if sender else "done",
-                    payload=reply_to_json(piece),
-                    edit_ref=edit_ref if piece.edit and edit_ref else None,
-                    attempts=0, next_attempt_at=now, last_error="",
-                )
-                session.add(row)
-                rows.append(row)
+        for piece in pieces:
+            row = Message(
+                channel=chat.channel, chat_id=chat.id, direction="out", text=piece.text,
+                action="", platform_id=None, created_at=now, status=status,
+                payload=reply_to_json(piece),
+                edit_ref=edit_ref if piece.edit and edit_ref else None,
+                attempts=1 if status == "sending" else 0, next_attempt_at=now,
+                claimed_until=now + CLAIM if status == "sending" else None, last_error="",
+            )
+            session.add(row)
+            rows.append(row)
         return rows
 
     def _backoff(self, attempts: int, hint: float | None) -> timedelta:
@@ -117,81 +135,109 @@ class Outbox:
         delay = min(delay, self.settings.retry_max_seconds)
         return timedelta(seconds=max(delay, hint or 0.0))
 
-    async def _claim(self, message_id: int) -> tuple[Message, Chat] | None:
+    async def _claim(self, message_id: int) -> Claimed | None:
         now = utcnow()
         async with self.db.session() as session:
-            claimed = await session.execute(
+            claimed = (await session.execute(
                 update(Message)
                 .where(Message.id == message_id, Message.status == "pending",
                        or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
                 .values(status="sending", claimed_until=now + CLAIM,
                         attempts=Message.attempts + 1)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                .returning(Message.chat_id, Message.channel, Message.payload, Message.text,
+                           Message.edit_ref, Message.attempts))).one_or_none()
+            if claimed is None:
                 return None
-            row = await session.get_one(Message, message_id)
-            chat = await session.get_one(Chat, row.chat_id)
-            return row, chat
+            chat_id, channel, payload, text, edit_ref, attempts = claimed
+            external_id = await session.scalar(select(Chat.external_id)
+                                               .where(Chat.id == chat_id))
+        reply = reply_from_json(payload or json.dumps({"text": text}))
+        return Claimed(message_id, chat_id, channel, external_id or "", reply, edit_ref or "",
+                       attempts)
 
     async def _finish(self, message_id: int, **values: Any) -> None:
         async with self.db.session() as session:
             await session.execute(update(Message).where(Message.id == message_id)
                                   .values(claimed_until=None, **values))
 
-    async def _mark_unreachable(self, row: Message, reason: str) -> None:
-        """Stop writing to a chat the platform refuses; later rows wait for staff to see."""
+    async def _mark_unreachable(self, item: Claimed, reason: str) -> None:
+        """Stop writing to a chat the platform refuses; its rows wait for staff to see."""
         now = utcnow()
         async with self.db.session() as session:
             await session.execute(
                 update(Message)
-                .where(Message.chat_id == row.chat_id, Message.direction == "out",
-                       or_(Message.id == row.id, Message.status == "pending"))
+                .where(Message.chat_id == item.chat_id, Message.direction == "out",
+                       or_(Message.id == item.message_id,
+                           Message.status.in_(("pending", "sending"))))
                 .values(status="unreachable", claimed_until=None, last_error=reason[:512]))
-            await session.execute(update(Chat).where(Chat.id == row.chat_id)
+            await session.execute(update(Chat).where(Chat.id == item.chat_id)
                                   .values(unreachable_since=now, unreachable_reason=reason[:256]))
 
     async def _send(self, message_id: int) -> str:
-        """Try one row once; returns its status afterwards (or `skipped` if not ours)."""
-        claimed = await self._claim(message_id)
-        if claimed is None:
+        """Claim one row and try it once; its status afterwards, or `skipped` if not ours."""
+        item = await self._claim(message_id)
+        if item is None:
             return "skipped"
-        row, chat = claimed
-        sender = self.senders.get(row.channel)
+        return await self._attempt(item)
+
+    async def _attempt(self, item: Claimed) -> str:
+        """Send one claimed row once and record the outcome; returns its new status."""
+        sender = self.senders.get(item.channel)
         if sender is None:
-            await self._finish(row.id, status="pending")
+            await self._finish(item.message_id, status="pending")
             return "pending"
-        reply = reply_from_json(row.payload or json.dumps({"text": row.text}))
         try:
-            ref = await sender.send(chat.external_id, reply, row.edit_ref or "")
+            ref = await sender.send(item.external_id, item.reply, item.edit_ref)
         except Unreachable as error:
-            log.warning("chat unreachable channel=%s chat=%s reason=%s", row.channel, chat.id,
-                        error.reason)
-            await self._mark_unreachable(row, error.reason)
+            log.warning("chat unreachable channel=%s chat=%s reason=%s", item.channel,
+                        item.chat_id, error.reason)
+            await self._mark_unreachable(item, error.reason)
             return "unreachable"
         except Undeliverable as error:
-            log.error("message undeliverable id=%s channel=%s reason=%s", row.id, row.channel,
-                      error.reason)
-            await self._finish(row.id, status="failed", last_error=error.reason[:512])
+            log.error("message undeliverable id=%s channel=%s reason=%s", item.message_id,
+                      item.channel, error.reason)
+            await self._finish(item.message_id, status="failed", last_error=error.reason[:512])
             return "failed"
         except Exception as error:  # RetryLater, or anything unexpected from the platform
             after = error.after if isinstance(error, RetryLater) else None
             reason = error.reason if isinstance(error, RetryLater) else repr(error)
             if not isinstance(error, RetryLater):
-                log.exception("send raised id=%s channel=%s", row.id, row.channel)
-            if row.attempts >= self.settings.max_attempts:
-                log.error("message given up id=%s channel=%s attempts=%s reason=%s", row.id,
-                          row.channel, row.attempts, reason)
-                await self._finish(row.id, status="failed", last_error=reason[:512])
+                log.exception("send raised id=%s channel=%s", item.message_id, item.channel)
+            if item.attempts >= self.settings.max_attempts:
+                log.error("message given up id=%s channel=%s attempts=%s reason=%s",
+                          item.message_id, item.channel, item.attempts, reason)
+                await self._finish(item.message_id, status="failed", last_error=reason[:512])
                 return "failed"
-            due = utcnow() + self._backoff(row.attempts, after)
-            log.info("send deferred id=%s channel=%s attempt=%s reason=%s", row.id,
-                     row.channel, row.attempts, reason)
-            await self._finish(row.id, status="pending", next_attempt_at=due,
+            due = utcnow() + self._backoff(item.attempts, after)
+            log.info("send deferred id=%s channel=%s attempt=%s reason=%s", item.message_id,
+                     item.channel, item.attempts, reason)
+            await self._finish(item.message_id, status="pending", next_attempt_at=due,
                                last_error=reason[:512])
             self._wake.set()
             return "pending"
-        await self._finish(row.id, status="sent", sent_ref=ref[:128] or None, last_error="")
+        await self._finish(item.message_id, status="sent", sent_ref=ref[:128] or None,
+                           last_error="")
         return "sent"
+
+    async def send_claimed(self, rows: list[Message], external_id: str) -> None:
+        """Send rows `enqueue(claim=True)` created, in order; hand back what is left."""
+        rows = [row for row in rows if row.status == "sending"]
+        if not rows:
+            return
+        async with self._locks[rows[0].chat_id]:
+            for number, row in enumerate(rows):
+                item = Claimed(row.id, row.chat_id, row.channel, external_id,
+                               reply_from_json(row.payload or "{}"), row.edit_ref or "", 1)
+                status = await self._attempt(item)
+                if status not in ("sent", "failed"):
+                    rest = [later.id for later in rows[number + 1:]]
+                    if rest:  # released for the sweep, behind the one that must go first
+                        async with self.db.session() as session:
+                            await session.execute(
+                                update(Message).where(Message.id.in_(rest),
+                                                      Message.status == "sending")
+                                .values(status="pending", claimed_until=None, attempts=0))
+                    return
 
     async def deliver(self, rows: Iterable[tuple[int, int]]) -> dict[int, str]:
         """Send `(message id, chat id)` rows now, chat by chat, in order."""
