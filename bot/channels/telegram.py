@@ -59,6 +59,7 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_BATCH_FAILURES = 5
 # Telegram's answers that mean "this chat will not take messages from us", as opposed
 # to a mistake in one message.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights",
@@ -307,6 +308,7 @@ class TelegramChannel:
     async def _poll(self) -> None:
         """getUpdates forever; a batch is confirmed only once all of it is handled."""
         backoff = 1.0
+        failures = 0
         while True:
             try:
                 updates = await self.bot.get_updates(
@@ -328,16 +330,28 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            await asyncio.gather(*(self._safely(update) for update in updates))
-            self._offset = updates[-1].update_id + 1
+            handled = await asyncio.gather(*(self._safely(update) for update in updates))
+            if all(handled) or failures >= MAX_BATCH_FAILURES:
+                if not all(handled):
+                    log.error("updates given up after %s tries update_ids=%s", failures,
+                              [u.update_id for u, ok in zip(updates, handled, strict=True)
+                               if not ok])
+                self._offset = updates[-1].update_id + 1
+                failures = 0
+                continue
+            # Storage trouble: leave the batch unconfirmed and fetch it again (what was
+            # handled is recognised as a duplicate), after a pause.
+            failures += 1
+            await asyncio.sleep(min(2.0 ** failures, 60.0))
 
-    async def _safely(self, update: Update) -> None:
+    async def _safely(self, update: Update) -> bool:
         try:
             await self.process(update)
         except Exception:
             # The router already apologises for handler errors; this is storage or worse.
-            # The update is stored or not; a redelivery (after restart) will tell.
             log.exception("update failed update_id=%s", update.update_id)
+            return False
+        return True
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's POST: secret checked before anything is read into the database."""
