@@ -147,7 +147,8 @@ async def main() -> None:
             results["crewbot"] = await run_child(
                 [sys.executable, "-m", "bot", "run", "--config", str(config)], fake,
                 "deleteWebhook", options.chats, options.per_chat, 20_000, env)
-    ratio = results["crewbot"]["cpu_ms_per_message"] / max(results["echo"]["cpu_ms_per_message"], 1e-9)
+    echo = max(results["echo"]["cpu_ms_per_message"], 1e-9)
+    ratio = results["crewbot"]["cpu_ms_per_message"] / echo
     if options.json:
         print(json.dumps({**results, "cpu_ratio": ratio}, indent=2))
         return

@@ -61,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     gaps = kb_sub.add_parser("gaps", parents=[common],
                              help="the most frequent questions the bot could not answer")
     gaps.add_argument("--limit", type=int, default=20)
+
+    zalo = sub.add_parser("zalo", parents=[common], help="Zalo Official Account tools")
+    zalo_sub = zalo.add_subparsers(dest="zalo_command", metavar="ACTION")
+    authorize = zalo_sub.add_parser(
+        "authorize", parents=[common],
+        help="exchange an OAuth authorization CODE for the OA's tokens and store them")
+    authorize.add_argument("code", metavar="CODE",
+                           help="the code Zalo put in the redirect after the OA admin agreed")
+    authorize.add_argument("--verifier", default="",
+                           help="the PKCE code_verifier, if the permission URL had a "
+                                "code_challenge")
     return parser
 
 
@@ -82,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.parse_args(["db", "--help"])
     if args.command == "kb" and args.kb_command is None:
         parser.parse_args(["kb", "--help"])
+    if args.command == "zalo" and args.zalo_command is None:
+        parser.parse_args(["zalo", "--help"])
     if args.command == "ask" and not args.batch and not args.question:
         print("crewbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return USAGE
@@ -100,6 +113,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await cmd_run(config)
     if args.command == "db":
         return await cmd_db_upgrade(config)
+    if args.command == "zalo":
+        return await cmd_zalo_authorize(config, args.code, args.verifier)
     if args.kb_command == "check":
         return cmd_kb_check(config)
     if args.kb_command == "stats":
@@ -225,6 +240,50 @@ async def cmd_db_upgrade(config: Config) -> int:
         await db.close()
     safe = make_url(config.database.url).render_as_string(hide_password=True)
     print(f"database is up to date: {safe}")
+    return OK
+
+
+async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
+    """The first token pair (or a new one after the refresh token died), into the database.
+
+    A running bot picks it up by itself within seconds; no restart needed.
+    """
+    from bot.channels.zalo.errors import ZaloError
+    from bot.channels.zalo.oa_client import DEFAULT_API_BASE_URL, OAClient
+    from bot.channels.zalo.tokens import save_pair
+    from bot.storage import Database
+
+    settings = config.zalo
+    missing = [key for key in ("app_id", "app_secret") if not getattr(settings, key)]
+    if missing:
+        print(f"crewbot zalo authorize: set [zalo] {' and '.join(missing)} first "
+              f"(configuration: {config.source})", file=sys.stderr)
+        return USAGE
+    client = OAClient(settings.app_id, settings.app_secret,
+                      api_base_url=settings.api_base_url or DEFAULT_API_BASE_URL,
+                      oauth_base_url=settings.oauth_base_url)
+    try:
+        pair = await client.authorize(code.strip(), verifier or None)
+    except ZaloError as exc:
+        print(f"crewbot zalo authorize: Zalo refused the code: {exc}\n"
+              "  A code works once and for 10 minutes; get a new one and try again.",
+              file=sys.stderr)
+        return FAILED
+    finally:
+        await client.close()
+    db = Database(config.database.url)
+    try:
+        await db.upgrade()
+        await save_pair(db, settings.app_id, pair)
+    except Exception as exc:
+        print(f"crewbot zalo authorize: the tokens could not be stored: {exc}",
+              file=sys.stderr)
+        return FAILED
+    finally:
+        await db.close()
+    print(f"Zalo OA authorized for app {settings.app_id}: tokens stored; the access token "
+          f"is valid until {pair.expires_at:%Y-%m-%d %H:%M} UTC and is refreshed "
+          "automatically from now on.")
     return OK
 
 

@@ -71,6 +71,8 @@ class ZaloConfig:
     webhook_secret: str = ""
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
     signature_window_seconds: int = 300
+    webhook_url: str = ""
+    sends_per_second: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,22 @@ def _validate(config: Config, origin: str) -> None:
             raise ConfigError(
                 f"{origin}: [telegram] webhook_url: expected the public HTTPS URL of the "
                 "webhook when mode = 'webhook'"
+            )
+    if config.zalo.sends_per_second <= 0:
+        raise ConfigError(
+            f"{origin}: [zalo] sends_per_second: expected a number above 0, "
+            f"got {config.zalo.sends_per_second!r}"
+        )
+    if config.zalo.api == "bot" and config.zalo.mode == "webhook" and config.zalo_enabled:
+        if not config.zalo.webhook_url:
+            raise ConfigError(
+                f"{origin}: [zalo] webhook_url: expected the public HTTPS URL that reaches "
+                "webhook_path when api = 'bot' and mode = 'webhook'"
+            )
+        if not 8 <= len(config.zalo.webhook_secret) <= 256:
+            raise ConfigError(
+                f"{origin}: [zalo] webhook_secret: expected 8 to 256 characters when "
+                "api = 'bot' and mode = 'webhook'"
             )
 
 

@@ -43,7 +43,9 @@ def build_channels(app: App, config: Config) -> dict[str, Channel]:
 
         channels["telegram"] = TelegramChannel(app, config)
     if config.zalo_enabled:
-        log.error("the Zalo channel is not available in this version; [zalo] is ignored")
+        from bot.channels.zalo.channel import build_channel
+
+        channels["zalo"] = build_channel(app, config)
     return channels
 
 

@@ -256,3 +256,15 @@ async def test_models_match_migrations(db_url: str) -> None:
         differences = await conn.run_sync(diff)
     assert differences == []
     await db.close()
+
+
+async def test_waiting_for_authorisation_does_not_use_up_attempts(config: Config) -> None:
+    app = await App.create(fast(config))
+    platform = PlatformDouble()
+    platform.failures = [RetryLater("not authorised", counts=False)] * 6
+    app.outbox.register(platform)
+    await app.outbox.deliver(await queue(app, "u1", [Reply("patient")]))
+    for _ in range(6):
+        await app.outbox.sweep()
+    assert await statuses(app.db) == ["sent"]  # max_attempts is 3, the waits were 6
+    await app.close()

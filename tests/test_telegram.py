@@ -193,6 +193,22 @@ async def wait_until(check: Callable[[], Awaitable[bool]], limit: float = 15.0) 
     await asyncio.wait_for(loop(), limit)
 
 
+async def test_a_sticker_gets_a_line_saying_the_bot_reads_text(config: Config,
+                                                               fake: FakeTelegram) -> None:
+    async with running(telegram_config(config, fake)):
+        sticker = fake.message(1300, "/help")
+        await answered(fake, 1300, 1)
+        message = dict(sticker["message"])
+        del message["text"], message["entities"]
+        message["sticker"] = {"file_id": "s1", "file_unique_id": "u1", "width": 512,
+                              "height": 512, "is_animated": False, "is_video": False,
+                              "type": "regular"}
+        fake.inject({"update_id": sticker["update_id"] + 1000, "message": message})
+        (_, reply) = await answered(fake, 1300, 2)
+        assert reply["text"] == ("I can only read text. Please type your question in your "
+                                 "own language.")
+
+
 async def test_duplicate_update_is_answered_once(config: Config, fake: FakeTelegram) -> None:
     async with running(telegram_config(config, fake)):
         update = fake.message(700, "/help")

@@ -19,11 +19,16 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """Rate limit, network trouble or a 5xx: the same send may well work later."""
+    """Rate limit, network trouble or a 5xx: the same send may well work later.
 
-    def __init__(self, reason: str, after: float | None = None) -> None:
+    `counts=False` is for waits that say nothing about the message (the bot is not
+    authorised until staff re-authorise it): they do not use up its attempts.
+    """
+
+    def __init__(self, reason: str, after: float | None = None, counts: bool = True) -> None:
         super().__init__(reason)
         self.after = after
+        self.counts = counts
 
 
 class Unreachable(DeliveryError):

@@ -60,6 +60,7 @@ TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_BATCH_FAILURES = 5
+MEDIA = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation")
 # Telegram's answers that mean "this chat will not take messages from us", as opposed
 # to a mistake in one message.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights",
@@ -258,12 +259,16 @@ class TelegramChannel:
             if addressed is None:
                 return None
             text = addressed
+        action = ""
         if not text and location is None:
-            return None
+            media = next((kind for kind in MEDIA if getattr(message, kind, None)), "")
+            if group or not media:
+                return None
+            action = f"media:{media}"  # answered with a line saying the bot reads text
         user = message.from_user
         return Incoming(
             channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id), text=text,
-            display_name=user.full_name, location=location,
+            action=action, display_name=user.full_name, location=location,
             language_hint=user.language_code or "", update_id=str(update.update_id),
             is_group=group)
 

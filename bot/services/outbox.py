@@ -203,7 +203,9 @@ class Outbox:
             reason = error.reason if isinstance(error, RetryLater) else repr(error)
             if not isinstance(error, RetryLater):
                 log.exception("send raised id=%s channel=%s", item.message_id, item.channel)
-            if item.attempts >= self.settings.max_attempts:
+            counts = not isinstance(error, RetryLater) or error.counts
+            attempts = item.attempts if counts else item.attempts - 1
+            if counts and item.attempts >= self.settings.max_attempts:
                 log.error("message given up id=%s channel=%s attempts=%s reason=%s",
                           item.message_id, item.channel, item.attempts, reason)
                 await self._finish(item.message_id, status="failed", last_error=reason[:512])
@@ -212,7 +214,7 @@ class Outbox:
             log.info("send deferred id=%s channel=%s attempt=%s reason=%s", item.message_id,
                      item.channel, item.attempts, reason)
             await self._finish(item.message_id, status="pending", next_attempt_at=due,
-                               last_error=reason[:512])
+                               attempts=attempts, last_error=reason[:512])
             self._wake.set()
             return "pending"
         await self._finish(item.message_id, status="sent", sent_ref=ref[:128] or None,

@@ -126,3 +126,38 @@ class UnansweredQuestion(Base):
     best_article: Mapped[str | None] = mapped_column(String(128), nullable=True)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ZaloToken(Base):
+    """The OA token pair of one Zalo app, the only copy of a refresh token that works once.
+
+    Written in one UPDATE with the access token it came with, so a reader never sees a
+    new access token beside a dead refresh token. `refreshing_until` is a claim: the
+    process that set it (conditionally, on the refresh token it read) is the one that
+    calls Zalo; the others wait for the new row. `refresh_error` tells every process,
+    and a restarted one, that the refresh token was refused and a human must authorize.
+    """
+
+    __tablename__ = "zalo_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text, default="")
+    refresh_token: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    refreshing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    refresh_error: Mapped[str] = mapped_column(String(256), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ZaloChoice(Base):
+    """The numbered choices last offered in one Bot Platform chat (it has no buttons).
+
+    Kept in the database so that "2" still means the second choice after a restart.
+    `actions` is a JSON list; number n is `actions[n - 1]`.
+    """
+
+    __tablename__ = "zalo_choices"
+
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    actions: Mapped[str] = mapped_column(Text, default="[]")
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

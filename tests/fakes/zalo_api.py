@@ -30,7 +30,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -87,11 +87,15 @@ def new_id() -> str:
 
 @dataclass
 class Call:
-    """One request the fake received; `params` is its body (test data, tokens and all)."""
+    """One request the fake received; `params` is its body (test data, tokens and all).
+
+    `at` is when it arrived (`time.monotonic()`, for benchmarks in the same process).
+    """
 
     name: str
     params: dict[str, Any]
     outcome: str = "pending"
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -302,13 +306,26 @@ class FakeZaloOA(_FakeServer):
 
     # -- controls -------------------------------------------------------------------
 
-    def expire_access_token(self) -> None:
-        """The current access token now gets -216, as an expired one does."""
-        self._valid_access.discard(self.access_token)
+    def expire_access_token(self, token: str | None = None) -> None:
+        """The current access token (or `token`) now gets -216, as an expired one does."""
+        self._valid_access.discard(token or self.access_token)
 
     def add_authorization_code(self, code: str, code_verifier: str | None = None) -> None:
         """A code an OA admin would have got; single use, PKCE-checked when given."""
         self._codes[code] = code_verifier
+
+    # -- reading what was sent ------------------------------------------------------------
+
+    def sent_to(self, user_id: str) -> list[SentOA]:
+        return [sent for sent in self.sent if sent.user_id == user_id]
+
+    def texts(self, user_id: str) -> list[str]:
+        """The text of every consultation message sent to `user_id`, in order."""
+        return [str(sent.message.get("text", "")) for sent in self.sent_to(user_id)]
+
+    def calls_to(self, path_or_name: str) -> list[Call]:
+        name = self._name(path_or_name)
+        return [call for call in self.calls if call.name == name]
 
     # -- handlers -------------------------------------------------------------------
 
@@ -577,6 +594,13 @@ class FakeZaloBot(_FakeServer):
         await self._deliver(update, wrap)
         return update
 
+    def texts(self, chat_id: str) -> list[str]:
+        """The text (or photo caption) of every message sent to `chat_id`, in order."""
+        return [sent.text for sent in self.sent if sent.chat_id == chat_id]
+
+    def calls_to(self, name: str) -> list[Call]:
+        return [call for call in self.calls if call.name == name]
+
     async def inject(self, raw: Any, wrapped: bool = False) -> Any:
         """Deliver `raw` as it is (even if it is not a valid update)."""
         await self._deliver(raw, wrapped)
@@ -717,3 +741,11 @@ class FakeZaloBot(_FakeServer):
             return await self._bot_error(call, 400, "Bad Request: chat_id and action")
         self.actions.append((chat_id, action))
         return await self._ok(call)
+
+
+def buttons_of(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The buttons of a consultation message (its template payload), [] for none."""
+    attachment = message.get("attachment") or {}
+    payload = attachment.get("payload") if isinstance(attachment, Mapping) else None
+    buttons = payload.get("buttons") if isinstance(payload, Mapping) else None
+    return list(buttons) if isinstance(buttons, list) else []

@@ -1,0 +1,283 @@
+"""Zalo Bot Platform: getUpdates or a webhook with a secret in, plain texts out.
+
+The platform has no buttons, so choices are numbered lines under the text (as on the
+console) and a reply that is just a number presses that choice. The choices offered
+last in each chat are stored (`zalo_choices`), so a number still means the same after a
+restart. Numbering runs on across the messages of one turn (everything the bot sends
+between two messages of the user), again as on the console.
+
+getUpdates hands out one update per call and has no offset to confirm with: an update
+counts as delivered once returned. So the next call is made only once the update is
+handled (stored, answered), which is as close to "confirm after handling" as the API
+allows; the message id is the deduplication key should Zalo deliver it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.channels.base import RetryLater
+from bot.channels.zalo.bot_client import DEFAULT_BASE_URL, MAX_TEXT, BotClient
+from bot.channels.zalo.channel import (
+    CHANNEL,
+    NOT_AUTHORIZED_RETRY_SECONDS,
+    BodyTooLarge,
+    Progress,
+    ZaloChannel,
+    outcome,
+    read_body,
+    refuse,
+)
+from bot.channels.zalo.errors import ZaloError, ZaloTokenInvalid
+from bot.channels.zalo.events import ZaloEvent, parse_bot_update, unwrap_bot_update
+from bot.channels.zalo.render import bot_rendering
+from bot.channels.zalo.signature import BOT_SECRET_HEADER, verify_bot_secret
+from bot.config import Config
+from bot.messages import Reply
+from bot.storage import Database
+from bot.storage.models import Chat, Message, ZaloChoice, utcnow
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.web import WebServer
+
+log = logging.getLogger("crewbot.zalo.bot")
+
+POLL_TIMEOUT = 30
+# getUpdates will not hand an update out again, so one whose storage failed is retried
+# here, this many times with a growing pause, before it is given up (and logged).
+MAX_HANDLE_TRIES = 5
+KNOWN_EVENTS = frozenset({"message.text.received", "message.image.received",
+                          "message.sticker.received", "message.unsupported.received"})
+
+
+class Choices:
+    """The numbered choices offered in each chat, in the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def current_turn(self, chat_id: str) -> list[str]:
+        """The actions already numbered since the user last wrote (numbering goes on)."""
+        async with self.db.session() as session:
+            row = await session.get(ZaloChoice, chat_id)
+            if row is None:
+                return []
+            last_in = await session.scalar(
+                select(func.max(Message.created_at))
+                .join(Chat, Chat.id == Message.chat_id)
+                .where(Chat.channel == CHANNEL, Chat.external_id == chat_id,
+                       Message.direction == "in"))
+        if last_in is not None and last_in >= row.offered_at:
+            return []
+        actions = json.loads(row.actions)
+        return [a for a in actions if isinstance(a, str)] if isinstance(actions, list) else []
+
+    async def offer(self, chat_id: str, actions: list[str]) -> None:
+        values = dict(actions=json.dumps(actions, ensure_ascii=False), offered_at=utcnow())
+        insert = postgresql_insert if self.db.dialect == "postgresql" else sqlite_insert
+        statement = insert(ZaloChoice).values(chat_id=chat_id, **values).on_conflict_do_update(
+            index_elements=[ZaloChoice.chat_id], set_=values)
+        async with self.db.session() as session:
+            await session.execute(statement)
+
+    async def lookup(self, chat_id: str, number: int) -> str:
+        async with self.db.session() as session:
+            row = await session.get(ZaloChoice, chat_id)
+        if row is None:
+            return ""
+        actions = json.loads(row.actions)
+        if isinstance(actions, list) and 1 <= number <= len(actions):
+            action = actions[number - 1]
+            return action if isinstance(action, str) else ""
+        return ""
+
+
+class BotSender:
+    """Sends one outbox row as Bot Platform messages; numbers its choices."""
+
+    name = CHANNEL
+    # The reply's text; its numbered choices are added after the outbox has split it,
+    # and go in a message of their own when they do not fit.
+    text_limit = MAX_TEXT
+
+    def __init__(self, client: BotClient, choices: Choices, limiter: AsyncLimiter) -> None:
+        self.client = client
+        self.choices = choices
+        self.limiter = limiter
+        self.progress = Progress()
+        self.not_authorized_retry = NOT_AUTHORIZED_RETRY_SECONDS
+        self.token_rejected = False
+
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+        numbered = any(b.action and not b.url for b in reply.all_buttons())
+        earlier = await self.choices.current_turn(chat_id) if numbered else []
+        rendering = bot_rendering(reply, first_number=len(earlier) + 1)
+        texts = list(rendering.texts)
+        parts = []
+        if rendering.photo_url:
+            caption = texts.pop(0) if texts else ""
+            parts.append(functools.partial(self._photo, chat_id, rendering.photo_url, caption))
+        parts += [functools.partial(self._text, chat_id, text) for text in texts]
+        if not parts:
+            return ""
+        key = Progress.key(chat_id, reply)
+        try:
+            ref = await self.progress.send(key, parts)
+        except ZaloError as error:
+            if isinstance(error, ZaloTokenInvalid):
+                self.token_rejected = True
+                raise RetryLater(str(error), self.not_authorized_retry, counts=False) from error
+            result = outcome(error, self.not_authorized_retry)
+            if not isinstance(result, RetryLater):
+                self.progress.forget(key)
+            raise result from error
+        self.token_rejected = False
+        if rendering.actions:
+            try:
+                await self.choices.offer(chat_id, earlier + rendering.actions)
+            except Exception:
+                # Sent already: a retry would send it twice. The numbers just won't work.
+                log.exception("numbered choices not stored chat=%s", chat_id)
+        return ref
+
+    async def _text(self, chat_id: str, text: str) -> str:
+        async with self.limiter:
+            return await self.client.send_message(chat_id, text)
+
+    async def _photo(self, chat_id: str, url: str, caption: str) -> str:
+        async with self.limiter:
+            return await self.client.send_photo(chat_id, url, caption)
+
+
+class BotChannel(ZaloChannel):
+    def __init__(self, app: App, config: Config) -> None:
+        super().__init__(app, config)
+        settings = self.settings
+        self.client = BotClient(settings.bot_token,
+                                base_url=settings.api_base_url or DEFAULT_BASE_URL)
+        self.choices = Choices(app.db)
+        self.sender = BotSender(self.client, self.choices,
+                                AsyncLimiter(settings.sends_per_second, 1.0))
+        self.poll_timeout = POLL_TIMEOUT
+        self._poller: asyncio.Task[None] | None = None
+        self.account = ""
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.settings.mode == "webhook"
+
+    def add_routes(self, server: WebServer) -> None:
+        if self.webhook_mode:
+            server.app.router.add_post(self.settings.webhook_path, self.webhook)
+        self.add_health(server)
+
+    def health(self) -> tuple[bool, str]:
+        if self.sender.token_rejected:
+            return False, "Zalo refused the bot token; check [zalo] bot_token"
+        return self.healthy, self.problem
+
+    async def start(self) -> None:
+        """getMe (a wrong token stops the start), then the webhook or the polling loop."""
+        me = await self.client.get_me()
+        self.account = str(me.get("account_name", ""))
+        self.app.outbox.register(self.sender)
+        if self.webhook_mode:
+            await self.client.set_webhook(self.settings.webhook_url, self.settings.webhook_secret)
+        else:
+            await self.client.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poll")
+        self.healthy, self.problem = True, ""
+        log.info("zalo started api=bot account=%s mode=%s", self.account, self.settings.mode)
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.drain()
+        await self.client.close()
+
+    async def choice(self, event: ZaloEvent) -> str:
+        text = event.text.strip()
+        if not text.isdigit() or len(text) > 3 or not text.isascii():
+            return ""
+        return await self.choices.lookup(event.chat_id, int(text))
+
+    async def _poll(self) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.client.get_updates(timeout=self.poll_timeout)
+                backoff = 1.0
+                self.healthy, self.problem = True, ""
+            except asyncio.CancelledError:
+                raise
+            except ZaloTokenInvalid as error:
+                if self.healthy:
+                    log.error("zalo bot token rejected error=%s; check [zalo] bot_token", error)
+                self.healthy, self.problem = False, "Zalo refused the bot token (getUpdates)"
+                await asyncio.sleep(60.0)
+                continue
+            except ZaloError as error:
+                self.healthy, self.problem = False, f"getUpdates failed: {error}"
+                log.warning("zalo getUpdates failed error=%s retry_in=%.0fs", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            for update in updates:
+                await self._process(update)
+
+    async def _process(self, update: object) -> None:
+        try:
+            event = parse_bot_update(update)
+        except ValueError as error:
+            log.warning("zalo update skipped reason=%s", error)
+            return
+        incoming = await self.to_incoming(event)
+        if incoming is None:
+            return
+        for attempt in range(1, MAX_HANDLE_TRIES + 1):
+            if await self.submit(incoming):
+                return
+            if attempt < MAX_HANDLE_TRIES:
+                await asyncio.sleep(min(2.0 ** attempt, 30.0))
+        log.error("zalo update given up after %s tries message_id=%s", MAX_HANDLE_TRIES,
+                  event.msg_id)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        try:
+            raw = await read_body(request)
+        except BodyTooLarge:
+            return refuse(413, "body too large")
+        secret = request.headers.get(BOT_SECRET_HEADER)
+        if not secret:
+            return refuse(401, "secret token missing")
+        if not verify_bot_secret(secret, self.settings.webhook_secret):
+            log.warning("zalo bot webhook refused reason=bad_secret")
+            return refuse(403, "forbidden")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+            name = unwrap_bot_update(body).get("event_name")
+            event = parse_bot_update(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            return refuse(400, f"malformed update: {error}")
+        if name not in KNOWN_EVENTS:
+            return refuse(400, "unknown event")
+        incoming = await self.to_incoming(event)
+        if incoming is None:
+            return web.json_response({"ok": True})
+        if not await self.submit(incoming):
+            return refuse(500, "not stored, send again")
+        return web.json_response({"ok": True})

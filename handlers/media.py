@@ -1,0 +1,17 @@
+"""Stickers, images and files: the bot reads text only, and says so in one line."""
+
+from __future__ import annotations
+
+from bot.messages import Reply
+from bot.router import Context, Router
+from handlers.menus import footer_buttons
+
+
+async def unreadable(ctx: Context) -> list[Reply]:
+    """`media:<kind>`: a channel got something that is not text (and had no caption)."""
+    text = ctx._("I can only read text. Please type your question in your own language.")
+    return [Reply(text, (footer_buttons(ctx.t),))]
+
+
+def register(router: Router) -> None:
+    router.action("media", unreadable)
