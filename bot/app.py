@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from bot.config import Config
 from bot.i18n import Catalogs
 from bot.messages import Incoming, Reply
 from bot.paths import bundled
-from bot.router import Router
+from bot.router import Dispatched, Router
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
 from bot.storage import Database
@@ -31,6 +32,7 @@ class App:
         self.router = router
         self.catalogs = Catalogs(config.bot.languages)
         self.outbox = Outbox(db, config.outbox)
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def create(cls, config: Config, migrate: bool = True) -> App:
@@ -60,13 +62,35 @@ class App:
             return hint
         return self.config.bot.default_language
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Dispatch, then deliver the queued replies now (the outbox retries what fails)."""
+    async def handle(self, incoming: Incoming, background: bool = False) -> list[Reply]:
+        """Dispatch, then deliver the queued replies (the outbox retries what fails).
+
+        With `background`, this returns once the message and its replies are committed
+        and the sending goes on in a task: a webhook can then answer the platform at
+        once (Zalo re-sends an event it has not had a 200 for within two seconds).
+        """
         dispatched = await self.router.dispatch(self, incoming)
-        await self.outbox.send_claimed(dispatched.rows, dispatched.external_id)
-        if dispatched.waiting:
-            await self.outbox.deliver(dispatched.waiting)
+        if background:
+            task = asyncio.create_task(self._deliver(dispatched))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        else:
+            await self._deliver(dispatched)
         return dispatched.replies
 
+    async def _deliver(self, dispatched: Dispatched) -> None:
+        try:
+            await self.outbox.send_claimed(dispatched.rows, dispatched.external_id)
+            if dispatched.waiting:
+                await self.outbox.deliver(dispatched.waiting)
+        except Exception:  # the rows stay queued; the sweep sends them
+            log.exception("delivery failed; left to the outbox sweep")
+
+    async def settled(self) -> None:
+        """Wait for the background sends started so far (tests, and a clean stop)."""
+        while self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+
     async def close(self) -> None:
+        await self.settled()  # sends under way finish before the database closes
         await self.db.close()

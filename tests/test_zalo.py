@@ -176,7 +176,7 @@ async def test_korean_question_gets_the_korean_answer_with_its_source(
 async def test_button_press_comes_back_as_its_action(config: Config, oa: FakeZaloOA) -> None:
     async with running(oa_config(config, oa)) as bot:
         assert await oa.post_event(hook(bot), oa.follow_event("u-btn")) == 200
-        await answered(oa, "u-btn", 1)
+        await bot.app.settled()
         assert "#lang:ko" in [p for group in payloads(oa, "u-btn") for p in group]
         before = len(oa.sent_to("u-btn"))
         # Pressing the button makes the user send its payload as a text.
@@ -201,7 +201,8 @@ async def test_follow_gets_welcome_and_sticker_or_image_a_translated_line(
         assert [p for group in payloads(oa, "u-f") for p in group] == [
             "#lang:en", "#lang:vi", "#lang:ko", "#lang:ja", "#lang:zh", "#lang:fr"]
         await oa.post_event(hook(bot), oa.button_event("u-f", "lang:vi"))
-        n = len(await answered(oa, "u-f", 3))
+        await bot.app.settled()  # the webhook answered once stored; sending went on
+        n = len(oa.texts("u-f"))
         assert await oa.post_event(hook(bot), oa.sticker_event("u-f")) == 200
         texts = await answered(oa, "u-f", n + 1)
         assert texts[n] == VI.gettext(MEDIA_TEXT)
@@ -228,7 +229,8 @@ async def test_location_is_a_text_line_with_a_maps_link(config: Config, oa: Fake
 async def test_long_reply_is_split_on_paragraphs(config: Config, oa: FakeZaloOA) -> None:
     async with running(oa_config(config, oa)) as bot:
         await oa.post_event(hook(bot), oa.text_event("u-long", "/help"))
-        before = len(await answered(oa, "u-long", 1))
+        await bot.app.settled()
+        before = len(oa.texts("u-long"))
         paragraph = "Lorem **ipsum** dolor sit amet. " * 20
         long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(12))
         async with bot.app.db.session() as session:
@@ -368,6 +370,7 @@ async def test_token_expiry_during_a_hundred_messages(config: Config, oa: FakeZa
         await asyncio.gather(*(user(name) for name in users))
         await oa.wait_for(lambda: len(oa.sent) >= 100, timeout=60)
         await expiring
+        await bot.app.settled()  # the sends are recorded as sent in the database too
         texts = [str(s.message["text"]) for s in oa.sent]
         for n in range(100):
             assert sum(f"/cmd{n}." in text for text in texts) == 1, n

@@ -295,7 +295,7 @@ class TelegramChannel:
             text = (text[:start] + text[start + len(mention):]).strip(" ,:")
         return text
 
-    async def process(self, update: Update) -> None:
+    async def process(self, update: Update, background: bool = False) -> None:
         """Handle one update; a chat's updates are handled one at a time, in order."""
         if update.callback_query is not None:
             try:  # stop the button's spinner at once, whatever happens next
@@ -308,7 +308,7 @@ class TelegramChannel:
         # A few chats at a time: a burst of a hundred updates then gets its first answers
         # out early instead of all answers late, and the database sees fewer writers.
         async with self._locks[incoming.chat_id], self._working:
-            await self.app.handle(incoming)
+            await self.app.handle(incoming, background)
 
     async def _poll(self) -> None:
         """getUpdates forever; a batch is confirmed only once all of it is handled."""
@@ -371,5 +371,5 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception:  # whatever the shape, a body we cannot read is the sender's fault
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        await self.process(update)
+        await self.process(update, background=True)  # 200 once stored, sending goes on
         return web.json_response({"ok": True})

@@ -252,17 +252,18 @@ class ZaloChannel:
 
     # -- handling -------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming) -> None:
+    async def _handle(self, incoming: Incoming, background: bool) -> None:
         async with self._locks[incoming.chat_id]:
-            await self.app.handle(incoming)
+            await self.app.handle(incoming, background)
 
-    async def submit(self, incoming: Incoming) -> bool:
+    async def submit(self, incoming: Incoming, background: bool = False) -> bool:
         """Handle `incoming` (store, answer, send); False when that failed (storage).
 
         Runs as a task the caller's cancellation (a client hanging up, a stop) cannot
         cut half-way; `drain` waits for such tasks at stop.
         """
-        task = asyncio.create_task(self._handle(incoming), name=f"zalo-{incoming.update_id}")
+        task = asyncio.create_task(self._handle(incoming, background),
+                                   name=f"zalo-{incoming.update_id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
         try:

@@ -182,6 +182,6 @@ class OAChannel(ZaloChannel):
         incoming = await self.to_incoming(event)
         if incoming is None:
             return web.json_response({"ok": True})
-        if not await self.submit(incoming):
+        if not await self.submit(incoming, background=True):  # 200 once stored
             return refuse(500, "not stored, send again")
         return web.json_response({"ok": True})
