@@ -1,6 +1,7 @@
 """Score crewbot's answering on a labelled set, against a plain BM25 baseline.
 
     python benchmarks/eval_answers.py ../shared/eval/dev.jsonl [--hints] [--show-misses]
+        [--by-language]
 
 Each line: {"q": ..., "lang": <expected language>, "expect": <article id or null>}.
 Reported for both methods: top-1 accuracy on answerable questions, share of out-of-scope
@@ -92,9 +93,10 @@ def load_rows(path: Path) -> list[dict[str, object]]:
 
 
 def evaluate(rows: list[dict[str, object]], kb: KnowledgeBase, hints: bool = False,
-             show_misses: bool = False
+             show_misses: bool = False, by_language: bool = False
              ) -> dict[str, dict[str, float]]:
     ours, base = Scores(), Scores()
+    per_language: dict[str, Scores] = {}
     baseline = Bm25Baseline(kb)
     baseline.calibrate(rows)
     for row in rows:
@@ -112,13 +114,26 @@ def evaluate(rows: list[dict[str, object]], kb: KnowledgeBase, hints: bool = Fal
                 scores.answerable += 1
                 scores.top1 += result == expect
         ours.lang_right += answer.language == lang
+        mine = per_language.setdefault(lang, Scores())
+        mine.total += 1
+        mine.lang_right += answer.language == lang
+        if expect is None:
+            mine.out_of_scope += 1
+            mine.declined += got is None
+        else:
+            mine.answerable += 1
+            mine.top1 += got == expect
         base.lang_right += lang == "en"
         if show_misses and (got != expect or answer.language != lang):
             print(f"MISS expect={expect} got={got} score={answer.score:.3f} "
                   f"lang={answer.language}/{lang} cands={answer.candidates[:3]} q={question}",
                   file=sys.stderr)
-    return {"crewbot": ours.as_dict(), "bm25_baseline": base.as_dict(),
-            "counts": {"answerable": ours.answerable, "out_of_scope": ours.out_of_scope}}
+    result = {"crewbot": ours.as_dict(), "bm25_baseline": base.as_dict(),
+              "counts": {"answerable": ours.answerable, "out_of_scope": ours.out_of_scope}}
+    if by_language:  # where a change helps or hurts, without reading single questions
+        for lang, scores in sorted(per_language.items()):
+            result[f"crewbot_{lang}"] = {**scores.as_dict(), "n": float(scores.total)}
+    return result
 
 
 def main() -> int:
@@ -128,13 +143,16 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--hints", action="store_true", help="pass the labelled language as hint")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--by-language", action="store_true",
+                        help="crewbot's figures per expected language too")
     args = parser.parse_args()
     from bot.config import load_config
 
     threshold = args.threshold if args.threshold is not None else \
         load_config(None).knowledge.answer_threshold
     kb = KnowledgeBase.load(args.knowledge, threshold)
-    result = evaluate(load_rows(args.dataset), kb, args.hints, show_misses=args.show_misses)
+    result = evaluate(load_rows(args.dataset), kb, args.hints, show_misses=args.show_misses,
+                      by_language=args.by_language)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -1,13 +1,19 @@
-"""Answering: language detection, tokenising, fuzzy names, confidence, and the dev set."""
+"""Answering: language detection, tokenising, fuzzy names, confidence, and the dev set.
+
+No line of shared/eval/dev.jsonl appears here: the questions below are our own, so the
+dev figures stay a measurement of questions the bot has not been tuned on word for word.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from benchmarks.eval_answers import evaluate, load_rows
 from bot.services.knowledge import KnowledgeBase
-from bot.services.knowledge.text import fold, tokenize
-from tests.conftest import SHARED
+from bot.services.knowledge.text import fold, tokenize, unknown_shares
+from tests.conftest import ROOT, SHARED
 
 
 def test_fold_and_tokenize_per_script() -> None:
@@ -16,21 +22,53 @@ def test_fold_and_tokenize_per_script() -> None:
     assert "撮影" in tokenize("撮影許可の申請") and "許可" in tokenize("撮影許可の申請")
     assert "ドローン" in tokenize("ドローンを飛ばしたい")
     assert "드론" in tokenize("드론을 날려도 되나요")
-    assert "the" not in tokenize("the drone") and "drone" in tokenize("drones")
+    assert "the" not in tokenize("the drone") and tokenize("drones") == tokenize("drone")
+
+
+def test_korean_particles_and_endings_come_off() -> None:
+    assert tokenize("드론을") == tokenize("드론") == ["드론"]
+    assert tokenize("촬영하려면 허가가 필요한가요") == ["촬영", "허가", "필요"]
+    # A noun ending in a particle-like syllable keeps it: 가 after a consonant is no particle.
+    assert tokenize("국가") == ["국가"] and "베이" in tokenize("하롱베이에서")
+
+
+def test_japanese_splits_at_script_changes() -> None:
+    tokens = tokenize("博物館で撮影したいです")
+    assert {"博物", "物館", "撮影"} <= set(tokens)
+    assert "館で" not in tokens and "で撮" not in tokens  # no seam across the particle
+
+
+def test_chinese_function_words_split_the_run() -> None:
+    assert tokenize("签证要怎么申请") == ["签证", "证要", "申请"]  # no 要怎, 怎么, 么申
+
+
+def test_latin_inflections_meet_their_stem() -> None:
+    assert tokenize("filming") == tokenize("filmed") == tokenize("film")
+    assert tokenize("tournez") == tokenize("tourner") and tokenize("coûte") == tokenize("coût")
+
+
+def test_unknown_words_count_as_words_in_every_script() -> None:
+    assert unknown_shares("맛집")["맛집"] == 1.0          # one Korean word
+    assert unknown_shares("今日")["今日"] == 1.0          # one two-kanji word
+    assert unknown_shares("giay phep")["giay_phep"] == 0.0  # a pair repeats its words
 
 
 @pytest.mark.parametrize(
     ("text", "language"),
     [
-        ("Do I need a permit to film in Vietnam?", "en"),
-        ("Combien de jours pour le permis ?", "fr"),
+        ("Is a permit needed to shoot a short film here?", "en"),
+        ("Combien de temps faut-il pour obtenir le permis ?", "fr"),
         ("Tôi cần giấy phép gì để quay phim?", "vi"),
-        ("xin giay phep quay mat bao lau vay ad", "vi"),
-        ("cho xin sdt lien he cuc dien anh voi", "vi"),
-        ("드론 써도 돼요?", "ko"),
-        ("必要な書類は何ですか？", "ja"),
-        ("签证怎么办？", "zh"),
+        ("xin giay phep quay phim o dau vay", "vi"),
+        ("cho minh xin so dien thoai cuc dien anh", "vi"),
+        ("드론 촬영해도 되나요?", "ko"),
+        ("申請に必要な書類を教えてください", "ja"),
+        ("签证要怎么申请？", "zh"),
         ("Peut-on filmer dans une pagode ?", "fr"),
+        # Place names keep their marks in any language and decide nothing.
+        ("Des plages sympas à Đà Nẵng pour tourner ?", "fr"),
+        # One Vietnamese loanword does not make a French sentence Vietnamese.
+        ("Où manger un bon phở à Saïgon ?", "fr"),
     ],
 )
 def test_language_detection(knowledge: KnowledgeBase, text: str, language: str) -> None:
@@ -38,14 +76,15 @@ def test_language_detection(knowledge: KnowledgeBase, text: str, language: str) 
 
 
 def test_place_names_are_neutral(knowledge: KnowledgeBase) -> None:
-    assert knowledge.detect_language("Da Lat")[0] == "en"
-    assert knowledge.detect_language("Da Lat", hint="fr")[0] == "fr"
+    assert knowledge.detect_language("Ha Long")[0] == "en"
+    assert knowledge.detect_language("Ha Long", hint="fr")[0] == "fr"
+    assert knowledge.detect_language("Hà Nội")[0] == "vi"  # a bare name is all there is
 
 
 @pytest.mark.parametrize(
     ("question", "article"),
     [
-        ("Can I fly a drone?", "permit.drone"),
+        ("Are we allowed to fly a drone?", "permit.drone"),
         ("flycam", "permit.drone"),
         ("Halong bay", "location.ha-long-bay"),
         ("Hoian old town", "location.hoi-an"),
@@ -55,6 +94,13 @@ def test_place_names_are_neutral(knowledge: KnowledgeBase) -> None:
         ("드론 촬영 허가", "permit.drone"),
         ("ホイアンで撮影", "location.hoi-an"),
         ("下龙湾拍摄", "location.ha-long-bay"),
+        # Hiring points to the vendors, asking leave to the rules.
+        ("Where can we rent a drone team in Hoi An?", "vendors.drone-operator"),
+        ("드론 조종사를 섭외하고 싶어요", "vendors.drone-operator"),
+        # Long questions whose particles and endings once diluted the score.
+        ("해변에서 드론으로 항공 촬영을 하려면 비행 허가를 따로 받아야 하나요?", "permit.drone"),
+        ("撮影許可を申請するときに提出しなければならない書類を教えてください", "permit.dossier"),
+        ("我们是外国剧组，想来越南拍一部电影，请问需要申请拍摄许可吗？", "permit.overview"),
     ],
 )
 def test_answers(knowledge: KnowledgeBase, question: str, article: str) -> None:
@@ -64,16 +110,31 @@ def test_answers(knowledge: KnowledgeBase, question: str, article: str) -> None:
     assert 0.0 <= answer.score <= 1.0
 
 
-@pytest.mark.parametrize("question", ["Tell me a joke", "What is the capital of Peru?",
-                                      "asdfgh qwerty", "Where can I film in Bangkok?"])
+@pytest.mark.parametrize("question", [
+    "Tell me something funny", "What is the capital of Peru?", "asdfgh qwerty",
+    "Where can I film in Bangkok?",
+    # One in-scope word (a place, "weather") must not carry an off-topic question.
+    "하노이 맛집 추천해 주세요", "明日のハノイの天気を教えて",
+    "Peut-on pêcher dans la baie d'Along ?", "Hát cho tôi một bài đi",
+    "Where is a good bar in District 1?",
+])
 def test_out_of_scope_is_declined(knowledge: KnowledgeBase, question: str) -> None:
     answer = knowledge.answer(question)
-    assert answer.article is None and answer.escalate
+    assert answer.article is None and answer.escalate, answer
+
+
+def test_off_topic_terms_respect_vietnamese_marks_and_katakana_words(
+        knowledge: KnowledgeBase) -> None:
+    assert knowledge.off_topic_in("Hát cho tôi một bài đi") == ["hát"]
+    assert knowledge.off_topic_in("Quận Hạt có đẹp không") == []
+    assert knowledge.off_topic_in("ドライバー付きの車") == []  # バー inside ドライバー
 
 
 # Regression floors at the level measured when this test was last raised. The issue's
-# targets (0.95 for each) are not reached yet; raise these as the answering improves.
-FLOOR = {"top1": 0.78, "declined": 0.66, "lang": 0.95}
+# targets (0.95 for each) are not all reached yet; raise these as the answering improves.
+FLOOR = {"top1": 0.81, "declined": 1.0, "lang": 0.99}
+# Our own held-out questions (benchmarks/heldout.jsonl), written before tuning.
+HELDOUT_FLOOR = {"top1": 0.86, "declined": 0.93, "lang": 1.0}
 
 
 def test_dev_set_regression_floor_and_beats_baseline(knowledge: KnowledgeBase) -> None:
@@ -87,3 +148,9 @@ def test_dev_set_regression_floor_and_beats_baseline(knowledge: KnowledgeBase) -
     assert ours["top1"] > base["top1"] + 0.1, result
     assert ours["declined"] > base["declined"], result
     assert ours["lang"] > base["lang"] + 0.5, result
+
+
+def test_heldout_set_regression_floor(knowledge: KnowledgeBase) -> None:
+    result = evaluate(load_rows(Path(ROOT) / "benchmarks" / "heldout.jsonl"), knowledge)
+    for metric, floor in HELDOUT_FLOOR.items():
+        assert result["crewbot"][metric] >= floor, result

@@ -23,6 +23,7 @@ _VI_ONLY = set("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềể�
 _FR_ONLY = set("çœæëïÿîû")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")
+_PUNCTUATION = ".,;:!?()[]{}\"'«»“”‘’…"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,21 @@ class LanguageDetector:
             scores[lang] = total
         return scores
 
+    def _without_place_names(self, lowered: str) -> str:
+        """Vietnamese place names keep their marks in any language ("tourner à Đà Nẵng"):
+        they are no evidence that the question is Vietnamese."""
+        words = lowered.split()
+        folded = [fold(w.strip(_PUNCTUATION)) for w in words]
+        keep = [True] * len(words)
+        for i in range(len(words)):
+            for size in (3, 2, 1):
+                if i + size <= len(words) and " ".join(folded[i : i + size]) in self.neutral:
+                    for j in range(i, i + size):
+                        keep[j] = False
+        rest = " ".join(w for w, k in zip(words, keep, strict=True) if k)
+        # A bare place name is all there is to go on: "Hà Nội" alone is typed in Vietnamese.
+        return rest if any(ch.isalpha() for ch in rest) else lowered
+
     def detect(self, text: str, hint: str = "") -> Detection:
         fallback = hint if hint else "en"
         counts = script_counts(text)
@@ -85,10 +101,14 @@ class LanguageDetector:
             return Detection("zh", True)
         if not counts["latin"]:
             return Detection(fallback, False)
-        lowered = unicodedata.normalize("NFC", text.lower())
+        lowered = self._without_place_names(unicodedata.normalize("NFC", text.lower()))
         vi_marks = sum(ch in _VI_ONLY for ch in lowered)
         fr_marks = sum(ch in _FR_ONLY for ch in lowered)
-        if vi_marks > fr_marks:
+        # Vietnamese marks most of its words; one marked loanword ("phở", "áo dài") in a
+        # French or English sentence is left to the letter model.
+        words_in = lowered.split()
+        vi_words = sum(any(ch in _VI_ONLY for ch in word) for word in words_in)
+        if vi_marks > fr_marks and vi_words * 4 >= len(words_in):
             return Detection("vi", True)
         if fr_marks > vi_marks:
             return Detection("fr", True)
@@ -108,4 +128,8 @@ class LanguageDetector:
         margin = (best_score - second_score) / len(words)
         if margin < 0.3 and hint in LATIN_LANGUAGES:
             return Detection(hint, False)
+        if best == "vi" and not vi_marks and len(words) == 1:
+            # One unmarked word ("Hi", "ok") is too little to call Vietnamese typed
+            # without its marks; the platform's hint or the default decides instead.
+            return Detection(hint if hint else best, False)
         return Detection(best, margin >= 0.3)

@@ -6,7 +6,13 @@ list at once, and the bot skips only the broken records.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,8 +28,11 @@ from bot.services.knowledge.model import (
     REGIONS,
     VENDOR_CATEGORIES,
     Article,
+    ArticleText,
     Content,
     LocationInfo,
+    LocationNotes,
+    Packed,
     Problem,
     Source,
     Vendor,
@@ -34,6 +43,86 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$")
 # Mainland, islands and territorial waters, generously: catches swapped or mistyped signs.
 LAT_RANGE = (8.0, 23.5)
 LON_RANGE = (102.0, 117.5)
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+_PURE_ONLY = re.compile("[\t\ufeff]")
+
+log = logging.getLogger("crewbot.knowledge")
+_LANGUAGE_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """(node tree, for line numbers; data), from one parse.
+
+    libyaml's parser is used when PyYAML has it: parsing 10,000 headers in pure Python,
+    twice, took minutes of start-up. Wherever libyaml fails, and where the two parsers
+    are known to disagree (see `_pure_parser_differs`), the pure-Python parser decides,
+    so the same files load, with the same problem messages and lines, with or without
+    libyaml.
+    """
+    if _FAST_LOADER is not None and not _PURE_ONLY.search(text):
+        try:
+            fast = _FAST_LOADER(text)
+            try:
+                node = fast.get_single_node()
+                if node is None:
+                    return None, None
+                if not _pure_parser_differs(text, node):
+                    return node, _construct(fast, node)
+            finally:
+                fast.dispose()
+        except yaml.YAMLError:
+            pass
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (_construct(loader, node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: Any, root: yaml.Node) -> Any:
+    """The data, or a YAMLError located at the value Python cannot take (a date such as
+    2026-13-45 parses as YAML but raised ValueError and stopped the whole load)."""
+    try:
+        return loader.construct_document(root)
+    except (ValueError, OverflowError) as exc:
+        nodes, mark = [root], root.start_mark
+        while nodes:
+            node = nodes.pop()
+            if isinstance(node, yaml.ScalarNode):
+                try:
+                    yaml.SafeLoader("").construct_object(node)
+                except (ValueError, OverflowError):
+                    mark = node.start_mark
+                    break
+            elif isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+                for item in reversed(node.value):
+                    nodes.extend(reversed(item) if isinstance(item, tuple) else (item,))
+        raise yaml.constructor.ConstructorError(None, None, f"{exc}", mark) from exc
+
+
+def _pure_parser_differs(text: str, root: yaml.Node) -> bool:
+    """Whether the text has what PyYAML's pure-Python parser rejects and libyaml accepts:
+    found by fuzzing the shipped headers, besides tabs and byte order marks (`_PURE_ONLY`):
+    "?" inside [...] or {...} ("[actor?s]"), a comment glued to a | or > indicator."""
+    nodes = [root]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if node.style in ("|", ">"):
+                start = node.start_mark.index
+                end = text.find("\n", start)
+                if "#" in (text[start:] if end < 0 else text[start:end]):
+                    return True
+        elif isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if node.flow_style and "?" in text[node.start_mark.index : node.end_mark.index]:
+                return True
+            for item in node.value:
+                if isinstance(item, tuple):
+                    nodes.extend(item)
+                else:
+                    nodes.append(item)
+    return False
 
 
 def _lines(node: yaml.Node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
@@ -125,12 +214,22 @@ def _split_front_matter(text: str) -> tuple[str, int, str, int] | None:
     return None
 
 
-def _split_bodies(body: str, first_line: int, path: str,
-                  problems: list[Problem]) -> tuple[dict[str, str], dict[str, int]]:
+def _split_bodies(body: str, first_line: int, path: str, problems: list[Problem],
+                  offset: int = 0
+                  ) -> tuple[dict[str, str], dict[str, int], dict[str, tuple[int, int]]]:
+    """(body per language, its marker's line, where its lines are in the file's text).
+
+    `offset` is where `body` starts in the file's text; `section` turns a span back into
+    the same body, so the text need not stay in memory.
+    """
     bodies: dict[str, list[str]] = {}
     starts: dict[str, int] = {}
+    spans: dict[str, list[int]] = {}
     current: str | None = None
-    for number, line in enumerate(body.splitlines(), start=first_line):
+    position = offset
+    lines = zip(body.splitlines(), body.splitlines(keepends=True), strict=True)
+    for number, (line, raw) in enumerate(lines, start=first_line):
+        position += len(raw)
         match = LANG_MARKER.match(line.strip())
         if match:
             current = match.group(1)
@@ -140,14 +239,105 @@ def _split_bodies(body: str, first_line: int, path: str,
                 problems.append(Problem(path, number, f"second body for language {current!r}"))
             bodies[current] = []
             starts[current] = number
+            spans[current] = [position, position]
         elif current is not None:
             bodies[current].append(line)
+            spans[current][1] = position
         elif line.strip():
             problems.append(Problem(path, number, "text before the first <!-- lang: xx --> marker"))
             current = "__orphan__"
             bodies[current] = []
-    return {lang: "\n".join(text).strip() for lang, text in bodies.items()
-            if lang in ALL_LANGUAGES}, starts
+            spans[current] = [position, position]
+    return ({lang: "\n".join(text).strip() for lang, text in bodies.items()
+             if lang in ALL_LANGUAGES}, starts,
+            {lang: (span[0], span[1]) for lang, span in spans.items() if lang in ALL_LANGUAGES})
+
+
+def section(text: str, span: tuple[int, int]) -> str:
+    """The body at `span` of a file's text, exactly as `_split_bodies` gave it."""
+    return "\n".join(text[span[0] : span[1]].splitlines()).strip()
+
+
+class BodyFile(Mapping[str, str]):
+    """An article's bodies, read from its file when asked for.
+
+    Only where each language's body lies in the file is kept: 10,000 articles in six
+    languages are hundreds of megabytes of text, and a reply shows one body. The file is
+    read the way the loader read it (UTF-8, universal newlines). If it changed since
+    loading (edited without a reload), its bodies are split again, so a reply never
+    shows a section cut at the old place; a file that cannot be read gives empty bodies
+    and a warning rather than a failed reply.
+    """
+
+    __slots__ = ("_languages", "_numbers", "_path")
+
+    def __init__(self, path: str, spans: dict[str, tuple[int, int]], stamp: tuple[int, int]
+                 ) -> None:
+        self._path = path
+        languages = tuple(spans)
+        # Compact, as there is one per article: the language tuple shared, the file's
+        # stamp and the spans in one array (a dict of tuples of ints took 1 KB).
+        self._languages = _LANGUAGE_TUPLES.setdefault(languages, languages)
+        self._numbers = array("q", [*stamp, *(n for span in spans.values() for n in span)])
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def _stamp(self) -> tuple[int, int]:
+        return self._numbers[0], self._numbers[1]
+
+    def _span(self, language: str) -> tuple[int, int]:
+        at = 2 + 2 * self._languages.index(language)
+        return self._numbers[at], self._numbers[at + 1]
+
+    def restamped(self, stamp: tuple[int, int]) -> BodyFile:
+        """The same bodies, for a file known to be unchanged but touched (a cache's)."""
+        return BodyFile(self._path, {lang: self._span(lang) for lang in self._languages},
+                        stamp)
+
+    def read(self, languages: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The bodies in `languages` (all by default), from one reading of the file."""
+        wanted = self._languages if languages is None else languages
+        try:
+            with open(self._path, encoding="utf-8") as file:
+                status = os.fstat(file.fileno())
+                text = file.read()
+        except (OSError, ValueError) as exc:
+            log.warning("knowledge body unreadable path=%s error=%s", self._path, exc)
+            return dict.fromkeys(wanted, "")
+        if (status.st_size, status.st_mtime_ns) == self._stamp():
+            return {lang: section(text, self._span(lang)) for lang in wanted}
+        parts = _split_front_matter(text)
+        bodies = _split_bodies(parts[2], parts[3], self._path, [])[0] if parts else {}
+        return {lang: bodies.get(lang, "") for lang in wanted}
+
+    def __getitem__(self, language: str) -> str:
+        if language not in self._languages:
+            raise KeyError(language)
+        return self.read((language,))[language]
+
+    def __contains__(self, language: object) -> bool:
+        return language in self._languages
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._languages)
+
+    def __len__(self) -> int:
+        return len(self._languages)
+
+    def __repr__(self) -> str:
+        return f"BodyFile({self._path!r}, {list(self._languages)})"
+
+
+def opened(article: Article) -> Article:
+    """The article with its bodies read (one reading of its file) and everything packed
+    unpacked, for code that reads all of it, language after language."""
+    body = article.body.read() if isinstance(article.body, BodyFile) else article.body
+    location = article.location
+    if location is not None:
+        location = replace(location, notes=location.notes.opened())
+    return replace(article, body=body, details=article.details.opened(), location=location)
 
 
 def _sources(reader: _Reader) -> tuple[Source, ...]:
@@ -218,14 +408,18 @@ def _location(reader: _Reader) -> LocationInfo | None:
             reader.problem(f"location.{name}", f"missing location.{name}")
     if len(coordinates) != 2 or region not in REGIONS:
         return None
-    return LocationInfo(str(region), tuple(str(t) for t in types), coordinates[0], coordinates[1],
-                        fields["best_season"], fields["access"], fields["permit_notes"])
+    return LocationInfo(sys.intern(str(region)), tuple(sys.intern(str(t)) for t in types),
+                        coordinates[0], coordinates[1],
+                        Packed(LocationNotes(fields["best_season"], fields["access"],
+                                             fields["permit_notes"])))
 
 
 def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
     rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:  # as Path.read_text, with the file's stamp
+            status = os.fstat(file.fileno())
+            text = file.read()
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, 1, f"cannot read: {exc}"))
         return None
@@ -235,8 +429,7 @@ def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | N
         return None
     header, header_line, body, body_line = parts
     try:
-        node = yaml.compose(header, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(header)
+        node, data = _parse_yaml(header)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = header_line + (mark.line + 1 if mark else 0)
@@ -273,7 +466,8 @@ def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | N
                 reader.problem(f"aliases.{lang}", f"aliases.{lang}: expected a list")
             else:
                 aliases[lang] = tuple(str(w).strip() for w in words if str(w).strip())
-    bodies, body_starts = _split_bodies(body, body_line, rel, problems)
+    bodies, body_starts, spans = _split_bodies(body, body_line, rel, problems,
+                                               offset=len(text) - len(body))
     for lang, content in bodies.items():
         if not content:
             problems.append(Problem(rel, body_starts[lang], f"empty body for language {lang!r}"))
@@ -294,12 +488,21 @@ def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | N
             reader.problem("vendor_category", f"unknown vendor category {vendor_category!r}")
     if len(problems) > before or reviewed is None:
         return None
+    # Kinds, categories, tags, ids and language codes repeat across thousands of
+    # articles: one string object each.
+    intern = sys.intern
     return Article(
-        id=article_id, kind=kind, category=category, title=title, summary=summary,
-        body={lang: text for lang, text in bodies.items() if text}, aliases=aliases,
-        tags=reader.string_list("tags"), related=reader.string_list("related"),
-        sources=sources, reviewed=reviewed, path=rel, location=location,
-        vendor_category=vendor_category,
+        id=intern(article_id), kind=intern(kind), category=intern(category),
+        title={intern(lang): text for lang, text in title.items()},
+        details=Packed(ArticleText(summary, aliases, sources)),
+        summary_languages=tuple(intern(lang) for lang in summary),
+        body=BodyFile(str(path.absolute()),
+                      {intern(lang): spans[lang] for lang, text in bodies.items() if text},
+                      (status.st_size, status.st_mtime_ns)),
+        tags=tuple(intern(tag) for tag in reader.string_list("tags")),
+        related=tuple(intern(related) for related in reader.string_list("related")),
+        reviewed=reviewed, path=rel, location=location,
+        vendor_category=intern(vendor_category) if vendor_category else vendor_category,
     )
 
 
@@ -307,8 +510,7 @@ def load_vendors(path: Path, root: Path, problems: list[Problem]) -> list[Vendor
     rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse_yaml(text)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, 1, f"cannot read: {exc}"))
         return []

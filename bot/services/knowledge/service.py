@@ -4,24 +4,45 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from bot.services.knowledge import loader
-from bot.services.knowledge.index import IndexedDoc, LanguageIndex, is_kana_bigram
+from bot.services.knowledge.cache import KnowledgeCache
+from bot.services.knowledge.index import (
+    STRONG,
+    WEAK,
+    IndexedDoc,
+    LanguageIndex,
+    build_indexes,
+    is_kana_bigram,
+    pin_mmap_threshold,
+    token_class,
+)
 from bot.services.knowledge.langdetect import LanguageDetector
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
-from bot.services.knowledge.text import fold, tokenize
+from bot.services.knowledge.text import (
+    fold,
+    han_pieces,
+    part_scales,
+    tokenize,
+    unknown_shares,
+)
 
 # A foreign place in the question halves confidence; articles about coming from abroad
 # (visas, customs, calling the department from another time zone) lose less.
 ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact"})
 FOREIGN_PENALTY = 0.5
+# A word from `scope.yaml`'s off-topic list (today's weather, restaurants, jokes) likewise.
+OFF_TOPIC_PENALTY = 0.5
 ABROAD_PENALTY = 0.75
 # A place's own name in the question counts beyond an ordinary alias match, so that the
 # place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
@@ -75,9 +96,186 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
     return IndexedDoc(strong, weak)
 
 
+# What the question wants done, from cue words in its own language: hiring or renting
+# points to a vendor article, asking leave to a rule. Only the order of articles that
+# explain the question alike changes ("Can I use a drone?" is about the rules, "rent a
+# drone" about the vendors); confidence does not.
+_HIRE_CUES: dict[str, tuple[str, ...]] = {
+    "en": ("rent", "rental", "hire", "hiring", "book", "booking", "find", "recommend",
+           "supplier", "vendor", "company", "companies", "operator", "agency", "who can"),
+    "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
+           "fournisseur", "societe", "agence", "engager", "embaucher", "qui peut"),
+    "vi": ("thue", "tim", "gioi thieu", "cong ty", "don vi", "nha cung cap", "cho nao"),
+    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "회사", "고용"),
+    "ja": ("レンタル", "借り", "手配", "紹介", "業者", "会社", "頼め", "依頼", "探し"),
+    "zh": ("租", "借", "找", "推荐", "公司", "供应商", "服务商", "雇"),
+}
+_PERMIT_CUES: dict[str, tuple[str, ...]] = {
+    "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",
+           "approval", "approve"),
+    "fr": ("autorisation", "autorise", "permis", "droit", "legal"),
+    "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "duoc khong", "co duoc",
+           "cho phep"),
+    "ko": ("허가", "허락", "돼요", "되나요", "되요", "됩니까", "가능", "괜찮", "합법", "불법"),
+    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め"),
+    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批"),
+}
+# "Can we ...?" asks leave only when nothing in the question asks to hire.
+_MAY_CUES: dict[str, tuple[str, ...]] = {
+    "en": ("can i", "can we", "may i", "may we", "is it ok", "ok to"),
+    "fr": ("peut-on", "a-t-on", "faut-il", "est-il possible", "pouvons-nous"),
+}
+_CUE_PATTERNS = {
+    kind: {lang: re.compile("|".join(
+        rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue) for cue in cues))
+        for lang, cues in table.items()}
+    for kind, table in (("hire", _HIRE_CUES), ("permit", _PERMIT_CUES), ("may", _MAY_CUES))
+}
+
+
+def intent_of(question: str, language: str) -> str:
+    """"hire", "permit" or "" (neither, or both)."""
+    folded = fold(question)
+    found = {kind for kind, patterns in _CUE_PATTERNS.items()
+             if (pattern := patterns.get(language)) is not None and pattern.search(folded)}
+    if "hire" in found:
+        return "" if "permit" in found else "hire"
+    return "permit" if found else ""
+
+
+INTENT_BONUS = 0.1
+
+
+@dataclass
+class _NameUnit:
+    """Question tokens that spell one place or vendor name, and the articles it names."""
+    tokens: set[str]
+    docs: dict[int, float]
+
+
+def _name_units(matches: list[tuple[list[str], int, float]]) -> list[_NameUnit]:
+    """Overlapping matches ("Ha Long", "Ha Long Bay") are one name."""
+    by_span: dict[tuple[str, ...], dict[int, float]] = {}
+    for span, doc, ratio in matches:  # one entry per named article: group them first
+        docs = by_span.setdefault(tuple(span), {})
+        if ratio > docs.get(doc, 0.0):
+            docs[doc] = ratio
+    units: list[_NameUnit] = []
+    for words, docs in by_span.items():
+        unit = _NameUnit(set(words) | {f"{a}_{b}" for a, b in pairwise(words)}, docs)
+        for other in [u for u in units if u.tokens & unit.tokens]:
+            units.remove(other)
+            unit.tokens |= other.tokens
+            merged = dict(other.docs)
+            for number, ratio in unit.docs.items():
+                merged[number] = max(ratio, merged.get(number, 0.0))
+            unit.docs = merged
+        units.append(unit)
+    return units
+
+
+def _seam_shares(index: LanguageIndex, pieces: list[str], shares: dict[str, float]
+                 ) -> dict[str, float]:
+    """Unknown bigrams in a Han piece, as the words they hide.
+
+    In a run of unknown bigrams, a character next to a known bigram belongs to that
+    known word; only the characters in between are unknown words, about two characters
+    each. "拍摄期间" with 拍摄 and 期间 known: 摄期 is a seam and counts nothing.
+    """
+    if not pieces:
+        return shares
+    shares = dict(shares)
+    for piece in pieces:
+        grams = [piece[i : i + 2] for i in range(len(piece) - 1)]
+        known = [index.knows(gram) for gram in grams]
+        start = 0
+        while start < len(grams):
+            if known[start]:
+                start += 1
+                continue
+            end = start
+            while end < len(grams) and not known[end]:
+                end += 1
+            chars = end - start + 1 - (start > 0) - (end < len(grams))
+            share = max(0.0, chars / 2) / (end - start)
+            for gram in grams[start:end]:
+                shares[gram] = min(shares.get(gram, 1.0), share)
+            start = end
+    return shares
+
+
+def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float],
+               scales: dict[str, float], unmatchable: frozenset[str],
+               units: list[_NameUnit], pieces: list[str]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(share of the question each article explains, name bonus, BM25 tie-breaker).
+
+    Each token weighs by how well it singles out a topic; one the index has never seen
+    weighs as the share of a word it stands for, so an unknown word counts against
+    every article alike. A name, however many tokens it spells (ha, noi, ha_noi), weighs
+    as one word: a place named in an off-topic question ("restaurants in Hanoi") must
+    not explain most of it. The named article counts the name as fully matched, even
+    misspelt; the extra NAME_BONUS orders articles but is no confidence.
+    """
+    size = index.size
+    shares = _seam_shares(index, pieces, shares)
+    _, bm25 = index.score(tokens, unmatchable)
+    matched = np.zeros(size)
+    bonus = np.zeros(size)
+    total = 0.0
+    unknown = index.max_idf * index.unknown_weight
+    in_unit = {token: unit_no for unit_no, unit in enumerate(units) for token in unit.tokens}
+    unit_weight = [0.0] * len(units)
+    unit_matched = [np.zeros(size) for _ in units]  # few: the names in one question
+    for token in dict.fromkeys(tokens):
+        found = index.matches(token)
+        if found is None:
+            weight = unknown * shares.get(token, 1.0)
+            docs, credit = None, None
+        else:
+            topic = index.token_weight(token)
+            weight = topic * scales.get(token, 1.0)
+            docs, strong = found
+            # A body mention is credited at the token's idf among bodies: a word common
+            # in bodies ("ke", "cau" in folded Vietnamese) is weak evidence there,
+            # however rare it is in titles and aliases.
+            body = token_class(token)[0] * index.idf(len(docs))
+            credit = np.where(strong, STRONG, WEAK * min(1.0, body / topic) if topic else 0.0)
+            if token in unmatchable:
+                docs, credit = None, None
+        unit_no = in_unit.get(token)
+        if unit_no is None:
+            total += weight
+            if docs is not None and credit is not None:
+                matched[docs] += weight * credit
+            continue
+        unit_weight[unit_no] = max(unit_weight[unit_no], weight)
+        if docs is not None and credit is not None:
+            best = unit_matched[unit_no]
+            best[docs] = np.maximum(best[docs], credit)
+    for unit, weight, best in zip(units, unit_weight, unit_matched, strict=True):
+        named = np.fromiter(unit.docs.keys(), dtype=np.int64, count=len(unit.docs))
+        ratios = np.fromiter(unit.docs.values(), dtype=np.float64, count=len(unit.docs))
+        best[named] = np.maximum(best[named], ratios)
+        bonus[named] += weight * ratios * NAME_BONUS
+        total += weight
+        matched += weight * best
+    total = total or 1.0
+    return matched / total, bonus / total, bm25
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    """A whole word or phrase; a katakana term not inside a longer one (バー, ドライバー)."""
+    if all(ch.isascii() or ord(ch) < 0x2000 for ch in term):
+        return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+    return re.compile(rf"(?<![\u30a0-\u30ff]){re.escape(term)}(?![\u30a0-\u30ff])")
+
+
 class KnowledgeBase:
     def __init__(self, content: Content, root: Path, threshold: float,
-                 unknown_weight: float = 0.5) -> None:
+                 unknown_weight: float = 0.5,
+                 indexes: dict[str, LanguageIndex] | None = None) -> None:
+        """`indexes`: built before from these very articles (by `load`, from its cache)."""
         started = time.perf_counter()
         self.root = root
         self.threshold = threshold
@@ -85,19 +283,18 @@ class KnowledgeBase:
         self.by_id = {article.id: article for article in self.articles}
         self.vendors: list[Vendor] = content.vendors
         self.problems: list[Problem] = content.problems
-        self.indexes = {
-            language: LanguageIndex((_doc_fields(a, language) for a in self.articles),
-                                    len(self.articles), unknown_weight)
-            for language in ALL_LANGUAGES
-        }
+        self.indexes = indexes if indexes is not None else build_indexes(
+            (loader.opened(a) for a in self.articles), len(self.articles), _doc_fields,
+            ALL_LANGUAGES, unknown_weight)
         self.names = NameMatcher()
         place_names: list[str] = []
         for number, article in enumerate(self.articles):
             # Place names and vendors' own names, not topic words like "flycam".
             if article.kind == "location":
+                aliases = article.aliases  # unpacked once, not once per language
                 for language in ALL_LANGUAGES:
                     for name in (article.title.get(language, ""),
-                                 *article.aliases.get(language, ())):
+                                 *aliases.get(language, ())):
                         self.names.add(name, number)
                         place_names.append(name)
             elif article.vendor_category:
@@ -121,8 +318,23 @@ class KnowledgeBase:
         return texts
 
     @classmethod
-    def load(cls, root: Path, threshold: float) -> KnowledgeBase:
-        return cls(loader.load(root), root, threshold)
+    def load(cls, root: Path, threshold: float, cache_dir: Path | None = None
+             ) -> KnowledgeBase:
+        """The knowledge base in `root`; a large one is kept ready in `cache_dir`
+        (default ~/.cache/crewbot, see `cache`) for the next start."""
+        pin_mmap_threshold()
+        cache = KnowledgeCache.for_root(root, cache_dir, unknown_weight=0.5)
+        if cache is None:
+            return cls(loader.load(root), root, threshold)
+        key = cache.key()
+        cached = cache.read(key)
+        if cached is not None:
+            return cls(cached.content, root, threshold, indexes=cached.indexes)
+        content = loader.load(root)
+        knowledge = cls(content, root, threshold)
+        if cache.key() == key:  # unchanged while loading: the copy matches its key
+            cache.write(key, content, knowledge.indexes)
+        return knowledge
 
     @staticmethod
     def _load_foreign_places(root: Path) -> list[re.Pattern[str]]:
@@ -142,6 +354,43 @@ class KnowledgeBase:
                                                rf"(?![\u30a0-\u30ff{after}])"))
         return patterns
 
+    @cached_property
+    def _foreign_penalty(self) -> np.ndarray:
+        return np.array([ABROAD_PENALTY if a.category in ABROAD_CATEGORIES else FOREIGN_PENALTY
+                         for a in self.articles])
+
+    @cached_property
+    def _vendor_mask(self) -> np.ndarray:
+        return np.array([a.kind == "vendors" for a in self.articles], dtype=np.float64)
+
+    @cached_property
+    def _off_topic(self) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+        """(as written, folded) patterns per off-topic term of `scope.yaml`, read on
+        first use."""
+        path = self.root / "scope.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        patterns = []
+        for terms in ((data or {}).get("off_topic") or {}).values():
+            for term in terms:
+                written = unicodedata.normalize("NFC", str(term).lower())
+                patterns.append((_term_pattern(written), _term_pattern(fold(written))))
+        return patterns
+
+    def off_topic_in(self, question: str) -> list[str]:
+        """Off-topic terms in the question. A question typed with Vietnamese or French
+        marks must match a term's marks ("hát" is to sing, "hạt" a district); one typed
+        without them matches the folded term."""
+        written = unicodedata.normalize("NFC", question.lower())
+        folded = fold(written)
+        marked = written != folded and any(
+            not ch.isascii() and ch.isalpha() and ord(ch) < 0x2000 for ch in written)
+        found = []
+        for as_written, as_folded in self._off_topic:
+            match = as_written.search(written) if marked else as_folded.search(folded)
+            if match:
+                found.append(match.group())
+        return found
+
     def foreign_places_in(self, question: str) -> list[str]:
         folded = fold(question)
         return [match.group() for pattern in self.foreign_places
@@ -158,50 +407,42 @@ class KnowledgeBase:
         tokens = tokenize(question)
         if not tokens:
             return []
+        shares = unknown_shares(question)
+        pieces = han_pieces(question)
+        scales = part_scales(question)
         languages = [language] if language == "en" else [language, "en"]
         # "Bangkok" in a question is no evidence for an article about Vietnam, even one that
         # names it (time zones): such words weigh in the question but match nothing.
         foreign = self.foreign_places_in(question)
-        unmatchable = frozenset(t for name in foreign for t in tokenize(name))
-        names = self.names.match(question)
+        off_topic = self.off_topic_in(question)
+        unmatchable = frozenset(t for name in foreign + off_topic for t in tokenize(name))
+        units = _name_units(self.names.match(question))
         coverage = np.zeros(len(self.articles))
+        bonus = np.zeros(len(self.articles))
         order = np.zeros(len(self.articles))
         for lang in languages:
             index = self.indexes.get(lang)
             if index is None:
                 continue
-            cov, bm25 = index.score(tokens, unmatchable)
-            boosted = self._name_boost(names, tokens, index, cov)
-            coverage = np.maximum(coverage, boosted)
+            cov, name_bonus, bm25 = _explained(index, tokens, shares, scales, unmatchable,
+                                               units, pieces)
+            better = cov > coverage
+            coverage = np.where(better, cov, coverage)
+            bonus = np.where(better, name_bonus, bonus)
             order = np.maximum(order, bm25)
         if foreign:
-            for number, article in enumerate(self.articles):
-                abroad = article.category in ABROAD_CATEGORIES
-                coverage[number] *= ABROAD_PENALTY if abroad else FOREIGN_PENALTY
+            coverage *= self._foreign_penalty
+        if off_topic:
+            coverage *= OFF_TOPIC_PENALTY
         peak = float(order.max()) or 1.0
-        ranking = coverage + 0.05 * order / peak
-        best = np.argsort(-ranking)[:5]
+        ranking = coverage + bonus + 0.05 * order / peak
+        intent = intent_of(question, language)
+        if intent:
+            sign = 1.0 if intent == "hire" else -1.0
+            ranking = ranking + self._vendor_mask * (sign * INTENT_BONUS) * (coverage > 0)
+        best = np.argpartition(-ranking, 4)[:5] if len(ranking) > 5 else np.arange(len(ranking))
+        best = best[np.argsort(-ranking[best], kind="stable")]
         return [(int(n), float(min(1.0, coverage[n])), float(ranking[n])) for n in best]
-
-    @staticmethod
-    def _name_boost(matches: list[tuple[list[str], int, float]], tokens: list[str],
-                    index: LanguageIndex, coverage: np.ndarray) -> np.ndarray:
-        """A place or vendor name, even misspelt, counts as a full match of its words."""
-        if not matches:
-            return coverage
-        total = sum(index.token_weight(t) for t in set(tokens)) or 1.0
-        boosted = coverage.copy()
-        credited: dict[int, set[str]] = {}
-        for span, doc, ratio in matches:
-            done = credited.setdefault(doc, set())
-            gain = 0.0
-            for token in span:
-                if token in done:
-                    continue
-                done.add(token)
-                gain += index.token_weight(token) * ratio * NAME_BONUS
-            boosted[doc] += gain / total
-        return boosted
 
     def answer(self, question: str, hint: str = "", language: str | None = None) -> Answer:
         confident = True
