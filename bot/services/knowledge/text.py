@@ -9,6 +9,7 @@ their particles attached ("드론을"), become Hangul bigrams too.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from itertools import pairwise
@@ -67,6 +68,7 @@ def fold(text: str) -> str:
 _LATIN_SUFFIXES = ("ing", "ent", "ed", "er", "ez", "e")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a corpus repeats its words: stem each once
 def _stem(word: str) -> str:
     """Plural -s, then one common English/French inflection."""
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -136,6 +138,7 @@ def _strip_korean_suffix(word: str) -> str:
 _KO_SENTENCE_ENDS = ("예요", "이에요", "요", "입니다", "이야", "야")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _korean_stem(word: str) -> str:
     """One suffix comes off, a second only after a sentence ending (stripping any second
     suffix measured worse), then a light verb."""
