@@ -13,11 +13,9 @@ import html
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,17 +27,14 @@ from sqlalchemy import func, select
 from bot.config import Config, OutboxConfig, StaffConfig, TelegramConfig, WebConfig
 from bot.messages import Reply
 from bot.router import Context
-from bot.runner import Running, serve
+from bot.runner import Running
 from bot.storage.models import Chat, Message
 from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import free_port, running, wait_until
 
 KOREAN_DRONE = "드론 촬영하려면 허가가 필요한가요?"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def telegram_config(config: Config, fake: FakeTelegram, **telegram: Any) -> Config:
@@ -53,21 +48,6 @@ def telegram_config(config: Config, fake: FakeTelegram, **telegram: Any) -> Conf
     )
 
 
-@asynccontextmanager
-async def running(config: Config) -> AsyncIterator[Running]:
-    stop = asyncio.Event()
-    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(config, stop, on_ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=60,
-                                 return_when=asyncio.FIRST_COMPLETED)
-    if ready not in done:
-        stop.set()
-        raise AssertionError(f"bot did not start: {task.result() if task.done() else 'timeout'}")
-    try:
-        yield ready.result()
-    finally:
-        stop.set()
-        assert await task == 0
 
 
 @pytest.fixture
@@ -185,12 +165,6 @@ async def test_blocked_bot_marks_the_chat_unreachable_and_goes_on(config: Config
         assert fake.sent(600) == []
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], limit: float = 15.0) -> None:
-    """For facts only the database knows; re-checked until true (`limit` bounds a failure)."""
-    async def loop() -> None:
-        while not await check():  # noqa: ASYNC110 - the database has no event to wait on
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(loop(), limit)
 
 
 async def test_a_sticker_gets_a_line_saying_the_bot_reads_text(config: Config,

@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -36,10 +34,11 @@ from bot.channels.zalo.tokens import TokenStore, save_pair
 from bot.config import Config, OutboxConfig, WebConfig, ZaloConfig
 from bot.i18n import Catalogs
 from bot.messages import Button, Location, Reply
-from bot.runner import Running, serve
+from bot.runner import Running
 from bot.storage import Database
 from bot.storage.models import Chat, Message, ZaloToken, utcnow
 from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA, buttons_of, now_ms
+from tests.harness import free_port, running, wait_until
 
 KOREAN_DRONE = "드론 촬영하려면 허가가 필요한가요?"
 PATH = "/zalo/webhook"
@@ -50,10 +49,6 @@ MENU_TEXT = ("What would you like to know? Choose a topic, or simply type your q
 MEDIA_TEXT = "I can only read text. Please type your question in your own language."
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fast_outbox(max_attempts: int = 5) -> OutboxConfig:
@@ -79,21 +74,6 @@ def bot_config(config: Config, fake: FakeZaloBot, port: int = 0, **zalo: Any) ->
                    web=WebConfig(host="127.0.0.1", port=port), outbox=fast_outbox())
 
 
-@asynccontextmanager
-async def running(config: Config) -> AsyncIterator[Running]:
-    stop = asyncio.Event()
-    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(config, stop, on_ready=ready.set_result))
-    done, _ = await asyncio.wait({task, ready}, timeout=60,
-                                 return_when=asyncio.FIRST_COMPLETED)
-    if ready not in done:
-        stop.set()
-        raise AssertionError(f"bot did not start: {task.result() if task.done() else 'timeout'}")
-    try:
-        yield ready.result()
-    finally:
-        stop.set()
-        assert await task == 0
 
 
 @pytest.fixture
@@ -117,12 +97,6 @@ async def answered(oa: FakeZaloOA, user: str, count: int) -> list[str]:
     return oa.texts(user)
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], limit: float = 20.0) -> None:
-    """For facts only the database knows; re-checked until true (`limit` bounds a failure)."""
-    async def loop() -> None:
-        while not await check():  # noqa: ASYNC110 - the database has no event to wait on
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(loop(), limit)
 
 
 async def count(bot: Running, model: Any, *where: Any) -> int:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -28,6 +27,7 @@ from bot.channels.zalo.errors import (
     json_object,
     redact,
 )
+from bot.channels.zalo.http import SessionClient
 
 log = logging.getLogger("crewbot.zalo.bot")
 
@@ -40,7 +40,7 @@ MAX_TEXT = 2000
 SECRET_TOKEN_LENGTH = (8, 256)
 
 
-class BotClient:
+class BotClient(SessionClient):
     """Calls for one bot token over one `aiohttp.ClientSession` (lazy, or passed in)."""
 
     def __init__(self, token: str, *, base_url: str = DEFAULT_BASE_URL,
@@ -48,31 +48,11 @@ class BotClient:
                  timeout: aiohttp.ClientTimeout | None = None) -> None:
         self._token = token
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout or DEFAULT_TIMEOUT
+        super().__init__(session, timeout or DEFAULT_TIMEOUT)
 
     def __repr__(self) -> str:
         return f"BotClient(base_url={self.base_url!r})"
 
-    async def __aenter__(self) -> BotClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        if self._owns_session:
-            self._session = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
 
     async def _post(self, method: str, params: Mapping[str, Any] | None = None, *,
                     http_timeout: aiohttp.ClientTimeout | None = None

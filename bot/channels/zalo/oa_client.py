@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -28,6 +27,7 @@ from bot.channels.zalo.errors import (
     json_object,
 )
 from bot.channels.zalo.events import ACTION_PREFIX
+from bot.channels.zalo.http import SessionClient
 
 log = logging.getLogger("crewbot.zalo.oa")
 
@@ -134,7 +134,7 @@ def _seconds(value: Any) -> int | None:
     return None
 
 
-class OAClient:
+class OAClient(SessionClient):
     """Calls to one Zalo app's OA API over one `aiohttp.ClientSession`.
 
     The session is created on first use (or passed in, and then left open for its
@@ -151,33 +151,13 @@ class OAClient:
         self._app_secret = app_secret
         self.api_base_url = (api_base_url or DEFAULT_API_BASE_URL).rstrip("/")
         self.oauth_base_url = (oauth_base_url or DEFAULT_OAUTH_BASE_URL).rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout or DEFAULT_TIMEOUT
+        super().__init__(session, timeout or DEFAULT_TIMEOUT)
         self._clock = clock
 
     def __repr__(self) -> str:
         return (f"OAClient(app_id={self.app_id!r}, api_base_url={self.api_base_url!r}, "
                 f"oauth_base_url={self.oauth_base_url!r})")
 
-    async def __aenter__(self) -> OAClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        if self._owns_session:
-            self._session = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
 
     async def _call(self, name: str, method: str, url: str, *,
                     headers: Mapping[str, str],
