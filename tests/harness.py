@@ -7,8 +7,12 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from sqlalchemy import select
+
 from bot.config import Config
+from bot.messages import Reply
 from bot.runner import Running, serve
+from bot.storage.models import Chat
 
 
 def free_port() -> int:
@@ -41,3 +45,14 @@ async def wait_until(check: Callable[[], Awaitable[bool]], limit: float = 20.0) 
         while not await check():  # noqa: ASYNC110 - the database has no event to wait on
             await asyncio.sleep(0.01)
     await asyncio.wait_for(loop(), limit)
+
+
+async def send_from_outbox(bot: Running, external_id: str, reply: Reply) -> None:
+    """Queue a reply the way a handler's would be (to a chat that exists) and deliver it."""
+    async with bot.app.db.session() as session:
+        chat = await session.scalar(select(Chat).where(Chat.external_id == external_id))
+        assert chat is not None
+        queued = await bot.app.outbox.enqueue(session, chat, [reply])
+        await session.flush()
+        ids = [(row.id, row.chat_id) for row in queued]
+    await bot.app.outbox.deliver(ids)

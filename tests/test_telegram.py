@@ -30,7 +30,7 @@ from bot.router import Context
 from bot.runner import Running
 from bot.storage.models import Chat, Message
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import free_port, running, wait_until
+from tests.harness import free_port, running, send_from_outbox, wait_until
 
 KOREAN_DRONE = "드론 촬영하려면 허가가 필요한가요?"
 
@@ -245,13 +245,7 @@ async def test_long_reply_is_split_on_paragraphs(config: Config, fake: FakeTeleg
         await answered(fake, 1000, 1)
         paragraph = "Lorem ipsum <dolor> & sit amet. " * 40
         long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(12))
-        async with bot.app.db.session() as session:
-            chat = await session.scalar(select(Chat).where(Chat.external_id == "1000"))
-            assert chat is not None
-            queued = await bot.app.outbox.enqueue(session, chat, [Reply(long_text)])
-            await session.flush()
-            ids = [(row.id, row.chat_id) for row in queued]
-        await bot.app.outbox.deliver(ids)
+        await send_from_outbox(bot, "1000", Reply(long_text))
         parts = fake.sent(1000)[1:]
         assert len(parts) >= 3
         assert all(len(html.unescape(re.sub(r"<[^>]+>", "", p["text"]))) <= 4096 for p in parts)

@@ -38,7 +38,7 @@ from bot.runner import Running
 from bot.storage import Database
 from bot.storage.models import Chat, Message, ZaloToken, utcnow
 from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA, buttons_of, now_ms
-from tests.harness import free_port, running, wait_until
+from tests.harness import free_port, running, send_from_outbox, wait_until
 
 KOREAN_DRONE = "드론 촬영하려면 허가가 필요한가요?"
 PATH = "/zalo/webhook"
@@ -207,13 +207,7 @@ async def test_long_reply_is_split_on_paragraphs(config: Config, oa: FakeZaloOA)
         before = len(oa.texts("u-long"))
         paragraph = "Lorem **ipsum** dolor sit amet. " * 20
         long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(12))
-        async with bot.app.db.session() as session:
-            chat = await session.scalar(select(Chat).where(Chat.external_id == "u-long"))
-            assert chat is not None
-            queued = await bot.app.outbox.enqueue(session, chat, [Reply(long_text)])
-            await session.flush()
-            ids = [(row.id, row.chat_id) for row in queued]
-        await bot.app.outbox.deliver(ids)
+        await send_from_outbox(bot, "u-long", Reply(long_text))
         parts = oa.texts("u-long")[before:]
         assert len(parts) >= 3
         assert all(len(p) <= 2000 for p in parts)
