@@ -13,6 +13,7 @@ import html
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -24,7 +25,15 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Config, OutboxConfig, StaffConfig, TelegramConfig, WebConfig
+from bot.config import (
+    Config,
+    DatabaseConfig,
+    OutboxConfig,
+    StaffConfig,
+    TelegramConfig,
+    WebConfig,
+    parse_config,
+)
 from bot.messages import Reply
 from bot.router import Context
 from bot.runner import Running
@@ -46,8 +55,6 @@ def telegram_config(config: Config, fake: FakeTelegram, **telegram: Any) -> Conf
         outbox=OutboxConfig(retry_base_seconds=0.0, retry_max_seconds=0.0, max_attempts=5,
                             sweep_seconds=0.05),
     )
-
-
 
 
 @pytest.fixture
@@ -165,6 +172,43 @@ async def test_blocked_bot_marks_the_chat_unreachable_and_goes_on(config: Config
         assert fake.sent(600) == []
 
 
+
+
+async def test_update_whose_storage_failed_is_fetched_again_and_answered_once(
+        tmp_path: Path, fake: FakeTelegram) -> None:
+    """A locked database (another writer holding it past the busy timeout) fails the store;
+    the update stays unconfirmed, comes back with the next getUpdates, and is answered
+    once the database is free: nothing lost, nothing twice."""
+    path = tmp_path / "locked.db"
+    base = replace(parse_config({}, "tests"),
+                   database=DatabaseConfig(url=f"sqlite+aiosqlite:///{path}"))
+    async with running(telegram_config(base, fake)) as bot:
+        fake.message(1400, "/help")
+        await answered(fake, 1400, 1)
+        await bot.app.settled()
+
+        async def help_recorded_sent() -> bool:
+            async with bot.app.db.session() as session:
+                return await session.scalar(select(func.count()).select_from(Message).where(
+                    Message.direction == "out", Message.status == "sent")) == 1
+
+        await wait_until(help_recorded_sent)
+        holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        update = fake.message(1400, "/menu")
+
+        def served(f: FakeTelegram) -> int:
+            return sum(1 for call in f.calls_to("getUpdates") if call.answered
+                       and any(u.get("update_id") == update["update_id"]
+                               for u in call.result or []))
+
+        await fake.wait_for(lambda f: served(f) >= 2, timeout=60)  # fetched again
+        holder.execute("ROLLBACK")
+        holder.close()
+        await answered(fake, 1400, 2)
+        fake.message(1400, "/language")
+        await answered(fake, 1400, 3)
+        assert len(fake.sent(1400)) == 3
 
 
 async def test_a_sticker_gets_a_line_saying_the_bot_reads_text(config: Config,

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import RetryLater, Sender, Undeliverable, Unreachable
@@ -34,6 +35,7 @@ from bot.storage.models import Chat, Message, utcnow
 log = logging.getLogger("crewbot.outbox")
 
 CLAIM = timedelta(seconds=120)
+FINISH_TRIES = 8  # about 90 s of a locked or unreachable database
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -156,9 +158,20 @@ class Outbox:
                        attempts)
 
     async def _finish(self, message_id: int, **values: Any) -> None:
-        async with self.db.session() as session:
-            await session.execute(update(Message).where(Message.id == message_id)
-                                  .values(claimed_until=None, **values))
+        """Record a send's outcome, insisting: after a send that went out, a lost `sent`
+        would leave the row claimed and holding back the chat, then send it twice."""
+        for attempt in range(FINISH_TRIES):
+            try:
+                async with self.db.session() as session:
+                    await session.execute(update(Message).where(Message.id == message_id)
+                                          .values(claimed_until=None, **values))
+                return
+            except DBAPIError as error:
+                if attempt == FINISH_TRIES - 1:
+                    raise
+                log.warning("outcome not stored yet id=%s try=%s error=%s", message_id,
+                            attempt + 1, type(error.orig).__name__)
+                await asyncio.sleep(min(2.0 ** attempt, 30.0))
 
     async def _mark_unreachable(self, item: Claimed, reason: str) -> None:
         """Stop writing to a chat the platform refuses; its rows wait for staff to see."""
