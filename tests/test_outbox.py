@@ -7,8 +7,11 @@ what it was asked to send and fails the way platforms fail when told to.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,7 +19,7 @@ from sqlalchemy import select, update
 
 from bot.app import App
 from bot.channels.base import DeliveryError, RetryLater, Undeliverable, Unreachable
-from bot.config import Config, OutboxConfig
+from bot.config import Config, DatabaseConfig, OutboxConfig, parse_config
 from bot.messages import Button, Incoming, Location, Reply
 from bot.services import chats
 from bot.services.outbox import Outbox, parts, reply_from_json, reply_to_json
@@ -267,4 +270,45 @@ async def test_waiting_for_authorisation_does_not_use_up_attempts(config: Config
     for _ in range(6):
         await app.outbox.sweep()
     assert await statuses(app.db) == ["sent"]  # max_attempts is 3, the waits were 6
+    await app.close()
+
+
+async def test_outcome_of_a_send_survives_a_locked_database(tmp_path: Path) -> None:
+    """The platform took the message, then another writer held the database past the busy
+    timeout: the `sent` is written once the database is free, and nothing goes twice."""
+    path = tmp_path / "locked.db"
+    config = replace(parse_config({}, "tests"),
+                     database=DatabaseConfig(url=f"sqlite+aiosqlite:///{path}"))
+    app = await App.create(fast(config))
+    holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+    finish_failed = asyncio.Event()
+
+    class LockingPlatform(PlatformDouble):
+        async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+            ref = await super().send(chat_id, reply, edit_ref)
+            holder.execute("BEGIN EXCLUSIVE")  # taken right after the platform said yes
+            return ref
+
+    platform = LockingPlatform()
+    app.outbox.register(platform)
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "outcome not stored yet" in record.getMessage():
+                finish_failed.set()
+
+    watch = Watch()
+    logging.getLogger("crewbot.outbox").addHandler(watch)
+    try:
+        rows = await queue(app, "u1", [Reply("once")])
+        delivery = asyncio.create_task(app.outbox.deliver(rows))
+        await asyncio.wait_for(finish_failed.wait(), 60)
+        holder.execute("ROLLBACK")
+        await delivery
+    finally:
+        logging.getLogger("crewbot.outbox").removeHandler(watch)
+        holder.close()
+    assert await statuses(app.db) == ["sent"]
+    assert await app.outbox.sweep() == 0
+    assert [reply.text for _, reply, _ in platform.sent] == ["once"]
     await app.close()
