@@ -8,7 +8,8 @@ from bot.router import Context, Router
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.questions import record_unanswered
 from handlers.articles import render
-from handlers.menus import footer_buttons
+from handlers.greetings import is_greeting
+from handlers.menus import footer_buttons, main_menu
 
 # Below the threshold but this close: offer the article as a suggestion, never as an answer.
 SUGGESTION_RATIO = 0.6
@@ -36,6 +37,8 @@ async def question(ctx: Context) -> list[Reply]:
     language, confident = kb.detect_language(text, ctx.incoming.language_hint)
     if confident and language in ctx.app.config.bot.languages and language != ctx.language:
         ctx = ctx.with_language(language)  # a question in Korean gets a Korean answer
+    if is_greeting(text):
+        return [main_menu(ctx)]
     answer = kb.answer(text, language=ctx.language)
     if answer.article is None:
         await record_unanswered(ctx.session, ctx.chat.id, answer)

@@ -132,3 +132,11 @@ async def test_deep_links_pick_a_language_or_open_an_article(conversation: Conve
                for button in reply.all_buttons())
     replies = await conversation.say("/start no_such_thing")
     assert any(button.action.startswith("lang:") for button in replies[0].all_buttons())
+
+
+async def test_a_greeting_opens_the_menu_in_its_language(conversation: Conversation) -> None:
+    replies = await conversation.say("안녕하세요!")
+    assert replies[0].text.startswith("무엇이 궁금하신가요?")
+    assert any(button.action == "browse:permits" for button in replies[0].all_buttons())
+    replies = await conversation.say("Hello there")
+    assert replies[0].text.startswith("What would you like to know?")

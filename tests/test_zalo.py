@@ -25,7 +25,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import cli
-from bot.channels.zalo.channel import is_greeting
 from bot.channels.zalo.errors import ZaloRefreshTokenInvalid
 from bot.channels.zalo.oa_client import OAClient, TokenPair
 from bot.channels.zalo.render import bot_rendering, oa_messages
@@ -37,6 +36,7 @@ from bot.messages import Button, Location, Reply
 from bot.runner import Running
 from bot.storage import Database
 from bot.storage.models import Chat, Message, ZaloToken, utcnow
+from handlers.greetings import is_greeting
 from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA, buttons_of, now_ms
 from tests.harness import free_port, running, send_from_outbox, wait_until
 

@@ -31,9 +31,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import time
-import unicodedata
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
@@ -76,38 +74,6 @@ MEDIA_KINDS = frozenset({"image", "sticker", "file"})
 MEDIA_EVENTS = frozenset({"user_send_audio", "user_send_video", "user_send_link",
                           "user_send_business_card", "user_send_gif",
                           "message.unsupported.received"})
-
-# -- greetings ----------------------------------------------------------------------------
-
-GREETINGS = frozenset({
-    "xin chào", "chào", "chào bạn", "alo", "hello", "hi", "hey", "good morning",
-    "good afternoon", "good evening", "greetings", "안녕하세요", "안녕", "안녕하십니까",
-    "こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして", "你好", "您好",
-    "大家好", "哈喽", "嗨", "bonjour", "bonsoir", "salut", "coucou",
-})
-# Words that may follow a greeting without making it a question ("chào anh ạ").
-ADDRESSEES = frozenset({
-    "bạn", "anh", "chị", "em", "ad", "admin", "ạ", "nhé", "nha", "shop", "mọi", "người",
-    "cả", "nhà", "bot", "crewbot", "there", "everyone", "all", "team", "à", "tout", "le",
-    "monde", "여러분", "요", "皆さん", "みなさん",
-})
-_NOT_WORD = re.compile(r"[^\w\s]+")
-
-
-def is_greeting(text: str) -> bool:
-    """True for a greeting and nothing else: "Xin chào!", "chào anh ạ", "Hello there"."""
-    if len(text) > 60:
-        return False
-    normal = _NOT_WORD.sub(" ", unicodedata.normalize("NFC", text).lower())
-    words = normal.split()
-    if not words:
-        return False
-    for size in (3, 2, 1):
-        head = " ".join(words[:size])
-        if head in GREETINGS and all(word in ADDRESSEES for word in words[size:]):
-            return True
-    return False
-
 
 # -- sending --------------------------------------------------------------------------------
 
@@ -225,8 +191,6 @@ class ZaloChannel:
             action = await self.choice(event)
             if not action:
                 text = event.text
-                if is_greeting(text):
-                    action = "menu:main"
         elif kind == "button":
             probe = Incoming(channel=CHANNEL, chat_id="", user_id="", action=event.payload)
             if self.app.router.pick(probe) is not None:
