@@ -52,25 +52,13 @@ class BotClient(SessionClient):
 
     def __repr__(self) -> str:
         return f"BotClient(base_url={self.base_url!r})"
-
-
     async def _post(self, method: str, params: Mapping[str, Any] | None = None, *,
                     http_timeout: aiohttp.ClientTimeout | None = None
                     ) -> tuple[dict[str, Any], int]:
         """The whole answer of one call and its HTTP status; the caller reads errors."""
         url = f"{self.base_url}/bot{self._token}/{method}"
-        session = self._get_session()
-        try:
-            async with session.post(url, json=dict(params or {}),
-                                    timeout=http_timeout or self._timeout) as response:
-                raw = await response.read()
-                status = response.status
-        except TimeoutError:
-            raise ZaloServerError(0, f"{method}: no answer from Zalo in time") from None
-        except aiohttp.ClientError as exc:
-            # `from None`: the chained exception's text would carry the URL, token and all.
-            raise ZaloServerError(0, f"{method}: network error ({type(exc).__name__})"
-                                  ) from None
+        status, raw = await self._fetch(method, "POST", url, http_timeout,
+                                        json=dict(params or {}))
         body = json_object(raw)
         log.debug("zalo bot method=%s status=%s ok=%s", method, status,
                   body.get("ok") if body is not None else None)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiohttp
+
+from bot.channels.zalo.errors import ZaloServerError
 
 
 class SessionClient:
@@ -35,3 +37,20 @@ class SessionClient:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
             self._owns_session = True
         return self._session
+
+    async def _fetch(self, name: str, method: str, url: str,
+                     http_timeout: aiohttp.ClientTimeout | None = None, **request: Any
+                     ) -> tuple[int, bytes]:
+        """The status and raw body of one request; no answer is a retryable server error.
+
+        `from None`: the chained exception's text can carry the URL, and with it a token.
+        """
+        session = self._get_session()
+        try:
+            async with session.request(method, url, timeout=http_timeout or self._timeout,
+                                       **request) as response:
+                return response.status, await response.read()
+        except TimeoutError:
+            raise ZaloServerError(0, f"{name}: no answer from Zalo in time") from None
+        except aiohttp.ClientError as exc:
+            raise ZaloServerError(0, f"{name}: network error ({type(exc).__name__})") from None

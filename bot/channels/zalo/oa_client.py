@@ -157,26 +157,13 @@ class OAClient(SessionClient):
     def __repr__(self) -> str:
         return (f"OAClient(app_id={self.app_id!r}, api_base_url={self.api_base_url!r}, "
                 f"oauth_base_url={self.oauth_base_url!r})")
-
-
     async def _call(self, name: str, method: str, url: str, *,
                     headers: Mapping[str, str],
                     json_body: Mapping[str, Any] | None = None,
                     form: Mapping[str, str] | None = None,
                     params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        session = self._get_session()
-        try:
-            async with session.request(method, url, headers=dict(headers), json=json_body,
-                                       data=form, params=params,
-                                       timeout=self._timeout) as response:
-                raw = await response.read()
-                status = response.status
-        except TimeoutError:
-            raise ZaloServerError(0, f"{name}: no answer from Zalo in time") from None
-        except aiohttp.ClientError as exc:
-            # The exception text can hold the URL (and so a query); keep its type only.
-            raise ZaloServerError(0, f"{name}: network error ({type(exc).__name__})"
-                                  ) from None
+        status, raw = await self._fetch(name, method, url, headers=dict(headers),
+                                        json=json_body, data=form, params=params)
         body = json_object(raw)
         error = error_from(body, status)
         log.debug("zalo call=%s status=%s error=%s", name, status,
