@@ -112,8 +112,7 @@ class Router:
             chat = await chats.get_or_create_chat(
                 session, incoming.channel, incoming.chat_id, incoming.display_name
             )
-            message_id = await chats.record_incoming(session, chat, incoming, "handled")
-            if message_id is None:
+            if await chats.record_incoming(session, chat, incoming) is None:
                 log.info("duplicate update skipped channel=%s update_id=%s",
                          incoming.channel, incoming.update_id)
                 return Dispatched([], [], "")

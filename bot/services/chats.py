@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -50,11 +50,6 @@ async def get_or_create_chat(
     return chat
 
 
-# How long a worker may take over an incoming message before a redelivery of it may be
-# handled by someone else (a process that died mid-handler must not lose the message).
-HANDLING_CLAIM = timedelta(seconds=60)
-
-
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -62,36 +57,23 @@ def _insert(session: AsyncSession) -> Any:
     return sqlite_insert
 
 
-async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming,
-                          status: str = "received") -> int | None:
-    """Store what the user sent; its id, or None when it needs no handling.
+async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming
+                          ) -> int | None:
+    """Store what the user sent; its id, or None when the platform delivered it before.
 
     The row is written as `handled` because the router handles it in this same
-    transaction: if handling fails, the row goes with it. A `received` row (from a
-    worker that stores first and handles later) whose claim ran out is taken over.
-    One INSERT ... ON CONFLICT DO NOTHING instead of a savepoint keeps the common case
-    to one statement.
+    transaction: if handling fails or the process dies, the row goes with it and the
+    redelivered update is handled then. One INSERT ... ON CONFLICT DO NOTHING instead of
+    a savepoint keeps this to one statement.
     """
-    now = utcnow()
     values = dict(channel=incoming.channel, chat_id=chat.id, direction="in",
                   text=incoming.text, action=incoming.action[:256],
-                  platform_id=incoming.update_id or None, created_at=now, status=status,
-                  claimed_until=None if status == "handled" else now + HANDLING_CLAIM,
-                  payload=None, attempts=0, last_error="")
+                  platform_id=incoming.update_id or None, created_at=utcnow(),
+                  status="handled", payload=None, attempts=0, last_error="")
     statement = (_insert(session)(Message).values(**values).on_conflict_do_nothing()
                  .returning(Message.id))
-    inserted = (await session.execute(statement)).scalar_one_or_none()
-    if inserted is not None or not incoming.update_id:
-        return inserted
-    where = (Message.channel == incoming.channel, Message.direction == "in",
-             Message.platform_id == incoming.update_id)
-    reclaimed = await session.execute(
-        update(Message)
-        .where(*where, Message.status == "received",
-               or_(Message.claimed_until.is_(None), Message.claimed_until < now))
-        .values(claimed_until=now + HANDLING_CLAIM, status=status)
-        .returning(Message.id))
-    return reclaimed.scalar_one_or_none()
+    inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return inserted
 
 
 async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:

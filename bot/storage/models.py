@@ -71,10 +71,11 @@ class Message(Base):
     """Every message in and out, written before it is acted on; outgoing rows are the outbox.
 
     The unique (channel, direction, platform_id) index is what makes a redelivered
-    platform update a no-op: the second insert fails and the router skips it, unless the
-    first delivery was never handled (the process died), in which case it is handled now.
+    platform update a no-op: the second insert does nothing and the router skips it. The
+    incoming row is written in the transaction that handles it, so a delivery whose
+    handling never committed left no row, and its redelivery is handled.
 
-    `status`: incoming rows are `received` then `handled`; outgoing rows are `pending`,
+    `status`: incoming rows are `handled`; outgoing rows are `pending`,
     `sending` (claimed by one worker until `claimed_until`), then `sent`, `failed` or
     `unreachable`, or `done` on channels that print synchronously (console, tests).
     """
