@@ -44,10 +44,9 @@ class WebServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:  # the real port, when the configuration asked for any free one (0)
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses
+        if addresses:  # the real port, when the configuration asked for any free one (0)
+            self.port = int(addresses[0][1])
 
     @property
     def base_url(self) -> str:

@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
@@ -176,8 +177,6 @@ class TelegramChannel:
 
     @property
     def webhook_path(self) -> str:
-        from urllib.parse import urlsplit
-
         return urlsplit(self.settings.webhook_url).path or "/telegram/webhook"
 
     def add_routes(self, server: WebServer) -> None:
