@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 # Codes of the OA Open API error table (developers.zalo.me, "Mã lỗi"), as quoted by
 # the integrations the README lists; the OAuth ones are the v4 server's.
@@ -52,10 +52,8 @@ class ZaloError(Exception):
         self.message = message
         self.http_status = http_status
 
-    @property
-    def retryable(self) -> bool:
-        """True when the very same request may succeed later without any change by us."""
-        return False
+    # True when the very same request may succeed later without any change by us.
+    retryable: ClassVar[bool] = False
 
     def __str__(self) -> str:
         http = f" (HTTP {self.http_status})" if self.http_status is not None else ""
@@ -65,9 +63,7 @@ class ZaloError(Exception):
 class ZaloRateLimited(ZaloError):
     """Too many calls (-32, Bot Platform 429): back off, then send the same thing again."""
 
-    @property
-    def retryable(self) -> bool:
-        return True
+    retryable = True
 
 
 class ZaloTokenInvalid(ZaloError):
@@ -89,9 +85,7 @@ class ZaloQuotaExceeded(ZaloError):
 class ZaloServerError(ZaloError):
     """Zalo answered 5xx, or did not answer at all (network error, timeout)."""
 
-    @property
-    def retryable(self) -> bool:
-        return True
+    retryable = True
 
 
 class ZaloRefreshTokenInvalid(ZaloError):
