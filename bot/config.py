@@ -44,7 +44,7 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class KnowledgeConfig:
     dir: str = ""
-    answer_threshold: float = 0.35
+    answer_threshold: float = 0.32
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ def test_spec_ids_all_present() -> None:
         assert ids - {"vendors.equipment-rental"} <= set(required)
 
 
+# The English questions become a bare word and the list moves to an unknown language.
+QUESTIONS_BROKEN = ("\nquestions:\n  en:\n", "\nquestions:\n  en: x\n  qq:\n")
+
+
 @pytest.mark.parametrize(
     ("name", "change", "expected"),
     [
@@ -64,6 +68,10 @@ def test_spec_ids_all_present() -> None:
          "unknown body language 'xx'"),
         ("location.hoi-an.md", lambda t: re.sub(r"lat: [0-9.]+", "lat: 51.5", t, count=1),
          "bad coordinates"),
+        ("permit.drone.md", lambda t: t.replace(*QUESTIONS_BROKEN, 1),
+         "questions.en: expected a list"),
+        ("permit.drone.md", lambda t: t.replace(*QUESTIONS_BROKEN, 1),
+         "questions: unknown language 'qq'"),
         ("location.hoi-an.md", lambda t: re.sub(r"lon: [0-9.]+", "lon: abc", t, count=1),
          "bad coordinates"),
     ],

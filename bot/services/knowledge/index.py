@@ -20,7 +20,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,7 +29,10 @@ import numpy.typing as npt
 STRONG = 1.0
 WEAK = 0.4
 _STRONG_BIT = 0x80
-_TF_MASK = 0x7F
+_ASKED_BIT = 0x40
+_TF_MASK = 0x3F
+# What `matches` reports for each document: where the token appears.
+IN_BODY, IN_QUESTIONS, IN_TITLE = 0, 1, 2
 _HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
 _LATIN = re.compile(r"^[0-9a-z_']+$")
 T = TypeVar("T")
@@ -61,8 +64,12 @@ def token_class(token: str) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class IndexedDoc:
+    """An article's tokens by where they stand: title and aliases (strong), the questions
+    crews ask that it answers (asked), summary and body (weak)."""
+
     strong: list[str]
     weak: list[str]
+    asked: list[str] = field(default_factory=list)
 
 
 def pin_mmap_threshold() -> None:
@@ -115,14 +122,17 @@ class IndexBuilder:
 
     def add(self, doc: IndexedDoc) -> None:
         counts = Counter(doc.weak)
+        counts.update(doc.asked)
         strong = set(doc.strong)
+        asked = set(doc.asked)
         counts.update(doc.strong * 3)
         self.lengths[self._added] = sum(counts.values())
         vocabulary = self.vocabulary
         self._tokens.extend([vocabulary.setdefault(token, len(vocabulary)) for token in counts])
-        self._block_packed.extend([min(count, _TF_MASK) | (_STRONG_BIT if token in strong
-                                                           else 0)
-                                   for token, count in counts.items()])
+        self._block_packed.extend([
+            min(count, _TF_MASK) | (_STRONG_BIT if token in strong
+                                    else _ASKED_BIT if token in asked else 0)
+            for token, count in counts.items()])
         self._per_doc.append(len(counts))
         self._added += 1
         if self._added - self._block_start == self.BLOCK:
@@ -257,14 +267,15 @@ class LanguageIndex:
     def knows(self, token: str) -> bool:
         return token in self._vocabulary
 
-    def matches(self, token: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]] | None:
-        """(documents, whether each is a title/alias match) for one token, or None if
-        unseen: for callers that weigh each token's matches themselves, in time
-        proportional to the token's documents rather than to the index."""
+    def matches(self, token: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]] | None:
+        """(documents, where the token stands in each: IN_TITLE, IN_QUESTIONS or IN_BODY)
+        for one token, or None if unseen: for callers that weigh each token's matches
+        themselves, in time proportional to the token's documents rather than to the
+        index."""
         posting = self._posting(token)
         if posting is None:
             return None
-        return posting[0], (posting[1] & _STRONG_BIT) > 0
+        return posting[0], posting[1] >> np.uint8(6)
 
     def _posting(self, token: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8],
                                             float] | None:

@@ -414,6 +414,23 @@ def _location(reader: _Reader) -> LocationInfo | None:
                                              fields["permit_notes"])))
 
 
+def _phrases(reader: _Reader, key: str) -> dict[str, tuple[str, ...]]:
+    """A list of search phrases per language (aliases, questions)."""
+    raw = reader.data.get(key) or {}
+    phrases: dict[str, tuple[str, ...]] = {}
+    if not isinstance(raw, dict):
+        reader.problem(key, f"{key}: expected one list per language")
+        return phrases
+    for lang, items in raw.items():
+        if lang not in ALL_LANGUAGES:
+            reader.problem(f"{key}.{lang}", f"{key}: unknown language {lang!r}")
+        elif not isinstance(items, list):
+            reader.problem(f"{key}.{lang}", f"{key}.{lang}: expected a list")
+        else:
+            phrases[lang] = tuple(str(w).strip() for w in items if str(w).strip())
+    return phrases
+
+
 def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
     rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
     try:
@@ -454,18 +471,8 @@ def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | N
                        f"unknown category {category!r} (expected one of {', '.join(CATEGORIES)})")
     title = reader.per_language("title")
     summary = reader.per_language("summary")
-    raw_aliases = data.get("aliases") or {}
-    aliases: dict[str, tuple[str, ...]] = {}
-    if not isinstance(raw_aliases, dict):
-        reader.problem("aliases", "aliases: expected one list per language")
-    else:
-        for lang, words in raw_aliases.items():
-            if lang not in ALL_LANGUAGES:
-                reader.problem(f"aliases.{lang}", f"aliases: unknown language {lang!r}")
-            elif not isinstance(words, list):
-                reader.problem(f"aliases.{lang}", f"aliases.{lang}: expected a list")
-            else:
-                aliases[lang] = tuple(str(w).strip() for w in words if str(w).strip())
+    aliases = _phrases(reader, "aliases")
+    questions = _phrases(reader, "questions")
     bodies, body_starts, spans = _split_bodies(body, body_line, rel, problems,
                                                offset=len(text) - len(body))
     for lang, content in bodies.items():
@@ -494,7 +501,7 @@ def load_article(path: Path, root: Path, problems: list[Problem]) -> Article | N
     return Article(
         id=intern(article_id), kind=intern(kind), category=intern(category),
         title={intern(lang): text for lang, text in title.items()},
-        details=Packed(ArticleText(summary, aliases, sources)),
+        details=Packed(ArticleText(summary, aliases, sources, questions)),
         summary_languages=tuple(intern(lang) for lang in summary),
         body=BodyFile(str(path.absolute()),
                       {intern(lang): spans[lang] for lang, text in bodies.items() if text},

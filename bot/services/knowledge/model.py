@@ -122,6 +122,9 @@ class ArticleText:
     summary: dict[str, str]
     aliases: dict[str, tuple[str, ...]]
     sources: tuple[Source, ...]
+    # Questions crews ask that the article answers, as they phrase them: search terms
+    # only, so the index learns each language's question words and trade slang.
+    questions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,10 @@ class Article:
     @property
     def sources(self) -> tuple[Source, ...]:
         return self.details.get().sources
+
+    @property
+    def questions(self) -> dict[str, tuple[str, ...]]:
+        return self.details.get().questions
 
     @property
     def languages(self) -> tuple[str, ...]:

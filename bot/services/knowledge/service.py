@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -17,6 +18,8 @@ import yaml
 from bot.services.knowledge import loader
 from bot.services.knowledge.cache import KnowledgeCache
 from bot.services.knowledge.index import (
+    IN_QUESTIONS,
+    IN_TITLE,
     STRONG,
     WEAK,
     IndexedDoc,
@@ -42,11 +45,24 @@ from bot.services.knowledge.text import (
 ABROAD_CATEGORIES = frozenset({"visa", "customs", "contact"})
 FOREIGN_PENALTY = 0.5
 # A word from `scope.yaml`'s off-topic list (today's weather, restaurants, jokes) likewise.
-OFF_TOPIC_PENALTY = 0.5
+OFF_TOPIC_PENALTY = 0.4
 ABROAD_PENALTY = 0.75
+# Words around a foreign place that make it where the crew is going or working (folded).
+_GOING_BEFORE = re.compile(
+    r"(?:\b(?:to|into|visit|visiting|for|visa|au|aux|en|pour|vers|visiter|di|sang|qua|toi"
+    r"|den)\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
+_GOING_AFTER = re.compile(
+    r"\s*(?:visa|비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
+    r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
+# ... and that make it where the crew comes from.
+_FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu)\s+(?:the\s+|la\s+|l')?|从|来自)$")
+_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来)")
 # A place's own name in the question counts beyond an ordinary alias match, so that the
 # place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
 NAME_BONUS = 0.8
+# ... and weighs as two words in the question: in "Sa Pa, how bad are the roads up there
+# with a grip truck?" the place is what is asked about, whatever the other words.
+NAME_WEIGHT = 2.0
 # A place name followed by one of these is a language or a nationality ("한국어", "日本語").
 _NOT_A_PLACE_AFTER = tuple("어語语人인")
 
@@ -86,6 +102,9 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
     if language == "en":
         for tag in article.tags:
             strong += tokenize(tag.replace("-", " "))
+    asked: list[str] = []
+    for question in article.questions.get(language, ()):
+        asked += tokenize(question)
     texts = [article.summary.get(language, ""), article.body.get(language, "")]
     if article.location is not None:
         texts += [field.get(language, "") for field in (
@@ -93,7 +112,7 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
             article.location.permit_notes)]
     for text in texts:
         weak += [token for token in tokenize(text) if _body_token(token)]
-    return IndexedDoc(strong, weak)
+    return IndexedDoc(strong, weak, asked)
 
 
 # What the question wants done, from cue words in its own language: hiring or renting
@@ -144,6 +163,11 @@ def intent_of(question: str, language: str) -> str:
 
 
 INTENT_BONUS = 0.1
+# Ranking weight of the best-matching crew question among the five best articles.
+QUESTION_MATCH = 0.3
+# Credit for a question word found only in the questions crews ask about an article:
+# more than a body mention, less than a title or alias (measured on the dev set).
+ASKED = 0.6
 
 
 @dataclass
@@ -206,15 +230,15 @@ def _seam_shares(index: LanguageIndex, pieces: list[str], shares: dict[str, floa
 
 def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float],
                scales: dict[str, float], unmatchable: frozenset[str],
-               units: list[_NameUnit], pieces: list[str]
+               units: list[_NameUnit], pieces: list[str], name_weight: float = NAME_WEIGHT
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(share of the question each article explains, name bonus, BM25 tie-breaker).
 
     Each token weighs by how well it singles out a topic; one the index has never seen
     weighs as the share of a word it stands for, so an unknown word counts against
     every article alike. A name, however many tokens it spells (ha, noi, ha_noi), weighs
-    as one word: a place named in an off-topic question ("restaurants in Hanoi") must
-    not explain most of it. The named article counts the name as fully matched, even
+    as `name_weight` words, no more: a place named in an off-topic question ("restaurants
+    in Hanoi") must not explain most of it. The named article counts the name as fully matched, even
     misspelt; the extra NAME_BONUS orders articles but is no confidence.
     """
     size = index.size
@@ -226,7 +250,7 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     unknown = index.max_idf * index.unknown_weight
     in_unit = {token: unit_no for unit_no, unit in enumerate(units) for token in unit.tokens}
     unit_weight = [0.0] * len(units)
-    unit_matched = [np.zeros(size) for _ in units]  # few: the names in one question
+    unit_matched: list[np.ndarray | None] = [None for _ in units]  # few: a question's names
     for token in dict.fromkeys(tokens):
         found = index.matches(token)
         if found is None:
@@ -235,12 +259,17 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
         else:
             topic = index.token_weight(token)
             weight = topic * scales.get(token, 1.0)
-            docs, strong = found
+            docs, where = found
             # A body mention is credited at the token's idf among bodies: a word common
             # in bodies ("ke", "cau" in folded Vietnamese) is weak evidence there,
             # however rare it is in titles and aliases.
             body = token_class(token)[0] * index.idf(len(docs))
-            credit = np.where(strong, STRONG, WEAK * min(1.0, body / topic) if topic else 0.0)
+            in_body = WEAK * min(1.0, body / topic) if topic else 0.0
+            # Crews' questions teach how a topic is asked, but a word in one of them is
+            # no topic marker; a place named in one ("closer than Ha Long?") is a mention.
+            asked = in_body if token in in_unit else ASKED
+            credit = np.where(where == IN_TITLE, STRONG,
+                              np.where(where == IN_QUESTIONS, max(asked, in_body), in_body))
             if token in unmatchable:
                 docs, credit = None, None
         unit_no = in_unit.get(token)
@@ -250,18 +279,54 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
                 matched[docs] += weight * credit
             continue
         unit_weight[unit_no] = max(unit_weight[unit_no], weight)
+        if "_" in token:
+            continue
+        # An article that does not name the place matches the name only where it has
+        # all its words: "Hà Nội" shares "ha" with "Hà Giang" but is not that place.
+        has = np.zeros(size)
         if docs is not None and credit is not None:
-            best = unit_matched[unit_no]
-            best[docs] = np.maximum(best[docs], credit)
-    for unit, weight, best in zip(units, unit_weight, unit_matched, strict=True):
+            has[docs] = credit
+        seen = unit_matched[unit_no]
+        unit_matched[unit_no] = has if seen is None else np.minimum(seen, has)
+    for unit, weight, seen in zip(units, unit_weight, unit_matched, strict=True):
+        best = np.zeros(size) if seen is None else seen
         named = np.fromiter(unit.docs.keys(), dtype=np.int64, count=len(unit.docs))
         ratios = np.fromiter(unit.docs.values(), dtype=np.float64, count=len(unit.docs))
         best[named] = np.maximum(best[named], ratios)
         bonus[named] += weight * ratios * NAME_BONUS
+        weight *= name_weight
         total += weight
         matched += weight * best
     total = total or 1.0
     return matched / total, bonus / total, bm25
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _question_tokens(question: str) -> frozenset[str]:
+    return frozenset(tokenize(question))
+
+
+def question_match(index: LanguageIndex, tokens: list[str], shares: dict[str, float],
+                   questions: Iterable[str]) -> float:
+    """How closely the best of `questions` is worded like the question asked (weighted
+    Dice of their tokens, in [0, 1])."""
+    weights = {}
+    for token in tokens:
+        if index.knows(token):
+            weights[token] = index.token_weight(token)
+        else:
+            weights[token] = (index.max_idf * index.unknown_weight * shares.get(token, 1.0)
+                              * token_class(token)[1])
+    asked_total = sum(weights.values())
+    best = 0.0
+    for question in questions:
+        words = _question_tokens(question)
+        shared = sum(weights[token] for token in words & weights.keys())
+        if shared:
+            total = asked_total + sum(index.token_weight(token) for token in words
+                                      if index.knows(token))
+            best = max(best, 2 * shared / total)
+    return best
 
 
 def _term_pattern(term: str) -> re.Pattern[str]:
@@ -391,10 +456,26 @@ class KnowledgeBase:
                 found.append(match.group())
         return found
 
-    def foreign_places_in(self, question: str) -> list[str]:
+    def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
+        """Foreign places in the question as (destinations, origins, other mentions).
+
+        A destination is where the crew would go or work ("a visa for Japan", "tourner
+        au Japon", "일본에서 촬영"): that is out of scope even for the visa and customs
+        articles. An origin ("flying in from Seoul", "日本から") is just where a crew
+        comes from, which is what visas and customs are about, so it costs nothing.
+        """
         folded = fold(question)
-        return [match.group() for pattern in self.foreign_places
-                if (match := pattern.search(folded))]
+        roles: tuple[list[str], list[str], list[str]] = ([], [], [])
+        for pattern in self.foreign_places:
+            for match in pattern.finditer(folded):
+                start, end = match.start(), match.end()
+                if _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
+                    roles[0].append(match.group())
+                elif _FROM_BEFORE.search(folded, 0, start) or _FROM_AFTER.match(folded, end):
+                    roles[1].append(match.group())
+                else:
+                    roles[2].append(match.group())
+        return roles
 
     def detect_language(self, text: str, hint: str = "") -> tuple[str, bool]:
         detection = self.detector.detect(text, hint)
@@ -413,10 +494,13 @@ class KnowledgeBase:
         languages = [language] if language == "en" else [language, "en"]
         # "Bangkok" in a question is no evidence for an article about Vietnam, even one that
         # names it (time zones): such words weigh in the question but match nothing.
-        foreign = self.foreign_places_in(question)
+        going, coming, elsewhere = self.foreign_roles(question)
         off_topic = self.off_topic_in(question)
-        unmatchable = frozenset(t for name in foreign + off_topic for t in tokenize(name))
+        unmatchable = frozenset(t for name in going + coming + elsewhere + off_topic
+                                for t in tokenize(name))
         units = _name_units(self.names.match(question))
+        # Fishing in Ha Long Bay is not about filming there: the place weighs as one word.
+        name_weight = 1.0 if going or elsewhere or off_topic else NAME_WEIGHT
         coverage = np.zeros(len(self.articles))
         bonus = np.zeros(len(self.articles))
         order = np.zeros(len(self.articles))
@@ -425,12 +509,14 @@ class KnowledgeBase:
             if index is None:
                 continue
             cov, name_bonus, bm25 = _explained(index, tokens, shares, scales, unmatchable,
-                                               units, pieces)
+                                               units, pieces, name_weight)
             better = cov > coverage
             coverage = np.where(better, cov, coverage)
             bonus = np.where(better, name_bonus, bonus)
             order = np.maximum(order, bm25)
-        if foreign:
+        if going:
+            coverage *= FOREIGN_PENALTY
+        elif elsewhere:
             coverage *= self._foreign_penalty
         if off_topic:
             coverage *= OFF_TOPIC_PENALTY
@@ -441,6 +527,17 @@ class KnowledgeBase:
             sign = 1.0 if intent == "hire" else -1.0
             ranking = ranking + self._vendor_mask * (sign * INTENT_BONUS) * (coverage > 0)
         best = np.argpartition(-ranking, 4)[:5] if len(ranking) > 5 else np.arange(len(ranking))
+        index = self.indexes.get(language)
+        if index is not None:
+            # Among the few best, the article with a crew question worded like this one
+            # moves up: the words of one question together say more than the same words
+            # spread over all of an article's questions.
+            ranking = ranking.copy()
+            for number in best:
+                asked = self.articles[number].questions
+                ranking[number] += QUESTION_MATCH * question_match(
+                    index, tokens, shares,
+                    [q for lang in languages for q in asked.get(lang, ())])
         best = best[np.argsort(-ranking[best], kind="stable")]
         return [(int(n), float(min(1.0, coverage[n])), float(ranking[n])) for n in best]
 
