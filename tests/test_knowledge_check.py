@@ -137,3 +137,12 @@ def test_cli_exits_1_on_problems(kb_copy: Path, tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "missing id 'visa.crew'" in result.stdout
+
+
+def test_chinese_and_japanese_lines_join_without_a_space() -> None:
+    """YAML folds a `>-` block's lines with spaces; between Han or kana they are typos."""
+    content = loader.load(bundled("knowledge"))
+    seam = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
+    folded = [a.id for a in content.articles.values()
+              for lang in ("zh", "ja") if seam.search(a.summary.get(lang, ""))]
+    assert folded == []

@@ -141,6 +141,12 @@ def _lines(node: yaml.Node, prefix: str = "", out: dict[str, int] | None = None)
     return out
 
 
+# YAML's folded blocks (`>-`) join lines with a space, which Chinese and Japanese text
+# must not get: "还须持有 越南文化" reads as a typo. Kana, Han and full-width forms.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_SEAM = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+
+
 class _Reader:
     """Checks one record's fields and remembers what was wrong where."""
 
@@ -188,7 +194,7 @@ class _Reader:
             elif not isinstance(text, str) or not text.strip():
                 self.problem(f"{where}.{lang}", f"{where}.{lang}: empty")
             else:
-                result[lang] = text.strip()
+                result[lang] = _CJK_SEAM.sub("", text.strip())
         return result
 
     def string_list(self, key: str) -> tuple[str, ...]:
