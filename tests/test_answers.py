@@ -31,6 +31,9 @@ def test_korean_particles_and_endings_come_off() -> None:
     assert tokenize("촬영하려면 허가가 필요한가요") == ["촬영", "허가", "필요"]
     # A noun ending in a particle-like syllable keeps it: 가 after a consonant is no particle.
     assert tokenize("국가") == ["국가"] and "베이" in tokenize("하롱베이에서")
+    # Two-syllable nouns ending like a particle stay whole, bare or with a particle.
+    assert tokenize("허가") == tokenize("허가가") == tokenize("허가를") == ["허가"]
+    assert tokenize("필요") == ["필요"] and tokenize("돼요") == []
 
 
 def test_japanese_splits_at_script_changes() -> None:
@@ -98,6 +101,7 @@ def test_place_names_are_neutral(knowledge: KnowledgeBase) -> None:
         # Hiring points to the vendors, asking leave to the rules.
         ("Where can we rent a drone team in Hoi An?", "vendors.drone-operator"),
         ("드론 조종사를 섭외하고 싶어요", "vendors.drone-operator"),
+        ("드론 촬영하려면 허가가 필요한가요?", "permit.drone"),
         # Long questions whose particles and endings once diluted the score.
         ("해변에서 드론으로 항공 촬영을 하려면 비행 허가를 따로 받아야 하나요?", "permit.drone"),
         ("撮影許可を申請するときに提出しなければならない書類を教えてください", "permit.dossier"),

@@ -107,6 +107,9 @@ _KO_ANY = frozenset("""
     어서 아서 해서 으면 하면 면 해도 어도 아도 가요 는가요 은가요 나 을까 을까요 할까요
     는 게 기 고 싶어요 싶은데 싶습니다 싶어 주세요 줘요 줘 드려요 드릴까요
 """.split()) - frozenset("는 나 게 기 고".split())
+# A two-syllable word ending in these is far more often a noun than a one-syllable word
+# with a subject particle.
+_KO_NOUN_ENDINGS = frozenset(("가", "이", "요"))
 _KO_SUFFIXES = sorted(_KO_AFTER_CONSONANT | _KO_AFTER_VOWEL | _KO_ANY, key=len, reverse=True)
 # "하다"/"되다" forms left after an ending ("촬영하", "가능한", "허가되"): the noun is the topic.
 _KO_LIGHT_VERB = frozenset("하 할 한 해 했 합 함 되 될 된 돼 됐 됩 됨")
@@ -123,6 +126,9 @@ def _strip_korean_suffix(word: str) -> str:
     for suffix in _KO_SUFFIXES:
         if len(word) <= len(suffix) or not word.endswith(suffix):
             continue
+        if len(word) == 2 and suffix in _KO_NOUN_ENDINGS and word[0] not in _KO_STOP \
+                and word[0] not in _KO_LIGHT_VERB:
+            continue  # 허가, 휴가, 필요 are nouns, not 허 + a particle or ending
         before = word[-len(suffix) - 1]
         if suffix in _KO_AFTER_CONSONANT and not _has_final_consonant(before):
             continue
