@@ -238,8 +238,8 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     weighs as the share of a word it stands for, so an unknown word counts against
     every article alike. A name, however many tokens it spells (ha, noi, ha_noi), weighs
     as `name_weight` words, no more: a place named in an off-topic question ("restaurants
-    in Hanoi") must not explain most of it. The named article counts the name as fully matched, even
-    misspelt; the extra NAME_BONUS orders articles but is no confidence.
+    in Hanoi") must not explain most of it. The named article counts the name as fully
+    matched, even misspelt; the extra NAME_BONUS orders articles but is no confidence.
     """
     size = index.size
     shares = _seam_shares(index, pieces, shares)
@@ -267,9 +267,9 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
             in_body = WEAK * min(1.0, body / topic) if topic else 0.0
             # Crews' questions teach how a topic is asked, but a word in one of them is
             # no topic marker; a place named in one ("closer than Ha Long?") is a mention.
-            asked = in_body if token in in_unit else ASKED
+            asked = in_body if token in in_unit else max(ASKED, in_body)
             credit = np.where(where == IN_TITLE, STRONG,
-                              np.where(where == IN_QUESTIONS, max(asked, in_body), in_body))
+                              np.where(where == IN_QUESTIONS, asked, in_body))
             if token in unmatchable:
                 docs, credit = None, None
         unit_no = in_unit.get(token)
@@ -306,17 +306,19 @@ def _question_tokens(question: str) -> frozenset[str]:
     return frozenset(tokenize(question))
 
 
-def question_match(index: LanguageIndex, tokens: list[str], shares: dict[str, float],
+def question_weights(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
+                     ) -> dict[str, float]:
+    """Each token of the question asked as `index` weighs it; an unseen one by the share
+    of a word it stands for."""
+    return {token: index.token_weight(token) * (1.0 if index.knows(token)
+                                                else shares.get(token, 1.0))
+            for token in tokens}
+
+
+def question_match(index: LanguageIndex, weights: dict[str, float],
                    questions: Iterable[str]) -> float:
-    """How closely the best of `questions` is worded like the question asked (weighted
-    Dice of their tokens, in [0, 1])."""
-    weights = {}
-    for token in tokens:
-        if index.knows(token):
-            weights[token] = index.token_weight(token)
-        else:
-            weights[token] = (index.max_idf * index.unknown_weight * shares.get(token, 1.0)
-                              * token_class(token)[1])
+    """How closely the best of `questions` is worded like the question asked, whose
+    tokens weigh `weights` (weighted Dice of their tokens, in [0, 1])."""
     asked_total = sum(weights.values())
     best = 0.0
     for question in questions:
@@ -532,12 +534,11 @@ class KnowledgeBase:
             # Among the few best, the article with a crew question worded like this one
             # moves up: the words of one question together say more than the same words
             # spread over all of an article's questions.
-            ranking = ranking.copy()
-            for number in best:
+            weights = question_weights(index, tokens, shares)
+            for number in best:  # `ranking` is this call's own array
                 asked = self.articles[number].questions
                 ranking[number] += QUESTION_MATCH * question_match(
-                    index, tokens, shares,
-                    [q for lang in languages for q in asked.get(lang, ())])
+                    index, weights, [q for lang in languages for q in asked.get(lang, ())])
         best = best[np.argsort(-ranking[best], kind="stable")]
         return [(int(n), float(min(1.0, coverage[n])), float(ranking[n])) for n in best]
 
