@@ -7,6 +7,7 @@ as a strange behaviour hours later.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -18,10 +19,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_LANGUAGES = ("en", "vi", "ko", "ja", "zh", "fr")
 ENV_PREFIX = "CREWBOT_"
+DEFAULTS = "built-in defaults"
+# CREWBOT_ variables that are not configuration keys. Every other CREWBOT_ variable must
+# name a key: a typo (CREWBOT_TELEGRAM_TOKN) would otherwise leave a channel silently off.
+# CREWBOT_TEST_* belong to the test suite (CREWBOT_TEST_DATABASE_URL).
+ENV_NOT_KEYS = frozenset({"CREWBOT_CONFIG", "CREWBOT_CACHE_DIR"})
+ENV_TEST_PREFIX = "CREWBOT_TEST_"
+# Telegram's own rule for setWebhook's secret_token; anything else is refused by
+# Telegram at start, so it is refused here first, with the key's name.
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the file."""
+
+
+class StartupError(Exception):
+    """A problem outside the configuration that stops the start (a database server down,
+    a port taken, a driver not installed). Its text is the one line the operator reads,
+    so the command line prints it as it is instead of a traceback."""
 
 
 def _choice(*values: str) -> dict[str, Any]:
@@ -119,7 +136,7 @@ class Config:
     admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     log: LogConfig = field(default_factory=LogConfig)
-    source: str = "built-in defaults"
+    source: str = DEFAULTS
 
     @property
     def telegram_enabled(self) -> bool:
@@ -186,9 +203,89 @@ _OFFICE_HOURS = re.compile(
 )
 
 
-def _validate(config: Config, origin: str) -> None:
+def env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where each key's value came from, so that an error names the place to fix.
+
+    A value from the environment is named by its variable; any other by the file and
+    key; a missing value, when there is no file, by the variable that would set it.
+    """
+
+    origin: str
+    from_env: frozenset[tuple[str, str]]
+
+    def __call__(self, section: str, *keys: str) -> str:
+        env = [f"${env_name(section, key)}" for key in keys
+               if (section, key) in self.from_env or self.origin == DEFAULTS]
+        listed = [key for key in keys
+                  if (section, key) not in self.from_env and self.origin != DEFAULTS]
+        parts = [f"{self.origin}: [{section}] {', '.join(listed)}"] if listed else []
+        return ", ".join(parts + env)
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"^([^:/]+://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def _secret_problem(secret: str) -> str:
+    """What is wrong with a secret, without repeating the secret."""
+    if len(secret) > 256:
+        return f"got {len(secret)} characters"
+    bad = sorted({ch for ch in secret if not TELEGRAM_SECRET.fullmatch(ch)})
+    return f"got {len(secret)} characters including " + ", ".join(repr(ch) for ch in bad)
+
+
+def _validate_knowledge_dir(config: Config, where: _Where) -> None:
+    folder = config.knowledge.dir
+    if folder and not Path(folder).is_dir():
+        resolved = Path(folder).resolve()
+        raise ConfigError(
+            f"{where('knowledge', 'dir')}: expected the folder holding articles/ and vendors/ "
+            f"(empty = the bundled knowledge base), got {folder!r} (no folder {str(resolved)!r})"
+        )
+
+
+def _validate_zalo_oa(config: Config, where: _Where) -> None:
+    """An Official Account needs all three of its keys; with some set and others left out,
+    the channel would be off (or fail on its first webhook) without saying why."""
+    if config.zalo.api != "oa":
+        return
+    needed = ("app_id", "app_secret", "oa_secret_key")
+    given = [key for key in (*needed, "refresh_token") if getattr(config.zalo, key)]
+    missing = [key for key in needed if not getattr(config.zalo, key)]
+    if given and missing:
+        raise ConfigError(
+            f"{where('zalo', *missing)}: missing: a Zalo Official Account (api = 'oa') needs "
+            f"app_id, app_secret and oa_secret_key, and only {' and '.join(given)} "
+            f"{'is' if len(given) == 1 else 'are'} set"
+        )
+
+
+def _validate_telegram(config: Config, where: _Where) -> None:
+    telegram = config.telegram
+    rule = "1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+    if telegram.webhook_secret and not TELEGRAM_SECRET.fullmatch(telegram.webhook_secret):
+        raise ConfigError(f"{where('telegram', 'webhook_secret')}: expected {rule}, "
+                          f"{_secret_problem(telegram.webhook_secret)}")
+    if telegram.mode != "webhook" or not config.telegram_enabled:
+        return
+    if not telegram.webhook_url:
+        raise ConfigError(
+            f"{where('telegram', 'webhook_url')}: expected the public HTTPS URL of the "
+            "webhook when mode = 'webhook', got nothing"
+        )
+    if not telegram.webhook_secret:
+        raise ConfigError(f"{where('telegram', 'webhook_secret')}: expected {rule} when "
+                          "mode = 'webhook', got nothing")
+
+
+def _validate(config: Config, where: _Where) -> None:
     """Cross-field and format checks that a type alone cannot express."""
-    for name, section_field in _SECTIONS.items():
+    for name in _SECTIONS:
         section = getattr(config, name)
         for f in fields(section):
             choices = f.metadata.get("choices")
@@ -196,68 +293,67 @@ def _validate(config: Config, origin: str) -> None:
             if choices and value not in choices:
                 allowed = ", ".join(repr(c) for c in choices)
                 raise ConfigError(
-                    f"{origin}: [{section_field.name}] {f.name}: expected one of {allowed}, "
-                    f"got {value!r}"
+                    f"{where(name, f.name)}: expected one of {allowed}, got {value!r}"
                 )
     unknown = [lang for lang in config.bot.languages if lang not in SUPPORTED_LANGUAGES]
     if unknown or not config.bot.languages:
         raise ConfigError(
-            f"{origin}: [bot] languages: expected a non-empty list from "
+            f"{where('bot', 'languages')}: expected a non-empty list from "
             f"{', '.join(SUPPORTED_LANGUAGES)}, got {config.bot.languages!r}"
         )
     try:
         ZoneInfo(config.bot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{origin}: [bot] timezone: expected an IANA time zone such as "
+            f"{where('bot', 'timezone')}: expected an IANA time zone such as "
             f"'Asia/Ho_Chi_Minh', got {config.bot.timezone!r}"
         ) from None
     if not _OFFICE_HOURS.match(config.bot.office_hours):
         raise ConfigError(
-            f"{origin}: [bot] office_hours: expected a form like 'Mon-Fri 08:00-17:00', "
+            f"{where('bot', 'office_hours')}: expected a form like 'Mon-Fri 08:00-17:00', "
             f"got {config.bot.office_hours!r}"
         )
     if not 0.0 <= config.knowledge.answer_threshold <= 1.0:
         raise ConfigError(
-            f"{origin}: [knowledge] answer_threshold: expected a number from 0 to 1, "
+            f"{where('knowledge', 'answer_threshold')}: expected a number from 0 to 1, "
             f"got {config.knowledge.answer_threshold!r}"
         )
+    _validate_knowledge_dir(config, where)
     if not 0 <= config.web.port < 65536:
         raise ConfigError(
-            f"{origin}: [web] port: expected a port from 0 (any free one) to 65535, "
+            f"{where('web', 'port')}: expected a port from 0 (any free one) to 65535, "
             f"got {config.web.port!r}"
         )
-    if "://" not in config.database.url:
+    scheme = config.database.url.split("://", 1)[0] if "://" in config.database.url else ""
+    if scheme not in DATABASE_SCHEMES:
         raise ConfigError(
-            f"{origin}: [database] url: expected an SQLAlchemy URL such as "
-            f"'sqlite+aiosqlite:///crewbot.db', got {config.database.url!r}"
+            f"{where('database', 'url')}: expected 'sqlite+aiosqlite:///FILE' or "
+            "'postgresql+asyncpg://USER:PASSWORD@HOST:PORT/NAME', "
+            f"got {_hide_password(config.database.url)!r}"
         )
-    if (config.telegram.mode == "webhook" and config.telegram_enabled
-            and not config.telegram.webhook_url):
-            raise ConfigError(
-                f"{origin}: [telegram] webhook_url: expected the public HTTPS URL of the "
-                "webhook when mode = 'webhook'"
-            )
+    _validate_telegram(config, where)
     if config.zalo.sends_per_second <= 0:
         raise ConfigError(
-            f"{origin}: [zalo] sends_per_second: expected a number above 0, "
+            f"{where('zalo', 'sends_per_second')}: expected a number above 0, "
             f"got {config.zalo.sends_per_second!r}"
         )
+    _validate_zalo_oa(config, where)
     if config.zalo.api == "bot" and config.zalo.mode == "webhook" and config.zalo_enabled:
         if not config.zalo.webhook_url:
             raise ConfigError(
-                f"{origin}: [zalo] webhook_url: expected the public HTTPS URL that reaches "
-                "webhook_path when api = 'bot' and mode = 'webhook'"
+                f"{where('zalo', 'webhook_url')}: expected the public HTTPS URL that reaches "
+                "webhook_path when api = 'bot' and mode = 'webhook', got nothing"
             )
         if not 8 <= len(config.zalo.webhook_secret) <= 256:
             raise ConfigError(
-                f"{origin}: [zalo] webhook_secret: expected 8 to 256 characters when "
-                "api = 'bot' and mode = 'webhook'"
+                f"{where('zalo', 'webhook_secret')}: expected 8 to 256 characters when "
+                f"api = 'bot' and mode = 'webhook', got {len(config.zalo.webhook_secret)}"
             )
 
 
 def _build_section(
-    section_cls: type[Any], values: Mapping[str, Any], origin: str, section: str
+    section_cls: type[Any], values: Mapping[str, Any], origin: str, section: str,
+    from_env: set[tuple[str, str]],
 ) -> Any:
     hints = get_type_hints(section_cls)
     known = {f.name: f for f in fields(section_cls)}
@@ -269,17 +365,35 @@ def _build_section(
             )
         kwargs[key] = _coerce(value, hints[key], f"{origin}: [{section}] {key}")
     for key, f in known.items():
-        env_name = f"{ENV_PREFIX}{section}_{key}".upper()
-        if env_name in os.environ:
-            kwargs[key] = _from_env(os.environ[env_name], hints[key], f"${env_name}")
+        variable = env_name(section, key)
+        if variable in os.environ:
+            kwargs[key] = _from_env(os.environ[variable], hints[key], f"${variable}")
+            from_env.add((section, key))
         elif key not in kwargs and f.default is MISSING and f.default_factory is MISSING:
             raise ConfigError(f"{origin}: [{section}] {key}: required")
     return section_cls(**kwargs)
 
 
+def _check_environment() -> None:
+    """Every CREWBOT_ variable must name a key (or be one of ENV_NOT_KEYS)."""
+    known = {env_name(section, key) for section, keys in known_keys().items() for key in keys}
+    for variable in sorted(os.environ):
+        if (not variable.startswith(ENV_PREFIX) or variable in known
+                or variable in ENV_NOT_KEYS or variable.startswith(ENV_TEST_PREFIX)):
+            continue
+        close = difflib.get_close_matches(variable, sorted(known | ENV_NOT_KEYS), n=1,
+                                          cutoff=0.8)
+        hint = (f"did you mean ${close[0]}?" if close else
+                "expected CREWBOT_<SECTION>_<KEY> for a key of config.example.toml, "
+                f"or one of {', '.join(sorted(ENV_NOT_KEYS))}")
+        raise ConfigError(f"${variable}: names no configuration key ({hint})")
+
+
 def parse_config(data: Mapping[str, Any], origin: str) -> Config:
     """Build a `Config` from parsed TOML, applying environment overrides."""
+    _check_environment()
     sections: dict[str, Any] = {}
+    from_env: set[tuple[str, str]] = set()
     for name, value in data.items():
         if name not in _SECTIONS:
             raise ConfigError(
@@ -289,9 +403,10 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
             raise ConfigError(f"{origin}: {name}: expected a [{name}] table, got {value!r}")
     hints = get_type_hints(Config)
     for name in _SECTIONS:
-        sections[name] = _build_section(hints[name], data.get(name, {}), origin, name)
+        sections[name] = _build_section(hints[name], data.get(name, {}), origin, name,
+                                        from_env)
     config = Config(**sections, source=origin)
-    _validate(config, origin)
+    _validate(config, _Where(origin, frozenset(from_env)))
     return config
 
 
@@ -309,7 +424,7 @@ def find_config_path(explicit: str | None) -> Path | None:
 def load_config(explicit: str | None = None) -> Config:
     path = find_config_path(explicit)
     if path is None:
-        return parse_config({}, "built-in defaults")
+        return parse_config({}, DEFAULTS)
     origin = str(path)
     try:
         raw = path.read_bytes()

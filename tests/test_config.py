@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -117,3 +119,154 @@ def test_example_config_documents_every_key() -> None:
     for number, line in enumerate(lines):
         if "=" in line and not line.lstrip().startswith("#"):
             assert lines[number - 1].lstrip().startswith("#"), f"no comment above: {line}"
+
+
+def one_line_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str | None,
+                   env: dict[str, str]) -> str:
+    """`crewbot kb stats` in-process: the configuration error it prints, asserted one line."""
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("CREWBOT_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = ["kb", "stats"] if body is None else ["--config", write(tmp_path, body), "kb", "stats"]
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = cli.main(args)
+    lines = stderr.getvalue().splitlines()
+    assert code == 2, lines
+    assert len(lines) == 1 and "Traceback" not in lines[0], lines
+    assert lines[0].startswith("crewbot: configuration error: ")
+    return lines[0].removeprefix("crewbot: configuration error: ")
+
+
+WEBHOOK = ('[telegram]\ntoken = "1:abc"\nmode = "webhook"\n'
+           'webhook_url = "https://bot.example.gov.vn/telegram/webhook"\n')
+
+
+@pytest.mark.parametrize("secret", ["A-Za-z0-9_-", "x", "s" * 256])
+def test_telegram_webhook_secret_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                       secret: str) -> None:
+    monkeypatch.delenv("CREWBOT_TELEGRAM_WEBHOOK_SECRET", raising=False)
+    config = load_config(write(tmp_path, WEBHOOK + f'webhook_secret = "{secret}"\n'))
+    assert config.telegram.webhook_secret == secret
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "expected"),
+    [
+        ("", {}, "{file}: [telegram] webhook_secret: expected 1 to 256 characters of A-Z, a-z, "
+                 "0-9, _ and - (Telegram's rule) when mode = 'webhook', got nothing"),
+        ('webhook_secret = "a long random string"\n', {},
+         "{file}: [telegram] webhook_secret: expected 1 to 256 characters of A-Z, a-z, 0-9, _ "
+         "and - (Telegram's rule), got 20 characters including ' '"),
+        ('webhook_secret = "' + "s" * 257 + '"\n', {},
+         "{file}: [telegram] webhook_secret: expected 1 to 256 characters of A-Z, a-z, 0-9, _ "
+         "and - (Telegram's rule), got 257 characters"),
+        ("", {"CREWBOT_TELEGRAM_WEBHOOK_SECRET": "pa$$word!"},
+         "$CREWBOT_TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ "
+         "and - (Telegram's rule), got 9 characters including '!', '$'"),
+    ],
+)
+def test_telegram_webhook_secret_missing_or_invalid(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, extra: str, env: dict[str, str],
+        expected: str) -> None:
+    line = one_line_error(monkeypatch, tmp_path, WEBHOOK + extra, env)
+    assert line == expected.format(file=tmp_path / "config.toml")
+    assert "pa$$word" not in line
+
+
+def test_telegram_webhook_secret_from_env_alone(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    line = one_line_error(monkeypatch, tmp_path, None, {
+        "CREWBOT_TELEGRAM_TOKEN": "1:abc", "CREWBOT_TELEGRAM_MODE": "webhook",
+        "CREWBOT_TELEGRAM_WEBHOOK_URL": "https://bot.example.gov.vn/hook"})
+    assert line.startswith("$CREWBOT_TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters")
+
+
+def test_unknown_crewbot_variable_is_named(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    line = one_line_error(monkeypatch, tmp_path, None, {"CREWBOT_TELEGRAM_TOKN": "1:abc"})
+    assert line == ("$CREWBOT_TELEGRAM_TOKN: names no configuration key "
+                    "(did you mean $CREWBOT_TELEGRAM_TOKEN?)")
+    line = one_line_error(monkeypatch, tmp_path, None, {"CREWBOT_FROBNICATE": "1"})
+    assert line.startswith("$CREWBOT_FROBNICATE: names no configuration key (expected "
+                           "CREWBOT_<SECTION>_<KEY>")
+
+
+def test_variables_that_are_not_keys_still_work(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    path = write(tmp_path, '[bot]\ndefault_language = "fr"\n')
+    monkeypatch.setenv("CREWBOT_CONFIG", path)
+    monkeypatch.setenv("CREWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CREWBOT_TEST_DATABASE_URL", "postgresql+asyncpg://x@127.0.0.1/test_x")
+    monkeypatch.setenv("CREWBOT_ADMIN_API_TOKEN", "t")  # a section name with an underscore
+    config = load_config(None)
+    assert config.bot.default_language == "fr" and config.admin_api.token == "t"
+
+
+def test_invalid_value_from_env_names_the_variable(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    line = one_line_error(monkeypatch, tmp_path, None, {"CREWBOT_TELEGRAM_MODE": "poll"})
+    assert line == "$CREWBOT_TELEGRAM_MODE: expected one of 'polling', 'webhook', got 'poll'"
+    line = one_line_error(monkeypatch, tmp_path, '[bot]\ndefault_language = "vi"\n',
+                          {"CREWBOT_BOT_TIMEZONE": "Mars/Base"})
+    assert line.startswith("$CREWBOT_BOT_TIMEZONE: expected an IANA time zone")
+    assert "built-in defaults" not in line
+
+
+@pytest.mark.parametrize(
+    ("body", "env", "expected"),
+    [
+        ('[zalo]\napp_id = "123"\n', {},
+         "{file}: [zalo] app_secret, oa_secret_key: missing: a Zalo Official Account "
+         "(api = 'oa') needs app_id, app_secret and oa_secret_key, and only app_id is set"),
+        ('[zalo]\napp_id = "123"\noa_secret_key = "k"\n', {},
+         "{file}: [zalo] app_secret: missing: a Zalo Official Account (api = 'oa') needs "
+         "app_id, app_secret and oa_secret_key, and only app_id and oa_secret_key are set"),
+        (None, {"CREWBOT_ZALO_APP_SECRET": "s"},
+         "$CREWBOT_ZALO_APP_ID, $CREWBOT_ZALO_OA_SECRET_KEY: missing: a Zalo Official Account "
+         "(api = 'oa') needs app_id, app_secret and oa_secret_key, and only app_secret is set"),
+    ],
+)
+def test_half_configured_zalo_oa_names_the_missing_keys(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str | None,
+        env: dict[str, str], expected: str) -> None:
+    line = one_line_error(monkeypatch, tmp_path, body, env)
+    assert line == expected.format(file=tmp_path / "config.toml")
+
+
+def test_complete_zalo_oa_and_zalo_bot_need_no_oa_keys(tmp_path: Path) -> None:
+    full = load_config(write(tmp_path, '[zalo]\napp_id = "1"\napp_secret = "s"\n'
+                                       'oa_secret_key = "k"\n'))
+    assert full.zalo_enabled
+    bot = load_config(write(tmp_path, '[zalo]\napi = "bot"\nbot_token = "1:x"\n'))
+    assert bot.zalo_enabled
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://crewbot:hunter2@db/crewbot", "'mysql://crewbot:***@db/crewbot'"),
+        ("postgresql://crewbot@db/crewbot", "'postgresql://crewbot@db/crewbot'"),
+        ("sqlite:///crewbot.db", "'sqlite:///crewbot.db'"),
+        ("crewbot.db", "'crewbot.db'"),
+    ],
+)
+def test_unsupported_database_url_is_a_configuration_error(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, shown: str) -> None:
+    line = one_line_error(monkeypatch, tmp_path, f'[database]\nurl = "{url}"\n', {})
+    assert line == (f"{tmp_path / 'config.toml'}: [database] url: expected "
+                    "'sqlite+aiosqlite:///FILE' or "
+                    f"'postgresql+asyncpg://USER:PASSWORD@HOST:PORT/NAME', got {shown}")
+    assert "hunter2" not in line
+
+
+def test_missing_knowledge_dir_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    line = one_line_error(monkeypatch, tmp_path, None, {"CREWBOT_KNOWLEDGE_DIR": "kb"})
+    assert line == ("$CREWBOT_KNOWLEDGE_DIR: expected the folder holding articles/ and "
+                    "vendors/ (empty = the bundled knowledge base), got 'kb' "
+                    f"(no folder {str(tmp_path.resolve() / 'kb')!r})")
