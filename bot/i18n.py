@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot.paths import bundled
 
@@ -58,6 +59,9 @@ class Translator:
 
     def date(self, day: date, fmt: str = "long") -> str:
         return format_date(day, format=fmt, locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
 
 
 def _compile(po_path: Path, language: str) -> gettext.GNUTranslations:

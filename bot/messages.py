@@ -38,7 +38,7 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a user did: wrote text, pressed a button, or shared a location."""
+    """One thing a user did: wrote text, pressed a button, shared a location or a contact."""
 
     channel: str
     chat_id: str
@@ -52,6 +52,8 @@ class Incoming:
     is_group: bool = False
     # The platform's id of the message whose button was pressed, so a reply can edit it.
     message_ref: str = ""
+    # A forum topic (Telegram `message_thread_id`): replies go to the same topic.
+    thread_id: str = ""
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""

@@ -56,6 +56,7 @@ class Router:
         self._descriptions: dict[str, str] = {}
         self._actions: dict[str, Handler] = {}
         self._text: Handler | None = None
+        self._location: Handler | None = None
         self._unknown_command: Handler | None = None
 
     def command(self, name: str, handler: Handler, description: str = "") -> None:
@@ -70,6 +71,10 @@ class Router:
 
     def text(self, handler: Handler) -> None:
         self._text = handler
+
+    def location(self, handler: Handler) -> None:
+        """For a point shared on the map (a location or a venue) with no text."""
+        self._location = handler
 
     def unknown_command(self, handler: Handler) -> None:
         self._unknown_command = handler
@@ -89,6 +94,8 @@ class Router:
             return self._commands.get(incoming.command, self._unknown_command)
         if incoming.text.strip():
             return self._text
+        if incoming.location is not None:
+            return self._location
         return None
 
     async def dispatch(self, app: App, incoming: Incoming) -> Dispatched:
@@ -131,7 +138,7 @@ class Router:
                                   chat.id)
                     raise HandlerFailed from error
             rows = await app.outbox.enqueue(session, chat, replies, incoming.message_ref,
-                                            claim=True)
+                                            claim=True, thread=incoming.thread_id)
             await session.flush()
             return Dispatched(replies, rows, chat.external_id)
 

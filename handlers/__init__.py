@@ -1,7 +1,7 @@
 """Conversation handlers: parse, call a service, build `Reply`s. No platform code here."""
 
 from bot.router import Router
-from handlers import articles, browse, media, questions, staff, start
+from handlers import articles, browse, media, places, questions, staff, start
 
 
 def register(router: Router) -> None:
@@ -11,3 +11,4 @@ def register(router: Router) -> None:
     staff.register(router)
     questions.register(router)
     media.register(router)
+    places.register(router)

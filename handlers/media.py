@@ -1,4 +1,4 @@
-"""Stickers, images and files: the bot reads text only, and says so in one line."""
+"""Stickers, images, files and contact cards: the bot reads text only, and says so."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from handlers.menus import footer_buttons
 
 async def unreadable(ctx: Context) -> list[Reply]:
     """`media:<kind>`: a channel got something that is not text (and had no caption)."""
-    text = ctx._("I can only read text. Please type your question in your own language.")
+    if ctx.incoming.action == "media:contact":
+        text = ctx._("I can't do anything with a shared contact, and I don't keep it. To "
+                     "reach a person at the Cinema Department, press \"Talk to staff\".")
+    else:
+        text = ctx._("I can only read text. Please type your question in your own language.")
     return [Reply(text, (footer_buttons(ctx.t),))]
 
 

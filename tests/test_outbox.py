@@ -36,7 +36,7 @@ class PlatformDouble:
         self.failures: list[DeliveryError] = []
         self.counter = 0
 
-    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         await asyncio.sleep(0)  # a real send yields to the loop; let races happen
         if self.failures:
             raise self.failures.pop(0)
@@ -284,7 +284,7 @@ async def test_outcome_of_a_send_survives_a_locked_database(tmp_path: Path) -> N
     finish_failed = asyncio.Event()
 
     class LockingPlatform(PlatformDouble):
-        async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+        async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
             ref = await super().send(chat_id, reply, edit_ref)
             holder.execute("BEGIN EXCLUSIVE")  # taken right after the platform said yes
             return ref

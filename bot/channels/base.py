@@ -45,6 +45,10 @@ class Sender(Protocol):
     name: str
     text_limit: int
 
-    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
-        """Send (or, with `edit_ref`, edit) and return the platform's id of the message."""
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
+        """Send (or, with `edit_ref`, edit) and return the platform's id of the message.
+
+        `thread` is a place inside the chat (a Telegram forum topic) where the message
+        belongs; platforms without such places ignore it.
+        """
         ...

@@ -26,12 +26,13 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
+    Message,
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import (
     BadRequest,
-    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -45,6 +46,8 @@ from bot.channels.base import RetryLater, Undeliverable, Unreachable
 from bot.config import Config
 from bot.formatting import to_html
 from bot.messages import Incoming, Location, Reply
+from bot.services import failed_updates
+from bot.storage.errors import is_transient
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -60,8 +63,14 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
-MAX_BATCH_FAILURES = 5
-MEDIA = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation")
+# Storage outages are retried for as long as they last; this caps the pause between
+# tries, so that service resumes within seconds of the database's return.
+MAX_STORAGE_BACKOFF = 8.0
+MAX_POLL_BACKOFF = 60.0
+# Things a person can send that carry no text: answered with one line saying the bot
+# reads text (private chats only; in groups they are nobody's business but the group's).
+MEDIA = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation",
+         "dice", "poll", "game", "story", "paid_media")
 # Telegram's answers that mean "this chat will not take messages from us", as opposed
 # to a mistake in one message.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights",
@@ -98,9 +107,9 @@ class TelegramSender:
     def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         try:
-            return await self._send(int(chat_id), reply, edit_ref)
+            return await self._send(int(chat_id), reply, edit_ref, int(thread) if thread else None)
         except RetryAfter as error:
             raise RetryLater("rate limited", _seconds(error.retry_after)) from error
         except Forbidden as error:
@@ -114,16 +123,19 @@ class TelegramSender:
         except TelegramError as error:
             raise RetryLater(f"{type(error).__name__}: {error.message}") from error
 
-    async def _send(self, chat_id: int, reply: Reply, edit_ref: str) -> str:
+    async def _send(self, chat_id: int, reply: Reply, edit_ref: str, thread: int | None
+                    ) -> str:
         if reply.location is not None:
             pin = await self.bot.send_location(chat_id, reply.location.latitude,
-                                               reply.location.longitude)
+                                               reply.location.longitude,
+                                               message_thread_id=thread)
             return str(pin.message_id)
         markup = keyboard(reply)
         text = to_html(reply.text)
         if reply.image_url:
             photo = await self.bot.send_photo(chat_id, reply.image_url, caption=text[:1024],
-                                              parse_mode=ParseMode.HTML, reply_markup=markup)
+                                              parse_mode=ParseMode.HTML, reply_markup=markup,
+                                              message_thread_id=thread)
             return str(photo.message_id)
         no_preview = LinkPreviewOptions(is_disabled=True)
         if edit_ref:
@@ -139,17 +151,39 @@ class TelegramSender:
                 log.info("edit refused, sending anew chat=%s reason=%s", chat_id, error.message)
         message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                               reply_markup=markup,
-                                              link_preview_options=no_preview)
+                                              link_preview_options=no_preview,
+                                              message_thread_id=thread)
         return str(message.message_id)
 
 
-def build_bot(config: Config) -> ExtBot[Any]:
+class PollingBot(ExtBot[Any]):
+    """The Bot API client, plus getUpdates that returns the batch unparsed.
+
+    python-telegram-bot parses a whole batch at once, so one update it cannot read
+    (a field shaped as it does not expect) fails every update in it, again at every
+    fetch, and polling never moves on. Fetched raw, each update is parsed on its own and
+    a bad one is set aside.
+    """
+
+    async def get_raw_updates(self, offset: int | None, poll_seconds: int,
+                              allowed_updates: list[str]) -> list[dict[str, Any]]:
+        data: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": allowed_updates}
+        if offset:
+            data["offset"] = offset
+        read_timeout = (self._request[0].read_timeout or 0) + poll_seconds
+        result = await self._post("getUpdates", data, read_timeout=read_timeout)
+        if not isinstance(result, list):
+            raise NetworkError(f"getUpdates answered {type(result).__name__}, not a list")
+        return [item for item in result if isinstance(item, dict)]
+
+
+def build_bot(config: Config) -> PollingBot:
     """The Bot API client: rate-limited, waiting out short 429s itself, on `api_base_url`."""
     settings = config.telegram
     limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
                              group_time_period=60, max_retries=2)
     poll_timeout = settings.poll_timeout + 10
-    return ExtBot(
+    return PollingBot(
         settings.token,
         base_url=settings.api_base_url,
         request=HTTPXRequest(connection_pool_size=16, read_timeout=15, connect_timeout=10),
@@ -157,6 +191,10 @@ def build_bot(config: Config) -> ExtBot[Any]:
                                          connect_timeout=10),
         rate_limiter=limiter,
     )
+
+
+class UpdateFailed(Exception):
+    """An update failed for a reason of its own: record it, confirm it, go on."""
 
 
 class TelegramChannel:
@@ -172,8 +210,8 @@ class TelegramChannel:
         self._working = asyncio.Semaphore(8)
         self._poller: asyncio.Task[None] | None = None
         self._offset = 0
-        self.healthy = False
-        self.problem = "not started"
+        self._problems: dict[str, str] = {"start": "not started"}
+        self._storage_down_since: float | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -185,7 +223,12 @@ class TelegramChannel:
         server.add_health(CHANNEL, self.health)
 
     def health(self) -> tuple[bool, str]:
-        return self.healthy, self.problem
+        """Unhealthy while any part has a problem: polling, the token, the database."""
+        problems = "; ".join(problem for problem in self._problems.values() if problem)
+        return not problems, problems
+
+    def _problem(self, part: str, problem: str = "") -> None:
+        self._problems[part] = problem
 
     async def start(self) -> None:
         """Connect (getMe), publish the command menu per language, then poll or hook."""
@@ -201,8 +244,18 @@ class TelegramChannel:
         else:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
-        self.healthy, self.problem = True, ""
+            self._poller.add_done_callback(self._poll_ended)
+        self._problem("start")
         log.info("telegram started bot=@%s mode=%s", self.username, self.settings.mode)
+
+    def _poll_ended(self, task: asyncio.Task[None]) -> None:
+        """The loop is built never to end; should it anyway, monitoring must hear of it."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        reason = f"{type(error).__name__}: {error}" if error else "returned"
+        log.error("telegram polling stopped reason=%s", reason)
+        self._problem("polling", f"polling stopped ({reason})")
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -227,7 +280,13 @@ class TelegramChannel:
     # Incoming side.
 
     def to_incoming(self, update: Update) -> Incoming | None:
-        """The update as an `Incoming`, or None when it is not for us (group chatter...)."""
+        """The update as an `Incoming`, or None when it is not for us.
+
+        What each kind of update gets is a product decision, written down in the README's
+        table: text, captions, media, places and contacts in a private chat are answered;
+        in a group only what addresses the bot; edits, reactions, membership changes and
+        service messages are left alone.
+        """
         query = update.callback_query
         if query is not None:
             message = query.message
@@ -241,7 +300,7 @@ class TelegramChannel:
                 action=query.data, display_name=query.from_user.full_name,
                 language_hint=query.from_user.language_code or "",
                 update_id=str(update.update_id), is_group=chat.type != ChatType.PRIVATE,
-                message_ref=str(message.message_id))
+                message_ref=str(message.message_id), thread_id=_topic(message))
         message = update.message
         if message is None or message.from_user is None:
             return None
@@ -249,32 +308,39 @@ class TelegramChannel:
         if chat.id == self.config.staff.telegram_chat_id:
             return None  # the staff desk chat belongs to the staff desk
         text = message.text or message.caption or ""
-        location = None
-        if message.location is not None:
-            location = Location(message.location.latitude, message.location.longitude)
         group = chat.type != ChatType.PRIVATE
         if group:
-            addressed = self._addressed_text(update, text)
+            addressed = self._addressed_text(message, text)
             if addressed is None:
                 return None
             text = addressed
+        place = message.venue.location if message.venue is not None else message.location
+        location = None
+        if place is not None:
+            title = message.venue.title if message.venue is not None else ""
+            location = Location(place.latitude, place.longitude, title)
         action = ""
         if not text and location is None:
-            media = next((kind for kind in MEDIA if getattr(message, kind, None)), "")
-            if group or not media:
-                return None
-            action = f"media:{media}"  # answered with a line saying the bot reads text
+            if message.contact is not None:
+                action = "media:contact"
+            else:
+                media = next((kind for kind in MEDIA if getattr(message, kind, None)), "")
+                if not media:
+                    return None  # a service message: someone joined, a pin, a title...
+                action = f"media:{media}"  # answered with a line saying the bot reads text
         user = message.from_user
         return Incoming(
             channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id), text=text,
             action=action, display_name=user.full_name, location=location,
             language_hint=user.language_code or "", update_id=str(update.update_id),
-            is_group=group)
+            is_group=group, thread_id=_topic(message))
 
-    def _addressed_text(self, update: Update, text: str) -> str | None:
-        """In groups the bot hears commands, mentions and replies to itself, nothing else."""
-        message = update.message
-        assert message is not None
+    def _addressed_text(self, message: Message, text: str) -> str | None:
+        """In groups the bot hears commands, mentions and replies to itself, nothing else.
+
+        A mention counts in a caption as in a text: "@bot is this place OK?" under a
+        photo is a question to the bot.
+        """
         mention = f"@{self.username}"
         if text.startswith("/"):
             head = text.split(maxsplit=1)[0]
@@ -282,8 +348,9 @@ class TelegramChannel:
                 return None  # a command for another bot
             return text
         # parse_entities slices by UTF-16 offsets, as Telegram counts them (emoji!).
-        mentioned = any(value.lower() == mention.lower() for value in
-                        message.parse_entities([MessageEntityType.MENTION]).values())
+        entities = (message.parse_entities([MessageEntityType.MENTION]) if message.text
+                    else message.parse_caption_entities([MessageEntityType.MENTION]))
+        mentioned = any(value.lower() == mention.lower() for value in entities.values())
         replied = (message.reply_to_message is not None
                    and message.reply_to_message.from_user is not None
                    and message.reply_to_message.from_user.id == self.bot_id)
@@ -295,80 +362,188 @@ class TelegramChannel:
         return text
 
     async def process(self, update: Update, background: bool = False) -> None:
-        """Handle one update; a chat's updates are handled one at a time, in order."""
+        """Handle one update; a chat's updates are handled one at a time, in order.
+
+        Raises `UpdateFailed` when the update itself is at fault; a storage outage
+        propagates as the database's own error, for the caller to retry.
+        """
         if update.callback_query is not None:
             try:  # stop the button's spinner at once, whatever happens next
                 await self.bot.answer_callback_query(update.callback_query.id)
             except TelegramError as error:
                 log.info("answerCallbackQuery failed error=%s", error.message)
-        incoming = self.to_incoming(update)
+        try:
+            incoming = self.to_incoming(update)
+        except Exception as error:  # a shape python-telegram-bot parsed but we did not expect
+            raise UpdateFailed(f"{type(error).__name__}: {error}") from error
         if incoming is None:
             return
         # A few chats at a time: a burst of a hundred updates then gets its first answers
         # out early instead of all answers late, and the database sees fewer writers.
         async with self._locks[incoming.chat_id], self._working:
-            await self.app.handle(incoming, background)
+            try:
+                await self.app.handle(incoming, background)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                raise UpdateFailed(f"{type(error).__name__}: {error}") from error
+
+    def parse(self, raw: dict[str, Any]) -> Update:
+        """One update, or `UpdateFailed` when python-telegram-bot cannot read it."""
+        try:
+            update = Update.de_json(raw, self.bot)
+        except Exception as error:
+            raise UpdateFailed(f"unparseable: {type(error).__name__}: {error}") from error
+        if update is None:
+            raise UpdateFailed("unparseable: empty update")
+        return update
+
+    async def handle_raw(self, raw: dict[str, Any], background: bool = False) -> bool:
+        """Parse and handle one update; False only while storage is down (retry it).
+
+        An update at fault is recorded in `failed_updates` and counts as done: it is
+        confirmed to Telegram, which would otherwise deliver it again forever.
+        """
+        update_id = str(raw.get("update_id", ""))
+        try:
+            await self.process(self.parse(raw), background)
+        except UpdateFailed as failure:
+            try:
+                await failed_updates.record(self.app.db, CHANNEL, update_id, str(failure),
+                                            json.dumps(raw, ensure_ascii=False))
+            except Exception as error:
+                if is_transient(error):
+                    self._storage_failed(error)
+                    return False
+                raise
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            self._storage_failed(error)
+            return False
+        self._storage_back()
+        return True
+
+    def _storage_failed(self, error: BaseException) -> None:
+        loop = asyncio.get_running_loop()
+        if self._storage_down_since is None:
+            self._storage_down_since = loop.time()
+            log.error("database unavailable; updates kept unconfirmed error=%s",
+                      f"{type(error).__name__}: {error}"[:200])
+        self._problem("storage", "database unavailable; updates wait unconfirmed")
+
+    def _storage_back(self) -> None:
+        if self._storage_down_since is not None:
+            down = asyncio.get_running_loop().time() - self._storage_down_since
+            log.warning("database back after %.0fs", down)
+            self._storage_down_since = None
+            self._problem("storage")
 
     async def _poll(self) -> None:
-        """getUpdates forever; a batch is confirmed only once all of it is handled."""
+        """getUpdates forever; an update is confirmed only once it is stored and handled.
+
+        Confirming is the next call's offset, which confirms every update below it, so
+        the offset moves past the longest run of finished updates at the batch's head.
+        What waits behind a storage outage is fetched again (what was handled is then
+        recognised as a duplicate) for as long as the outage lasts.
+        """
         backoff = 1.0
-        failures = 0
+        storage_failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=self._offset or None, timeout=self.settings.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES)
+                raws = await self.bot.get_raw_updates(
+                    self._offset or None, self.settings.poll_timeout, ALLOWED_UPDATES)
                 backoff = 1.0
-                self.healthy, self.problem = True, ""
+                self._problem("polling")
             except asyncio.CancelledError:
                 raise
             except InvalidToken:
-                self.healthy, self.problem = False, "token rejected by Telegram"
-                log.error("telegram token rejected; check [telegram] token")
-                return
-            except (Conflict, NetworkError, TelegramError) as error:
-                self.healthy, self.problem = False, f"getUpdates failed: {error.message}"
-                log.warning("getUpdates failed error=%s retry_in=%.0fs", error.message, backoff)
+                self._problem("polling", "token rejected by Telegram")
+                log.error("telegram token rejected; check [telegram] token retry_in=%.0fs",
+                          MAX_POLL_BACKOFF)
+                await asyncio.sleep(MAX_POLL_BACKOFF)
+                continue
+            except Exception as error:  # network, 5xx, 409 Conflict, anything at all
+                reason = error.message if isinstance(error, TelegramError) else repr(error)
+                self._problem("polling", f"getUpdates failed: {reason}")
+                log.warning("getUpdates failed error=%s retry_in=%.0fs", reason, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, MAX_POLL_BACKOFF)
                 continue
-            if not updates:
+            if not raws:
                 continue
-            handled = await asyncio.gather(*(self._safely(update) for update in updates))
-            if all(handled) or failures >= MAX_BATCH_FAILURES:
-                if not all(handled):
-                    log.error("updates given up after %s tries update_ids=%s", failures,
-                              [u.update_id for u, ok in zip(updates, handled, strict=True)
-                               if not ok])
-                self._offset = updates[-1].update_id + 1
-                failures = 0
+            try:
+                done = await asyncio.gather(*(self._safely(raw) for raw in raws))
+            except asyncio.CancelledError:
+                raise
+            self._offset = _confirmable(raws, done, self._offset)
+            if all(done):
+                storage_failures = 0
                 continue
-            # Storage trouble: leave the batch unconfirmed and fetch it again (what was
-            # handled is recognised as a duplicate), after a pause.
-            failures += 1
-            await asyncio.sleep(min(2.0 ** failures, 60.0))
+            storage_failures += 1
+            await asyncio.sleep(min(0.5 * 2 ** storage_failures, MAX_STORAGE_BACKOFF))
 
-    async def _safely(self, update: Update) -> bool:
+    async def _safely(self, raw: dict[str, Any]) -> bool:
+        """`handle_raw`, with a bug anywhere below recorded rather than raised."""
         try:
-            await self.process(update)
-        except Exception:
-            # The router already apologises for handler errors; this is storage or worse.
-            log.exception("update failed update_id=%s", update.update_id)
-            return False
-        return True
+            return await self.handle_raw(raw)
+        except Exception as error:
+            log.exception("update crashed update_id=%s", raw.get("update_id"))
+            try:
+                await failed_updates.record(self.app.db, CHANNEL, str(raw.get("update_id")),
+                                            f"{type(error).__name__}: {error}",
+                                            json.dumps(raw, ensure_ascii=False))
+            except Exception:
+                return False
+            return True
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Telegram's POST: secret checked before anything is read into the database."""
+        """Telegram's POST: secret checked before anything is read into the database.
+
+        200 once the update is stored (sending goes on in a task), and also for an
+        update that cannot be read but carries an integer `update_id`: Telegram re-sends
+        anything else, forever. 503 while the database is down, so that it re-sends.
+        """
         secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         expected = self.settings.webhook_secret
         if expected and not hmac.compare_digest(secret.encode(), expected.encode()):
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
         try:
             data = json.loads(await request.read())
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-            update = Update.de_json(data, self.bot)
-        except Exception:  # whatever the shape, a body we cannot read is the sender's fault
+        except ValueError:
+            data = None
+        if (not isinstance(data, dict) or not isinstance(data.get("update_id"), int)
+                or isinstance(data.get("update_id"), bool)):
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        await self.process(update, background=True)  # 200 once stored, sending goes on
+        try:
+            stored = await self.handle_raw(data, background=True)
+        except Exception:
+            log.exception("update crashed update_id=%s", data.get("update_id"))
+            stored = False
+        if not stored:
+            return web.json_response({"ok": False, "error": "storage unavailable"},
+                                     status=503)
         return web.json_response({"ok": True})
+
+
+def _topic(message: MaybeInaccessibleMessage) -> str:
+    """The forum topic a message is in; replies go back into it.
+
+    Only forum topics count: in an ordinary group `message_thread_id` names a thread of
+    replies, and sending into it is refused.
+    """
+    if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
+        return str(message.message_thread_id)
+    return ""
+
+
+def _confirmable(raws: list[dict[str, Any]], done: list[bool], offset: int) -> int:
+    """The offset that confirms the finished updates at the head of the batch."""
+    for raw, finished in zip(raws, done, strict=True):
+        update_id = raw.get("update_id")
+        if not isinstance(update_id, int):
+            continue
+        if not finished:
+            return max(offset, update_id)
+        offset = max(offset, update_id + 1)
+    return offset

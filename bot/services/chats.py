@@ -50,7 +50,7 @@ async def get_or_create_chat(
     return chat
 
 
-def _insert(session: AsyncSession) -> Any:
+def insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert
@@ -70,7 +70,7 @@ async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming
                   text=incoming.text, action=incoming.action[:256],
                   platform_id=incoming.update_id or None, created_at=utcnow(),
                   status="handled", payload=None, attempts=0, last_error="")
-    statement = (_insert(session)(Message).values(**values).on_conflict_do_nothing()
+    statement = (insert_for(session)(Message).values(**values).on_conflict_do_nothing()
                  .returning(Message.id))
     inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
     return inserted

@@ -84,6 +84,7 @@ class Claimed:
     reply: Reply
     edit_ref: str
     attempts: int
+    thread: str = ""
 
 
 class Outbox:
@@ -101,8 +102,10 @@ class Outbox:
         return channel in self.senders
 
     async def enqueue(self, session: AsyncSession, chat: Chat, replies: Iterable[Reply],
-                      edit_ref: str = "", claim: bool = False) -> list[Message]:
-        """Queue replies for `chat`; on channels without a sender they are only logged.
+                      edit_ref: str = "", claim: bool = False, thread: str = ""
+                      ) -> list[Message]:
+        """Queue replies for `chat` (in its forum topic `thread`, if any); on channels
+        without a sender they are only logged.
 
         With `claim`, the rows are born claimed by the caller (`sending`), who sends them
         right after the commit; that saves a claim round trip per message. Not when an
@@ -124,7 +127,7 @@ class Outbox:
                 channel=chat.channel, chat_id=chat.id, direction="out", text=piece.text,
                 action="", platform_id=None, created_at=now, status=status,
                 payload=reply_to_json(piece),
-                edit_ref=edit_ref if piece.edit and edit_ref else None,
+                edit_ref=edit_ref if piece.edit and edit_ref else None, thread_id=thread or None,
                 attempts=1 if status == "sending" else 0, next_attempt_at=now,
                 claimed_until=now + CLAIM if status == "sending" else None, last_error="",
             )
@@ -147,15 +150,16 @@ class Outbox:
                 .values(status="sending", claimed_until=now + CLAIM,
                         attempts=Message.attempts + 1)
                 .returning(Message.chat_id, Message.channel, Message.payload, Message.text,
-                           Message.edit_ref, Message.attempts))).one_or_none()
+                           Message.edit_ref, Message.attempts, Message.thread_id)
+            )).one_or_none()
             if claimed is None:
                 return None
-            chat_id, channel, payload, text, edit_ref, attempts = claimed
+            chat_id, channel, payload, text, edit_ref, attempts, thread = claimed
             external_id = await session.scalar(select(Chat.external_id)
                                                .where(Chat.id == chat_id))
         reply = reply_from_json(payload or json.dumps({"text": text}))
         return Claimed(message_id, chat_id, channel, external_id or "", reply, edit_ref or "",
-                       attempts)
+                       attempts, thread or "")
 
     async def _finish(self, message_id: int, **values: Any) -> None:
         """Record a send's outcome, insisting: after a send that went out, a lost `sent`
@@ -200,7 +204,7 @@ class Outbox:
             await self._finish(item.message_id, status="pending")
             return "pending"
         try:
-            ref = await sender.send(item.external_id, item.reply, item.edit_ref)
+            ref = await sender.send(item.external_id, item.reply, item.edit_ref, item.thread)
         except Unreachable as error:
             log.warning("chat unreachable channel=%s chat=%s reason=%s", item.channel,
                         item.chat_id, error.reason)
@@ -242,7 +246,8 @@ class Outbox:
         async with self._locks[rows[0].chat_id]:
             for number, row in enumerate(rows):
                 item = Claimed(row.id, row.chat_id, row.channel, external_id,
-                               reply_from_json(row.payload or "{}"), row.edit_ref or "", 1)
+                               reply_from_json(row.payload or "{}"), row.edit_ref or "", 1,
+                               row.thread_id or "")
                 status = await self._attempt(item)
                 if status not in ("sent", "failed"):
                     rest = [later.id for later in rows[number + 1:]]

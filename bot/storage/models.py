@@ -104,11 +104,33 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(12), default="done")
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
     edit_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Where in the chat: a Telegram forum topic's `message_thread_id`, else NULL.
+    thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     sent_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str] = mapped_column(String(512), default="")
+
+
+class FailedUpdate(Base):
+    """A platform update that could not be handled for a reason of its own.
+
+    Unparseable, or raising outside any handler: retrying it would fail the same way, so
+    it is confirmed to the platform (it must not hold back the updates behind it) and
+    kept here, with the error and the raw body, for someone to look at. Storage outages
+    never land here: those updates stay unconfirmed and are fetched again.
+    """
+
+    __tablename__ = "failed_updates"
+    __table_args__ = (UniqueConstraint("channel", "update_id", name="uq_failed_updates"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[str] = mapped_column(String(128))
+    error: Mapped[str] = mapped_column(String(512))
+    raw: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class UnansweredQuestion(Base):

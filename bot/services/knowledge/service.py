@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
 import unicodedata
@@ -559,6 +560,15 @@ class KnowledgeBase:
         wanted = set(categories)
         return [a for a in self.articles if a.category in wanted]
 
+    def nearest_locations(self, latitude: float, longitude: float, limit: int = 3
+                          ) -> list[tuple[Article, float]]:
+        """Location articles by great-circle distance from a point, nearest first (km)."""
+        placed = [(article, distance_km(latitude, longitude, article.location.lat,
+                                        article.location.lon))
+                  for article in self.articles if article.location is not None]
+        placed.sort(key=lambda pair: pair[1])
+        return placed[:limit]
+
     def locations(self, region: str) -> list[Article]:
         return [a for a in self.articles
                 if a.location is not None and a.location.region == region]
@@ -568,3 +578,14 @@ class KnowledgeBase:
 
     def vendor_article(self, category: str) -> Article | None:
         return next((a for a in self.articles if a.vendor_category == category), None)
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance: a few metres off at most over Vietnam's size, plenty here."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

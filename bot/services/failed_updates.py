@@ -1,0 +1,40 @@
+"""Updates that cannot be handled for a reason of their own, kept instead of retried.
+
+A channel records one here and then confirms it to the platform, so that one bad
+update never holds back the ones behind it; the row is what an operator looks at.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from bot.services.chats import insert_for
+from bot.storage import Database
+from bot.storage.models import FailedUpdate, utcnow
+
+log = logging.getLogger("crewbot.updates")
+RAW_LIMIT = 64 * 1024
+
+
+async def record(db: Database, channel: str, update_id: str, error: str, raw: str) -> None:
+    """Store the failure once (a redelivery of the same update adds nothing).
+
+    Raises what the database raises: a caller that cannot record the failure must not
+    confirm the update either.
+    """
+    log.warning("update failed channel=%s update_id=%s error=%s", channel, update_id,
+                error[:300])
+    async with db.session() as session:
+        values = dict(channel=channel, update_id=update_id[:128], error=error[:512],
+                      raw=raw[:RAW_LIMIT], created_at=utcnow())
+        await session.execute(insert_for(session)(FailedUpdate).values(**values)
+                              .on_conflict_do_nothing())
+
+
+async def recent(db: Database, channel: str, limit: int = 50) -> list[FailedUpdate]:
+    async with db.session() as session:
+        return list((await session.scalars(
+            select(FailedUpdate).where(FailedUpdate.channel == channel)
+            .order_by(FailedUpdate.id.desc()).limit(limit))).all())
