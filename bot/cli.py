@@ -1,4 +1,9 @@
-"""The `crewbot` command. Exit codes: 0 ok, 1 failed, 2 usage or configuration error."""
+"""The `crewbot` command. Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
+
+A reader that stops reading (`crewbot kb stats | head -1`) ends the command quietly
+with 141, and Ctrl-C with 130, as the shell reports a command killed by SIGPIPE or
+SIGINT: neither is a failure of crewbot, and neither prints a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,75 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__
-from bot.config import SUPPORTED_LANGUAGES, Config, ConfigError, load_config
+from bot.config import SUPPORTED_LANGUAGES, Config, ConfigError, StartupError, load_config
 
 OK, FAILED, USAGE = 0, 1, 2
+INTERRUPTED, PIPE_CLOSED = 130, 141  # 128 + SIGINT, 128 + SIGPIPE
 
 
-def _parser() -> argparse.ArgumentParser:
+def startup_failure(error: BaseException) -> tuple[int, str] | None:
+    """The exit code and the one line for an error that stops any command at start.
+
+    Every command goes through here, so a bad configuration, a database server that is
+    down or a port already taken reads the same whichever command met it, and never as
+    a traceback; anything else is a bug, and its traceback is worth having.
+    """
+    if isinstance(error, ConfigError):
+        return USAGE, f"crewbot: configuration error: {error}"
+    if isinstance(error, StartupError):
+        return FAILED, f"crewbot: {error}"
+    return None
+
+
+class _DaemonThreads(ThreadPoolExecutor):
+    """Blocking calls on daemon threads that neither the loop's end nor exit waits for.
+
+    The console reads stdin on a thread, and a blocked `readline` cannot be interrupted:
+    with the default executor, Ctrl-C in `crewbot chat` would wait for the next line
+    (or for ever, on a pipe kept open) while asyncio and then the interpreter join it.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=work, daemon=True, name="crewbot-blocking").start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the exit-time flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="crewbot",
         description="crewbot: the film authority's assistant for foreign crews in Vietnam.",
@@ -72,36 +133,45 @@ def _parser() -> argparse.ArgumentParser:
     authorize.add_argument("--verifier", default="",
                            help="the PKCE code_verifier, if the permission URL had a "
                                 "code_challenge")
-    return parser
+    return parser, {"ask": ask, "db": db, "kb": kb, "zalo": zalo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return PIPE_CLOSED
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser, commands = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return USAGE
+    if args.command == "ask" and not args.batch and not " ".join(args.question).strip():
+        commands["ask"].error("give a QUESTION (not empty) or --batch FILE")
+    for command, actions in (("db", "upgrade"), ("kb", "check, stats, gaps"),
+                             ("zalo", "authorize")):
+        if args.command == command and getattr(args, f"{command}_command") is None:
+            commands[command].error(f"choose an ACTION: {actions}")
     try:
         config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"crewbot: configuration error: {exc}", file=sys.stderr)
-        return USAGE
-    from bot import logs
+        from bot import logs
 
-    logs.setup(config.log.level)
-    if args.command == "db" and args.db_command is None:
-        parser.parse_args(["db", "--help"])
-    if args.command == "kb" and args.kb_command is None:
-        parser.parse_args(["kb", "--help"])
-    if args.command == "zalo" and args.zalo_command is None:
-        parser.parse_args(["zalo", "--help"])
-    if args.command == "ask" and not args.batch and not args.question:
-        print("crewbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
-        return USAGE
-    try:
+        logs.setup(config.log.level)
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:
-        return FAILED
+        return INTERRUPTED
+    except (ConfigError, StartupError) as error:
+        failure = startup_failure(error)
+        assert failure is not None
+        code, line = failure
+        print(line, file=sys.stderr)
+        return code
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
@@ -127,6 +197,7 @@ async def cmd_chat(config: Config, language: str | None) -> int:
     from bot.channels.console import CHANNEL, ConsoleChannel
     from bot.services import chats
 
+    asyncio.get_running_loop().set_default_executor(_DaemonThreads())
     app = await App.create(config)
     user = getpass.getuser()
     try:
@@ -233,9 +304,6 @@ async def cmd_db_upgrade(config: Config) -> int:
     db = Database(config.database.url)
     try:
         await db.upgrade()
-    except Exception as exc:
-        print(f"crewbot db upgrade: failed: {exc}", file=sys.stderr)
-        return FAILED
     finally:
         await db.close()
     safe = make_url(config.database.url).render_as_string(hide_password=True)
@@ -246,9 +314,12 @@ async def cmd_db_upgrade(config: Config) -> int:
 async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
     """The first token pair (or a new one after the refresh token died), into the database.
 
-    A running bot picks it up by itself within seconds; no restart needed.
+    A running bot picks it up by itself within seconds; no restart needed. The database
+    is opened before the code is spent: a code works once, and a pair that cannot be
+    stored is lost. A code Zalo never saw (no connection, no answer, a 5xx) can be
+    tried again; one Zalo refused cannot.
     """
-    from bot.channels.zalo.errors import ZaloError
+    from bot.channels.zalo.errors import ZaloError, ZaloServerError
     from bot.channels.zalo.oa_client import DEFAULT_API_BASE_URL, OAClient
     from bot.channels.zalo.tokens import save_pair
     from bot.storage import Database
@@ -259,26 +330,38 @@ async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
         print(f"crewbot zalo authorize: set [zalo] {' and '.join(missing)} first "
               f"(configuration: {config.source})", file=sys.stderr)
         return USAGE
-    client = OAClient(settings.app_id, settings.app_secret,
-                      api_base_url=settings.api_base_url or DEFAULT_API_BASE_URL,
-                      oauth_base_url=settings.oauth_base_url)
-    try:
-        pair = await client.authorize(code.strip(), verifier or None)
-    except ZaloError as exc:
-        print(f"crewbot zalo authorize: Zalo refused the code: {exc}\n"
-              "  A code works once and for 10 minutes; get a new one and try again.",
-              file=sys.stderr)
-        return FAILED
-    finally:
-        await client.close()
     db = Database(config.database.url)
     try:
         await db.upgrade()
-        await save_pair(db, settings.app_id, pair)
-    except Exception as exc:
-        print(f"crewbot zalo authorize: the tokens could not be stored: {exc}",
-              file=sys.stderr)
-        return FAILED
+        client = OAClient(settings.app_id, settings.app_secret,
+                          api_base_url=settings.api_base_url or DEFAULT_API_BASE_URL,
+                          oauth_base_url=settings.oauth_base_url)
+        try:
+            pair = await client.authorize(code.strip(), verifier or None)
+        except ZaloError as exc:
+            if isinstance(exc, ZaloServerError):
+                print(f"crewbot zalo authorize: cannot reach Zalo at {client.oauth_base_url} "
+                      f"({exc}); the code was not used; try again with the same code",
+                      file=sys.stderr)
+            elif exc.retryable:
+                print(f"crewbot zalo authorize: Zalo is limiting calls ({exc}); the code was "
+                      "not used; try again in a minute with the same code", file=sys.stderr)
+            else:
+                print(f"crewbot zalo authorize: Zalo refused the code ({exc}); a code works "
+                      "once and for 10 minutes: get a new one and try again", file=sys.stderr)
+            return FAILED
+        finally:
+            await client.close()
+        try:
+            await save_pair(db, settings.app_id, pair)
+        except Exception as exc:
+            # The first line only: SQLAlchemy's next lines quote the statement's parameters,
+            # which are the tokens.
+            reason = (str(exc).splitlines() or [""])[0]
+            print(f"crewbot zalo authorize: Zalo accepted the code but the tokens could not "
+                  f"be stored ({type(exc).__name__}: {reason}); the code is spent: get a new "
+                  "one and try again", file=sys.stderr)
+            return FAILED
     finally:
         await db.close()
     print(f"Zalo OA authorized for app {settings.app_id}: tokens stored; the access token "

@@ -7,11 +7,12 @@ refresh token or a rejected Telegram token shows up in monitoring, not just in a
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.config import WebConfig
+from bot.config import StartupError, WebConfig
 
 HealthCheck = Callable[[], tuple[bool, str]]
 MAX_BODY = 1024 * 1024  # webhook bodies are small; anything bigger is refused with 413
@@ -43,10 +44,25 @@ class WebServer:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise StartupError(self._bind_problem(error)) from error
         addresses = self._runner.addresses
         if addresses:  # the real port, when the configuration asked for any free one (0)
             self.port = int(addresses[0][1])
+
+    def _bind_problem(self, error: OSError) -> str:
+        """One line for the operator: most often another crewbot (or anything) has the port."""
+        where = f"cannot listen on {self.config.host}:{self.config.port}"
+        if error.errno == errno.EADDRINUSE:
+            return (f"{where}: the port is already in use (another crewbot running?); "
+                    "stop it or choose another [web] port")
+        if error.errno == errno.EACCES:
+            return f"{where}: permission denied (ports below 1024 need privileges)"
+        if error.errno == errno.EADDRNOTAVAIL:
+            return f"{where}: no such address on this machine; check [web] host"
+        return f"{where}: {error.strerror or error}"
 
     @property
     def base_url(self) -> str:
