@@ -14,6 +14,7 @@ from bot.router import Dispatched, Router
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
 from bot.storage import Database
+from bot.storage.errors import Outage, is_transient
 from bot.storage.models import Chat
 
 log = logging.getLogger("crewbot.app")
@@ -31,7 +32,8 @@ class App:
         self.knowledge = knowledge
         self.router = router
         self.catalogs = Catalogs(config.bot.languages)
-        self.outbox = Outbox(db, config.outbox)
+        self.outage = Outage()
+        self.outbox = Outbox(db, config.outbox, self.outage)
         self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -83,8 +85,11 @@ class App:
             await self.outbox.send_claimed(dispatched.rows, dispatched.external_id)
             if dispatched.waiting:
                 await self.outbox.deliver(dispatched.waiting)
-        except Exception:  # the rows stay queued; the sweep sends them
-            log.exception("delivery failed; left to the outbox sweep")
+        except Exception as error:  # the rows stay queued; the sweep sends them
+            if is_transient(error):
+                self.outage.failed(error, "delivery")
+            else:
+                log.exception("delivery failed; left to the outbox sweep")
 
     async def settled(self) -> None:
         """Wait for the background sends started so far (tests, and a clean stop)."""

@@ -51,6 +51,9 @@ class BotConfig:
     languages: list[str] = field(default_factory=lambda: list(SUPPORTED_LANGUAGES))
     timezone: str = "Asia/Ho_Chi_Minh"
     office_hours: str = "Mon-Fri 08:00-17:00"
+    # On SIGTERM/SIGINT: how long the batch in hand and the sends in flight may take to
+    # finish before the process exits anyway (the next start recovers what is left).
+    shutdown_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,11 @@ def _validate(config: Config, where: _Where) -> None:
         raise ConfigError(
             f"{where('bot', 'office_hours')}: expected a form like 'Mon-Fri 08:00-17:00', "
             f"got {config.bot.office_hours!r}"
+        )
+    if not 0.0 < config.bot.shutdown_seconds <= 600.0:
+        raise ConfigError(
+            f"{where('bot', 'shutdown_seconds')}: expected a number of seconds from 0 "
+            f"(exclusive) to 600, got {config.bot.shutdown_seconds!r}"
         )
     if not 0.0 <= config.knowledge.answer_threshold <= 1.0:
         raise ConfigError(

@@ -294,11 +294,11 @@ async def test_outcome_of_a_send_survives_a_locked_database(tmp_path: Path) -> N
 
     class Watch(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if "outcome not stored yet" in record.getMessage():
+            if "database unavailable where=outbox" in record.getMessage():
                 finish_failed.set()
 
     watch = Watch()
-    logging.getLogger("crewbot.outbox").addHandler(watch)
+    logging.getLogger("crewbot.database").addHandler(watch)
     try:
         rows = await queue(app, "u1", [Reply("once")])
         delivery = asyncio.create_task(app.outbox.deliver(rows))
@@ -306,7 +306,7 @@ async def test_outcome_of_a_send_survives_a_locked_database(tmp_path: Path) -> N
         holder.execute("ROLLBACK")
         await delivery
     finally:
-        logging.getLogger("crewbot.outbox").removeHandler(watch)
+        logging.getLogger("crewbot.database").removeHandler(watch)
         holder.close()
     assert await statuses(app.db) == ["sent"]
     assert await app.outbox.sweep() == 0

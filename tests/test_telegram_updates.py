@@ -169,10 +169,10 @@ async def test_webhook_takes_an_unparseable_update_with_200_and_a_warning(
     async with running(configured) as bot:
         assert await fake.post_webhook(unparseable(880001, 2201), "s3cret-token") == 200
         assert await fake.post_webhook(unparseable(880001, 2201), "s3cret-token") == 200
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url, json={"update_id": True}, headers={
-                    "X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
-                assert response.status == 400
+        async with aiohttp.ClientSession() as http, http.post(
+                url, json={"update_id": True},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
+            assert response.status == 400
         fake.message(2202, "/help")
         await answered(fake, 2202, 1)
         (failed,) = await failed_rows(bot.app)
@@ -191,7 +191,7 @@ async def test_health_reports_a_failing_poll_and_its_recovery(
         fake.fail("getUpdates", status=502, times=2)
         fake.message(2301, "/help")
         await answered(fake, 2301, 1)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 200
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
         assert len([c for c in fake.calls_to("getUpdates") if c.status == 502]) == 2

@@ -211,7 +211,10 @@ class TelegramChannel:
         self._poller: asyncio.Task[None] | None = None
         self._offset = 0
         self._problems: dict[str, str] = {"start": "not started"}
-        self._storage_down_since: float | None = None
+        self._stopping = asyncio.Event()
+        # True while the poller waits (on Telegram or a pause) with no update in hand:
+        # only then may a stop cancel it outright.
+        self._idle = True
 
     @property
     def webhook_path(self) -> str:
@@ -250,7 +253,7 @@ class TelegramChannel:
 
     def _poll_ended(self, task: asyncio.Task[None]) -> None:
         """The loop is built never to end; should it anyway, monitoring must hear of it."""
-        if task.cancelled():
+        if task.cancelled() or (self._stopping.is_set() and task.exception() is None):
             return
         error = task.exception()
         reason = f"{type(error).__name__}: {error}" if error else "returned"
@@ -258,11 +261,16 @@ class TelegramChannel:
         self._problem("polling", f"polling stopped ({reason})")
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-        await self.bot.shutdown()
+        """Take no more updates; finish the batch in hand (the runner bounds the wait)."""
+        self._stopping.set()
+        try:
+            if self._poller is not None:
+                if self._idle:
+                    self._poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._poller
+        finally:
+            await self.bot.shutdown()
 
     async def publish_commands(self) -> None:
         """One command list per language, so each crew sees the menu in its own."""
@@ -413,31 +421,16 @@ class TelegramChannel:
                                             json.dumps(raw, ensure_ascii=False))
             except Exception as error:
                 if is_transient(error):
-                    self._storage_failed(error)
+                    self.app.outage.failed(error, "telegram")
                     return False
                 raise
         except Exception as error:
             if not is_transient(error):
                 raise
-            self._storage_failed(error)
+            self.app.outage.failed(error, "telegram")
             return False
-        self._storage_back()
+        self.app.outage.recovered()
         return True
-
-    def _storage_failed(self, error: BaseException) -> None:
-        loop = asyncio.get_running_loop()
-        if self._storage_down_since is None:
-            self._storage_down_since = loop.time()
-            log.error("database unavailable; updates kept unconfirmed error=%s",
-                      f"{type(error).__name__}: {error}"[:200])
-        self._problem("storage", "database unavailable; updates wait unconfirmed")
-
-    def _storage_back(self) -> None:
-        if self._storage_down_since is not None:
-            down = asyncio.get_running_loop().time() - self._storage_down_since
-            log.warning("database back after %.0fs", down)
-            self._storage_down_since = None
-            self._problem("storage")
 
     async def _poll(self) -> None:
         """getUpdates forever; an update is confirmed only once it is stored and handled.
@@ -449,7 +442,8 @@ class TelegramChannel:
         """
         backoff = 1.0
         storage_failures = 0
-        while True:
+        while not self._stopping.is_set():
+            self._idle = True
             try:
                 raws = await self.bot.get_raw_updates(
                     self._offset or None, self.settings.poll_timeout, ALLOWED_UPDATES)
@@ -472,16 +466,28 @@ class TelegramChannel:
                 continue
             if not raws:
                 continue
-            try:
-                done = await asyncio.gather(*(self._safely(raw) for raw in raws))
-            except asyncio.CancelledError:
-                raise
+            self._idle = False
+            done = await asyncio.gather(*(self._safely(raw) for raw in raws))
             self._offset = _confirmable(raws, done, self._offset)
+            if self._stopping.is_set():
+                await self._confirm()
+                return
             if all(done):
                 storage_failures = 0
                 continue
             storage_failures += 1
+            self._idle = True
             await asyncio.sleep(min(0.5 * 2 ** storage_failures, MAX_STORAGE_BACKOFF))
+
+    async def _confirm(self) -> None:
+        """Tell Telegram what was handled before stopping (getUpdates with the offset and
+        no wait), so that a restart is not served the same batch again."""
+        if not self._offset:
+            return
+        try:
+            await self.bot.get_raw_updates(self._offset, 0, ALLOWED_UPDATES)
+        except Exception as error:  # then the next start recognises them as duplicates
+            log.info("final confirmation failed error=%s", type(error).__name__)
 
     async def _safely(self, raw: dict[str, Any]) -> bool:
         """`handle_raw`, with a bug anywhere below recorded rather than raised."""

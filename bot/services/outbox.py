@@ -5,7 +5,9 @@ transaction as the work that produced them. Delivery claims a row (`pending` ->
 `sending`) with a conditional UPDATE, so two workers or two processes never send the
 same row; a row left `sending` by a process that died is sent again after its claim
 expires (the one window where a message can arrive twice: the platform accepted it but
-we died before writing `sent`). Each row is one platform message: long texts are split
+we died before writing `sent`). A claim names the worker (process) that holds it: the
+claims of a worker that stopped, or whose process is gone, are released at the next
+sweep rather than after the lease. Each row is one platform message: long texts are split
 into parts when they are queued, so a retry never repeats a part that already went out.
 Rows of one chat go out in order; a failed row holds back the rows queued after it.
 """
@@ -15,6 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import secrets
+import socket
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import RetryLater, Sender, Undeliverable, Unreachable
@@ -30,12 +35,35 @@ from bot.config import OutboxConfig
 from bot.formatting import split_text
 from bot.messages import Button, Location, Reply
 from bot.storage import Database
-from bot.storage.models import Chat, Message, utcnow
+from bot.storage.errors import Outage, is_transient
+from bot.storage.models import Chat, Message, Worker, utcnow
 
 log = logging.getLogger("crewbot.outbox")
 
+# The backstop lease of a claim, for a holder nobody can vouch for either way.
 CLAIM = timedelta(seconds=120)
-FINISH_TRIES = 8  # about 90 s of a locked or unreachable database
+# A live worker beats at least this often; one silent for WORKER_LEASE is gone.
+HEARTBEAT_SECONDS = 5.0
+WORKER_LEASE = timedelta(seconds=20)
+# How long recording a send's outcome insists through a database outage: a `sent`
+# that is never written means the message goes out again after recovery.
+FINISH_PATIENCE_SECONDS = 600.0
+HOSTNAME = socket.gethostname()[:200]
+
+
+def new_worker_id() -> str:
+    return f"{HOSTNAME[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _process_gone(pid: int) -> bool:
+    """On this host: is there no process with this id? (A reused id reads as alive.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -88,12 +116,17 @@ class Claimed:
 
 
 class Outbox:
-    def __init__(self, db: Database, settings: OutboxConfig) -> None:
+    def __init__(self, db: Database, settings: OutboxConfig, outage: Outage | None = None
+                 ) -> None:
         self.db = db
         self.settings = settings
+        self.outage = outage or Outage()
+        self.worker_id = new_worker_id()
         self.senders: dict[str, Sender] = {}
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wake = asyncio.Event()
+        self._last_beat = 0.0
+        self.registered = False
 
     def register(self, sender: Sender) -> None:
         self.senders[sender.name] = sender
@@ -130,6 +163,7 @@ class Outbox:
                 edit_ref=edit_ref if piece.edit and edit_ref else None, thread_id=thread or None,
                 attempts=1 if status == "sending" else 0, next_attempt_at=now,
                 claimed_until=now + CLAIM if status == "sending" else None, last_error="",
+                claimed_by=self.worker_id if status == "sending" else None,
             )
             session.add(row)
             rows.append(row)
@@ -148,7 +182,7 @@ class Outbox:
                 .where(Message.id == message_id, Message.status == "pending",
                        or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
                 .values(status="sending", claimed_until=now + CLAIM,
-                        attempts=Message.attempts + 1)
+                        claimed_by=self.worker_id, attempts=Message.attempts + 1)
                 .returning(Message.chat_id, Message.channel, Message.payload, Message.text,
                            Message.edit_ref, Message.attempts, Message.thread_id)
             )).one_or_none()
@@ -162,20 +196,25 @@ class Outbox:
                        attempts, thread or "")
 
     async def _finish(self, message_id: int, **values: Any) -> None:
-        """Record a send's outcome, insisting: after a send that went out, a lost `sent`
-        would leave the row claimed and holding back the chat, then send it twice."""
-        for attempt in range(FINISH_TRIES):
+        """Record a send's outcome, insisting through an outage: after a send that went
+        out, a lost `sent` would leave the row claimed and holding back the chat, then
+        send it twice. Whatever the driver calls the outage (`is_transient`)."""
+        deadline = time.monotonic() + FINISH_PATIENCE_SECONDS
+        pause = 0.25
+        while True:
             try:
                 async with self.db.session() as session:
                     await session.execute(update(Message).where(Message.id == message_id)
-                                          .values(claimed_until=None, **values))
+                                          .values(claimed_until=None, claimed_by=None,
+                                                  **values))
+                self.outage.recovered()
                 return
-            except DBAPIError as error:
-                if attempt == FINISH_TRIES - 1:
+            except Exception as error:
+                if not is_transient(error) or time.monotonic() > deadline:
                     raise
-                log.warning("outcome not stored yet id=%s try=%s error=%s", message_id,
-                            attempt + 1, type(error.orig).__name__)
-                await asyncio.sleep(min(2.0 ** attempt, 30.0))
+                self.outage.failed(error, "outbox")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
 
     async def _mark_unreachable(self, item: Claimed, reason: str) -> None:
         """Stop writing to a chat the platform refuses; its rows wait for staff to see."""
@@ -186,7 +225,8 @@ class Outbox:
                 .where(Message.chat_id == item.chat_id, Message.direction == "out",
                        or_(Message.id == item.message_id,
                            Message.status.in_(("pending", "sending"))))
-                .values(status="unreachable", claimed_until=None, last_error=reason[:512]))
+                .values(status="unreachable", claimed_until=None, claimed_by=None,
+                        last_error=reason[:512]))
             await session.execute(update(Chat).where(Chat.id == item.chat_id)
                                   .values(unreachable_since=now, unreachable_reason=reason[:256]))
 
@@ -256,7 +296,8 @@ class Outbox:
                             await session.execute(
                                 update(Message).where(Message.id.in_(rest),
                                                       Message.status == "sending")
-                                .values(status="pending", claimed_until=None, attempts=0))
+                                .values(status="pending", claimed_until=None,
+                                        claimed_by=None, attempts=0))
                     return
 
     async def deliver(self, rows: Iterable[tuple[int, int]]) -> dict[int, str]:
@@ -290,11 +331,7 @@ class Outbox:
         if not channels:
             return 0
         async with self.db.session() as session:
-            await session.execute(
-                update(Message)
-                .where(Message.status == "sending", Message.claimed_until < now,
-                       Message.channel.in_(channels))
-                .values(status="pending", claimed_until=None))
+            await self._recover(session)
             pending = (await session.execute(
                 select(Message.id, Message.chat_id, Message.next_attempt_at)
                 .where(Message.status == "pending", Message.direction == "out",
@@ -310,6 +347,61 @@ class Outbox:
         results = await self.deliver(due)
         return sum(1 for status in results.values() if status == "sent")
 
+    async def _recover(self, session: AsyncSession) -> None:
+        """Release claims that nobody will finish: an expired lease, or a holder that is
+        stopped, silent or gone from this host. The sends they stood for may have gone
+        out (the one duplicate window); they are sent again, in order."""
+        now = utcnow()
+        holders = (await session.scalars(
+            select(Message.claimed_by).where(Message.status == "sending",
+                                             Message.claimed_by.is_not(None),
+                                             Message.claimed_by != self.worker_id)
+            .distinct())).all()
+        dead: list[str] = []
+        for holder in holders:
+            assert holder is not None
+            worker = await session.get(Worker, holder)
+            if worker is None:
+                continue  # not registered (yet): only its lease can tell
+            if (worker.stopped_at is not None
+                    or worker.heartbeat_at < now - WORKER_LEASE
+                    or (worker.hostname == HOSTNAME and _process_gone(worker.pid))):
+                dead.append(holder)
+        released = await session.execute(
+            update(Message)
+            .where(Message.status == "sending", Message.channel.in_(list(self.senders)),
+                   or_(Message.claimed_until < now, Message.claimed_by.in_(dead)))
+            .values(status="pending", claimed_until=None, claimed_by=None))
+        count = getattr(released, "rowcount", 0) or 0
+        if count:
+            log.warning("claims recovered rows=%s from=%s", count, ",".join(dead) or "expired")
+
+    async def register_worker(self) -> None:
+        if self.registered:
+            return
+        async with self.db.session() as session:
+            now = utcnow()
+            session.add(Worker(id=self.worker_id, hostname=HOSTNAME, pid=os.getpid(),
+                               started_at=now, heartbeat_at=now))
+        self._last_beat = time.monotonic()
+        self.registered = True
+
+    async def heartbeat(self) -> None:
+        if time.monotonic() - self._last_beat < HEARTBEAT_SECONDS / 2:
+            return
+        async with self.db.session() as session:
+            await session.execute(update(Worker).where(Worker.id == self.worker_id)
+                                  .values(heartbeat_at=utcnow()))
+        self._last_beat = time.monotonic()
+
+    async def retire(self) -> None:
+        """Say this worker is gone, so its leftover claims (if any) are recovered at once."""
+        if not self.registered:
+            return
+        async with self.db.session() as session:
+            await session.execute(update(Worker).where(Worker.id == self.worker_id)
+                                  .values(stopped_at=utcnow()))
+
     async def next_due(self) -> datetime | None:
         async with self.db.session() as session:
             return await session.scalar(
@@ -318,17 +410,24 @@ class Outbox:
                        Message.channel.in_(list(self.senders))))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep at start (what a restart left), then whenever a retry falls due."""
+        """Sweep at start (what a restart left), then whenever a retry falls due, and
+        beat the worker's heart in between."""
         while not stop.is_set():
+            wait = min(self.settings.sweep_seconds, HEARTBEAT_SECONDS)
             try:
+                await self.register_worker()
+                await self.heartbeat()
                 await self.sweep()
-                wait = self.settings.sweep_seconds
                 upcoming = await self.next_due()
                 if upcoming is not None:
                     wait = min(wait, max((upcoming - utcnow()).total_seconds(), 0.01))
-            except Exception:
-                log.exception("outbox sweep failed")
-                wait = self.settings.sweep_seconds
+                self.outage.recovered()
+            except Exception as error:
+                if is_transient(error):
+                    self.outage.failed(error, "outbox")
+                    wait = min(wait, 1.0)
+                else:
+                    log.exception("outbox sweep failed")
             self._wake.clear()
             stopping = asyncio.ensure_future(stop.wait())
             waking = asyncio.ensure_future(self._wake.wait())

@@ -12,8 +12,12 @@ So the whole chain of causes is looked at, once, here.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 from sqlalchemy import exc as sa_exc
+
+log = logging.getLogger("crewbot.database")
 
 # SQLSTATE classes and codes that a retry can cure: connection exceptions (08),
 # serialization failure and deadlock (40001, 40P01), operator intervention such as an
@@ -63,3 +67,34 @@ def is_transient(error: BaseException) -> bool:
             if any(marker in message for marker in _TRANSIENT_MESSAGES):
                 return True
     return False
+
+
+class Outage:
+    """Whether the database is reachable, as the writers last found it.
+
+    Every writer that meets a transient error reports it here, and any later success
+    clears it: the log gets one line when the database goes away and one when it is
+    back (not a line per failed write), and `/healthz` says so meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.reason = ""
+
+    def failed(self, error: BaseException, where: str) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            self.reason = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+            log.error("database unavailable where=%s error=%s", where, self.reason)
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            log.warning("database back after=%.1fs", time.monotonic() - self.since)
+            self.since = None
+            self.reason = ""
+
+    def health(self) -> tuple[bool, str]:
+        if self.since is None:
+            return True, ""
+        return False, (f"database unavailable for {time.monotonic() - self.since:.0f}s "
+                       f"({self.reason}); updates wait unconfirmed")

@@ -110,7 +110,29 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The worker (process) holding the claim: a stopped or dead worker's claims are
+    # recovered at once, not after `claimed_until`.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_error: Mapped[str] = mapped_column(String(512), default="")
+
+
+class Worker(Base):
+    """One running `crewbot run` process, for telling its claims from a dead one's.
+
+    A live worker touches `heartbeat_at` every few seconds; a stopping one sets
+    `stopped_at`. Claims of a worker that stopped, whose heartbeat is stale, or whose
+    process is gone from this host, are released by whichever process sweeps next, so a
+    restart does not leave a chat waiting out a fixed claim lease.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FailedUpdate(Base):
