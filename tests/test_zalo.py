@@ -10,6 +10,7 @@ and their timeouts only bound a test that is already failing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -25,7 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import cli
-from bot.channels.zalo.errors import ZaloRefreshTokenInvalid
+from bot.channels.zalo.errors import ZaloError, ZaloRefreshTokenInvalid
 from bot.channels.zalo.oa_client import OAClient, TokenPair
 from bot.channels.zalo.render import bot_rendering, oa_messages
 from bot.channels.zalo.signature import OA_SIGNATURE_HEADER, oa_signature_header
@@ -464,6 +465,70 @@ async def test_dead_refresh_token_makes_healthz_503_with_the_command(
         await answered(oa, "u-dead", 1)
         assert (await healthz(bot))[0] == 200
     assert "RT-long-dead" not in caplog.text and oa.refresh_token not in caplog.text
+
+
+async def test_any_refusal_of_the_refresh_token_is_loud_and_keeps_replies_waiting(
+        config: Config, oa: FakeZaloOA, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """-14003 (not -14014/-14020): a dead refresh token all the same, not a retry loop."""
+    caplog.set_level(logging.INFO)
+    configured = oa_config(config, oa, max_attempts=2, app_secret="a-rotated-old-secret")
+    async with running(configured) as bot:
+        channel: Any = bot.channels["zalo"]
+        channel.tokens.recheck_seconds = 0.05
+        channel.sender.not_authorized_retry = 0.05
+        status, report = await healthz(bot)
+        assert status == 503
+        problem = report["channels"]["zalo"]["problem"]
+        assert "-14003" in problem and "crewbot zalo authorize CODE" in problem
+        assert any(r.levelname == "ERROR" and "refresh token refused" in r.getMessage()
+                   for r in caplog.records)
+        refusals = len(oa.calls_to("refresh"))
+        assert await oa.post_event(hook(bot), oa.text_event("u-secret", "/help")) == 200
+
+        async def waited_beyond_max_attempts() -> bool:
+            deferred = [r for r in caplog.records if "send deferred" in r.getMessage()]
+            async with bot.app.db.session() as session:
+                row = await session.scalar(select(Message).where(Message.direction == "out"))
+            return len(deferred) > 2 and row is not None and row.status == "pending" \
+                and row.attempts == 0 and "-14003" in (row.last_error or "")
+
+        await wait_until(waited_beyond_max_attempts)
+        assert oa.sent_to("u-secret") == []
+        assert len(oa.calls_to("refresh")) == refusals  # the dead token is not tried again
+        # The operator re-authorizes (with the right secret): the waiting reply goes out.
+        oa.add_authorization_code("code-after-14003")
+        assert await authorize(tmp_path, config, oa, "code-after-14003") == 0
+        await answered(oa, "u-secret", 1)
+        assert (await healthz(bot))[0] == 200
+
+
+@pytest.mark.parametrize(("failure", "dead"), [
+    (-14014, True), (-14002, True), (-14003, True), (400, True), (401, True),
+    (-32, False), (502, False), (503, False),
+])
+async def test_which_token_endpoint_answers_kill_the_refresh_token(
+        config: Config, oa: FakeZaloOA, failure: int, dead: bool) -> None:
+    """Only a rate limit, a 5xx or no answer leave the refresh token for another try."""
+    db = Database(config.database.url)
+    await db.upgrade()
+    async with OAClient(oa.app_id, oa.app_secret, oauth_base_url=oa.base_url) as client:
+        store = TokenStore(db, client, oa.app_id, oa.refresh_token)
+        oa.fail("refresh", failure)
+        with pytest.raises(ZaloError) as info:
+            await store.access_token()
+        assert isinstance(info.value, ZaloRefreshTokenInvalid) is dead
+        if dead:
+            ok, problem = store.health()
+            assert not ok and str(failure) in problem and "authorize" in problem
+            with pytest.raises(ZaloRefreshTokenInvalid):
+                await store.access_token()
+            assert len(oa.calls_to("refresh")) == 1  # not tried again
+            assert (await token_row(db, oa.app_id)).refresh_error
+        else:
+            assert await store.access_token() == oa.access_token  # the next try works
+            assert (await token_row(db, oa.app_id)).refresh_error == ""
+    await db.close()
 
 
 async def test_authorize_with_a_bad_code_fails_and_stores_nothing(

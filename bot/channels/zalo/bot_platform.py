@@ -120,7 +120,7 @@ class BotSender:
         self.not_authorized_retry = NOT_AUTHORIZED_RETRY_SECONDS
         self.token_rejected = False
 
-    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         numbered = any(b.action and not b.url for b in reply.all_buttons())
         earlier = await self.choices.current_turn(chat_id) if numbered else []
         rendering = bot_rendering(reply, first_number=len(earlier) + 1)

@@ -76,7 +76,7 @@ class OASender:
         self.progress = Progress()
         self.not_authorized_retry = NOT_AUTHORIZED_RETRY_SECONDS
 
-    async def send(self, chat_id: str, reply: Reply, edit_ref: str) -> str:
+    async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         """Zalo cannot edit a sent message, so `edit_ref` is ignored: the reply goes anew."""
         messages = oa_messages(reply)
         if not messages:

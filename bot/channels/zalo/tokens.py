@@ -17,6 +17,12 @@ follow:
   in hand is used until it expires, and `crewbot zalo authorize CODE` (which stores a
   fresh pair with `save_pair`) brings every process back, without a restart.
 
+"Refused" is any error answer from the token endpoint but a rate limit, a 5xx or no
+answer at all. Zalo's OAuth error codes are not documented as a closed list (-14014
+and -14020 are the ones seen for a dead token; -14003 answers a wrong secret or
+parameter), and retrying a refusal every few seconds would neither bring the token
+back nor tell anyone: a human has to look, so the bot says so loudly and waits.
+
 The configured refresh token only seeds an empty table; after the first refresh it is
 stale, and the database is the truth. Nothing here logs a token.
 """
@@ -286,7 +292,10 @@ class TokenStore:
         started = time.monotonic()
         try:
             fresh = await self.client.refresh(pair.refresh_token)
-        except ZaloRefreshTokenInvalid as error:
+        except ZaloError as error:
+            if error.retryable:  # a rate limit, a 5xx, no answer: the token may be fine
+                await self._release(pair.refresh_token)
+                raise
             return await self._refused(pair, error)
         except BaseException:
             await self._release(pair.refresh_token)
@@ -319,7 +328,7 @@ class TokenStore:
     async def _store(self, fresh: TokenPair) -> None:
         await save_pair(self.db, self.app_id, fresh)
 
-    async def _refused(self, pair: TokenPair, error: ZaloRefreshTokenInvalid) -> str:
+    async def _refused(self, pair: TokenPair, error: ZaloError) -> str:
         row = await self._read()
         if row is not None and row.refresh_token != pair.refresh_token \
                 and not row.refresh_error:
@@ -339,4 +348,6 @@ class TokenStore:
                       "once the access token expires; fix=%r", self.app_id, reason,
                       AUTHORIZE_COMMAND)
         self._error = reason
-        raise error
+        if isinstance(error, ZaloRefreshTokenInvalid):
+            raise error
+        raise ZaloRefreshTokenInvalid(error.code, error.message, error.http_status) from error
