@@ -54,6 +54,10 @@ if TYPE_CHECKING:
     from bot.web import WebServer
 
 log = logging.getLogger("crewbot.telegram")
+# python-telegram-bot logs every answer that is not JSON (the 502 page of Telegram's
+# front end) at ERROR with a traceback, then raises it as a NetworkError, which the
+# outbox handles and logs in one line: its own line would drown the real errors.
+logging.getLogger("telegram.request").setLevel(logging.CRITICAL)
 
 # python-telegram-bot 22 reports durations (retry_after) as timedeltas when asked to, and
 # warns on every 429 otherwise; we handle both, so opt in and keep the log quiet.
@@ -118,10 +122,8 @@ class TelegramSender:
             if any(marker in error.message.lower() for marker in _GONE):
                 raise Unreachable(error.message) from error
             raise Undeliverable(error.message) from error
-        except (NetworkError, InvalidToken) as error:  # timeouts and 5xx included
-            raise RetryLater(f"{type(error).__name__}: {error.message}") from error
-        except TelegramError as error:
-            raise RetryLater(f"{type(error).__name__}: {error.message}") from error
+        except TelegramError as error:  # network, timeouts and 5xx included
+            raise RetryLater(_short(error)) from error
 
     async def _send(self, chat_id: int, reply: Reply, edit_ref: str, thread: int | None
                     ) -> str:
@@ -458,7 +460,7 @@ class TelegramChannel:
                 await asyncio.sleep(MAX_POLL_BACKOFF)
                 continue
             except Exception as error:  # network, 5xx, 409 Conflict, anything at all
-                reason = error.message if isinstance(error, TelegramError) else repr(error)
+                reason = _short(error) if isinstance(error, TelegramError) else repr(error)
                 self._problem("polling", f"getUpdates failed: {reason}")
                 log.warning("getUpdates failed error=%s retry_in=%.0fs", reason, backoff)
                 await asyncio.sleep(backoff)
@@ -530,6 +532,12 @@ class TelegramChannel:
             return web.json_response({"ok": False, "error": "storage unavailable"},
                                      status=503)
         return web.json_response({"ok": True})
+
+
+def _short(error: TelegramError) -> str:
+    """The error's first line, without the HTML page a 502 brings along."""
+    text = error.message.split(". Parsing the server response", 1)[0]
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:160]
 
 
 def _topic(message: MaybeInaccessibleMessage) -> str:
