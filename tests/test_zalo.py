@@ -129,7 +129,7 @@ async def test_vietnamese_greeting_gets_the_vietnamese_menu(config: Config,
         # Six menu buttons: more than a Zalo message holds, so whole rows over two messages.
         assert [len(group) for group in groups] == [4, 2]
         assert groups[0][0] == "#browse:permits" and "#menu:language" in groups[1]
-        assert all(b["type"] == "oa.query.show" for s in oa.sent_to("u-vi")
+        assert all(b["type"] == "oa.query.hide" for s in oa.sent_to("u-vi")
                    for b in buttons_of(s.message))
         assert buttons_of(oa.sent_to("u-vi")[0].message)[0]["title"] == VI.gettext("Permits")
         async with bot.app.db.session() as session:
@@ -193,6 +193,48 @@ async def test_follow_gets_welcome_and_sticker_or_image_a_translated_line(
         assert await count(bot, Message, Message.direction == "in") == 4
 
 
+async def test_a_hidden_button_press_is_its_action_and_never_the_users_words(
+        config: Config, oa: FakeZaloOA) -> None:
+    async with running(oa_config(config, oa)) as bot:
+        assert await oa.post_event(hook(bot), oa.follow_event("u-hide")) == 200
+        await answered(oa, "u-hide", 2)
+        await bot.app.settled()
+        languages = next(s for s in oa.sent_to("u-hide") if buttons_of(s.message))
+        assert {b["type"] for b in buttons_of(languages.message)} == {"oa.query.hide"}
+        before = len(oa.sent_to("u-hide"))
+        pressed = oa.press("u-hide", languages, "한국어")
+        assert pressed is not None and pressed["event_name"] == "user_send_text"
+        assert await oa.post_event(hook(bot), pressed) == 200
+        texts = await answered(oa, "u-hide", before + 1)
+        assert texts[before].startswith(KO.gettext("Language set to English."))
+        assert oa.shown_as_user("u-hide") == []  # nothing appeared as if the user typed it
+        async with bot.app.db.session() as session:
+            chat = await session.scalar(select(Chat).where(Chat.external_id == "u-hide"))
+            assert chat is not None and chat.language == "ko"
+
+
+async def test_shared_location_audio_video_link_and_card_are_each_answered(
+        config: Config, oa: FakeZaloOA) -> None:
+    async with running(oa_config(config, oa)) as bot:
+        url = hook(bot)
+        # Hoi An, as strings in attachments[].payload.coordinates.
+        assert await oa.post_event(url, oa.location_event("u-m", "15.8801", "108.3380")) == 200
+        texts = await answered(oa, "u-m", 1)
+        assert "Hoi An" in texts[0] and "km" in texts[0]
+        for n, event in enumerate((oa.audio_event("u-m"), oa.video_event("u-m"),
+                                   oa.link_event("u-m")), start=2):
+            assert await oa.post_event(url, event) == 200
+            texts = await answered(oa, "u-m", n)
+            assert texts[n - 1] == MEDIA_TEXT, event["event_name"]
+        assert await oa.post_event(url, oa.business_card_event("u-m", "Trần Thị B")) == 200
+        texts = await answered(oa, "u-m", 5)
+        assert "shared contact" in texts[4]
+        async with bot.app.db.session() as session:
+            stored = list(await session.scalars(select(Message.text).where(
+                Message.direction == "in")))
+        assert len(stored) == 5 and not any("Trần Thị B" in text for text in stored)
+
+
 async def test_location_is_a_text_line_with_a_maps_link(config: Config, oa: FakeZaloOA) -> None:
     async with running(oa_config(config, oa)) as bot:
         await oa.post_event(hook(bot), oa.text_event("u-loc", "/start location_hoi-an"))
@@ -218,7 +260,7 @@ async def test_long_reply_is_split_on_paragraphs(config: Config, oa: FakeZaloOA)
 
 # -- OA: webhook security -------------------------------------------------------------------
 
-async def test_forged_stale_malformed_unknown_and_oversized_events_write_nothing(
+async def test_forged_stale_unsigned_and_oversized_events_are_refused_and_write_nothing(
         config: Config, oa: FakeZaloOA) -> None:
     async with running(oa_config(config, oa)) as bot:
         url = hook(bot)
@@ -229,31 +271,89 @@ async def test_forged_stale_malformed_unknown_and_oversized_events_write_nothing
         assert await oa.post_event(url, event, signature="mac=" + "0" * 64) == 403
         assert await oa.post_event(url, event, signature="not-even-a-mac") == 403
         assert await oa.post_event(url, event, sign=False) == 401
-        stale = now_ms() - 10 * 60 * 1000  # correctly signed, but ten minutes old
+        stale = now_ms() - 14 * 3600 * 1000  # correctly signed, but older than any retry
         assert await oa.post_event(url, event, timestamp=stale) == 403
         other_app = FakeZaloOA(app_id="999", oa_secret_key=oa.oa_secret_key)
         raw, stamp = oa.raw_event(event)
         forged = oa_signature_header(other_app.app_id, raw, stamp, oa.oa_secret_key)
         assert await oa.post_event(url, event, signature=forged) == 403
-        malformed = oa.text_event("u-evil", "/help")
-        del malformed["sender"]
-        assert await oa.post_event(url, malformed) == 400
-        unknown = oa.text_event("u-evil", "/help")
-        unknown["event_name"] = "user_send_hologram"
-        assert await oa.post_event(url, unknown) == 400
         huge = oa.text_event("u-evil", "x" * 70_000)
         assert await oa.post_event(url, huge) == 413
         async with aiohttp.ClientSession() as http:
+            # No JSON, or no timestamp: nothing the signature can be checked against.
             for body in (b"{not json", b"\xff\xfe", b"[]", b'{"timestamp": "1"}'):
                 signature = oa_signature_header(oa.app_id, body, "1", oa.oa_secret_key)
                 async with http.post(url, data=body,
                                      headers={OA_SIGNATURE_HEADER: signature}) as response:
-                    assert 400 <= response.status < 500
+                    assert response.status == 403
         assert (await count(bot, Message), await count(bot, Chat)) == before
         assert oa.sent_to("u-evil") == []
         # The same event, correctly signed, goes through.
         assert await oa.post_event(url, event) == 200
         await answered(oa, "u-evil", 1)
+
+
+async def test_signed_events_crewbot_does_not_handle_get_200_and_write_nothing(
+        config: Config, oa: FakeZaloOA, caplog: pytest.LogCaptureFixture) -> None:
+    """Zalo disables a webhook that keeps answering non-200, so every signed event gets 200."""
+    caplog.set_level(logging.INFO, logger="crewbot.zalo")
+    async with running(oa_config(config, oa)) as bot:
+        url = hook(bot)
+        unknown = oa.text_event("u-x", "hello")
+        unknown["event_name"] = "user_send_hologram"  # an event Zalo may add one day
+        malformed = oa.text_event("u-x", "/help")
+        del malformed["sender"]
+        events = [
+            unknown,
+            oa.message_event("user_received_message", "u-x", from_oa=True),
+            oa.message_event("user_seen_message", "u-x", from_oa=True),
+            oa.message_event("oa_send_text", "u-x", text="our own reply", from_oa=True),
+            oa.message_event("user_reacted_message", "u-x"),
+            oa.message_event("anonymous_send_text", "anon-1", text="hi"),
+            oa.unfollow_event("u-x"),
+            malformed,
+        ]
+        for event in events:
+            assert await oa.post_event(url, event) == 200, event["event_name"]
+        assert (await count(bot, Message), await count(bot, Chat)) == (0, 0)
+        await bot.app.settled()
+        assert oa.sent == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "crewbot.zalo.oa"]
+    for name in ("user_send_hologram", "user_received_message", "user_seen_message",
+                 "oa_send_text", "user_reacted_message", "anonymous_send_text", "unfollow"):
+        assert any(f"event_name={name} " in line and "handled=False" in line
+                   for line in lines), name
+    assert any(r.levelname == "WARNING" and "malformed event_name=user_send_text" in
+               r.getMessage() for r in caplog.records)
+
+
+async def test_zalo_retry_half_an_hour_later_is_accepted_and_answered_once(
+        config: Config, oa: FakeZaloOA) -> None:
+    """Zalo retries for 12 hours with the original timestamp; a 5-minute setting is raised."""
+    async with running(oa_config(config, oa, signature_window_seconds=300)) as bot:
+        event = oa.text_event("u-retry", "/nope", timestamp=now_ms() - 30 * 60 * 1000)
+        assert await oa.post_event(hook(bot), event) == 200  # the original
+        assert await oa.post_event(hook(bot), event) == 200  # Zalo's retry, same body
+        await answered(oa, "u-retry", 1)
+        await bot.app.settled()
+        assert len(oa.sent_to("u-retry")) == 1
+        assert await count(bot, Message, Message.direction == "in") == 1
+
+
+async def test_the_url_check_when_the_webhook_is_saved_gets_200_and_does_nothing(
+        config: Config, oa: FakeZaloOA) -> None:
+    async with running(oa_config(config, oa)) as bot:
+        assert await oa.check_webhook_url(hook(bot)) == (200, 200)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(hook(bot), params={"challenge": "zalo-1234"}) as response:
+                assert (response.status, await response.text()) == (200, "zalo-1234")
+            async with http.post(hook(bot), data=b"{}") as response:
+                assert response.status == 200
+            async with http.post(hook(bot), data=b'{"event_name": "user_send_text"}') \
+                    as response:
+                assert response.status == 401  # a body, and no signature: not Zalo
+        assert (await count(bot, Message), await count(bot, Chat)) == (0, 0)
+        assert oa.calls_to("cs") == []
 
 
 async def test_duplicate_event_is_answered_once(config: Config, oa: FakeZaloOA) -> None:
@@ -732,7 +832,7 @@ def test_oa_rendering_keeps_every_button_and_at_most_five_per_message() -> None:
     messages = oa_messages(reply)
     buttons = [b for m in messages for b in buttons_of(m)]
     assert all(len(buttons_of(m)) <= 5 for m in messages)
-    assert [b["payload"] for b in buttons if b["type"] == "oa.query.show"] == [
+    assert [b["payload"] for b in buttons if b["type"] == "oa.query.hide"] == [
         f"#pick:{n}" for n in range(12)]
     assert buttons[-1] == {"title": "Site", "type": "oa.open.url",
                            "payload": {"url": "https://example.org"}}

@@ -38,6 +38,7 @@ from bot.channels.zalo.events import (
     ZaloEvent,
     parse_bot_update,
     parse_oa_event,
+    update_id,
 )
 from bot.channels.zalo.oa_client import (
     OAClient,
@@ -165,12 +166,23 @@ async def test_send_cs_buttons_and_pressing_one(oa: FakeZaloOA, oa_client: OACli
     assert sent["text"] == "What do you need?"
     assert sent["attachment"]["type"] == "template"
     buttons = sent["attachment"]["payload"]["buttons"]
-    assert buttons[0] == {"title": "Permits", "type": "oa.query.show", "payload": "#menu:permits"}
+    assert buttons[0] == {"title": "Permits", "type": "oa.query.hide", "payload": "#menu:permits"}
     assert buttons[2] == {"title": "Map", "type": "oa.open.url",
                           "payload": {"url": "https://maps.example/hanoi"}}
-    # Pressing a query.show button makes the user "say" its payload.
-    pressed = parse_oa_event(oa.text_event("u1", buttons[1]["payload"]))
+    # Pressing a query button sends its payload as a text, hidden from the chat.
+    event = oa.press("u1", oa.sent[0], "Vendors")
+    assert event is not None and event["event_name"] == "user_send_text"
+    pressed = parse_oa_event(event)
     assert (pressed.kind, pressed.payload, pressed.user_id) == ("button", "menu:vendors", "u1")
+    assert oa.shown_as_user("u1") == []
+    assert oa.press("u1", oa.sent[0], "Map") is None  # a link opens, sends nothing
+
+
+async def test_send_cs_refuses_a_button_type_zalo_does_not_have(
+        oa: FakeZaloOA, oa_client: OAClient) -> None:
+    message = buttons_message("?", [{"title": "x", "type": "oa.query.maybe", "payload": "#x"}])
+    with pytest.raises(ZaloBadRequest):
+        await oa_client.send_cs(oa.access_token, "u1", message)
 
 
 def test_message_builders_refuse_what_zalo_would() -> None:
@@ -445,6 +457,32 @@ def test_parse_oa_text_follow_image_sticker_location(oa: FakeZaloOA) -> None:
         "location", 21.0285, 105.8542)
 
 
+def test_parse_oa_location_as_the_sources_show_it(oa: FakeZaloOA) -> None:
+    def located(coordinates: dict[str, Any]) -> tuple[float | None, float | None]:
+        event = oa.location_event("u1", 0, 0)
+        event["message"]["attachments"][0]["payload"]["coordinates"] = coordinates
+        parsed = parse_oa_event(event)
+        return parsed.latitude, parsed.longitude
+
+    expected = (21.0285, 105.8542)
+    assert located({"latitude": "21.0285", "longitude": "105.8542"}) == expected
+    assert located({"latitude": 21.0285, "longitude": 105.8542}) == expected
+    assert located({"lat": 21.0285, "long": 105.8542}) == expected
+    with pytest.raises(MalformedEvent):
+        located({"latitude": "north", "longitude": "105.8542"})
+
+
+def test_parse_oa_audio_video_link_and_business_card(oa: FakeZaloOA) -> None:
+    kinds = [parse_oa_event(e) for e in (oa.audio_event("u1"), oa.video_event("u1"),
+                                         oa.link_event("u1"), oa.business_card_event("u1"))]
+    assert [(e.kind, e.user_id) for e in kinds] == [
+        ("audio", "u1"), ("video", "u1"), ("link", "u1"), ("contact", "u1")]
+    assert kinds[0].attachment_url.endswith(".aac") and kinds[3].text == "Nguyễn Văn A"
+    reaction = parse_oa_event(oa.message_event("user_reacted_message", "u1"))
+    anonymous = parse_oa_event(oa.message_event("anonymous_send_text", "a1", text="hi"))
+    assert (reaction.kind, anonymous.kind) == ("other", "other")
+
+
 def test_parse_oa_button_and_other_events(oa: FakeZaloOA) -> None:
     button = parse_oa_event(oa.button_event("u1", "lang:vi"))
     assert (button.kind, button.payload, button.text) == ("button", "lang:vi", "#lang:vi")
@@ -542,6 +580,23 @@ def test_flat_and_wrapped_updates_parse_the_same(bot: FakeZaloBot) -> None:
     assert parse_bot_update({"event_name": "bot.something.new"}).kind == "other"
 
 
+def test_bot_voice_group_and_unknown_updates(bot: FakeZaloBot) -> None:
+    voice = parse_bot_update({"ok": True, "result": bot.voice_update("c1")})
+    assert (voice.kind, voice.attachment_url, voice.text) == (
+        "audio", "https://voice.example/v.aac", "")
+    group = parse_bot_update(bot.text_update("g1", "hi", chat_type="GROUP"))
+    assert group.is_group and group.chat_id == "g1"
+    other_bot = bot.text_update("g1", "I am a bot too", chat_type="GROUP")
+    other_bot["message"]["from"]["is_bot"] = True
+    assert parse_bot_update(other_bot).kind == "other"
+    # A name the docs do not list is "other", however odd its message.
+    assert parse_bot_update({"event_name": "message.poll.received",
+                             "message": {"chat": 7}}).kind == "other"
+    assert parse_bot_update({"event_name": "message.unsupported.received"}).kind == "other"
+    assert update_id({"ok": True, "result": {"message": {"message_id": "m-9"}}}) == "m-9"
+    assert update_id("garbage") == "?"
+
+
 @pytest.mark.parametrize("body", [
     None,
     {"ok": False, "error_code": 408, "description": "Request timeout"},
@@ -615,13 +670,13 @@ async def test_webhook_delivery_with_secret_header(bot: FakeZaloBot, bot_client:
     assert (await bot_client.set_webhook(url, secret))["url"] == url
     assert (await bot_client.get_webhook_info())["url"] == url
 
-    await bot.inject_text("chat-1", "via webhook")
-    await bot.inject_text("chat-1", "wrapped", wrapped=True)
+    await bot.inject_text("chat-1", "wrapped, as the docs show")
+    await bot.inject_text("chat-1", "flat", wrapped=False)
     assert bot.deliveries == [200, 200]
     assert all(r.headers[BOT_SECRET_HEADER] == secret for r in receiver.requests)
     bodies = [json.loads(r.raw) for r in receiver.requests]
-    assert "ok" not in bodies[0] and bodies[1]["ok"] is True
-    assert [parse_bot_update(b).text for b in bodies] == ["via webhook", "wrapped"]
+    assert bodies[0]["ok"] is True and "ok" not in bodies[1]
+    assert [parse_bot_update(b).text for b in bodies] == ["wrapped, as the docs show", "flat"]
 
     assert await bot.post_webhook(bot.text_update("chat-1", "forged"), "guess") == 403
     with pytest.raises(ZaloBadRequest):

@@ -12,9 +12,28 @@ Tests steer them with `fail(...)` (answer with an error N times), `delay(...)`, 
 something to happen with `wait_for(predicate)`: an asyncio.Condition notified on every
 request, never a sleep loop; its timeout only bounds a test that is already failing.
 
-They also play Zalo's part towards our webhook: `FakeZaloOA.post_event` signs an event
-as Zalo does (`X-ZEvent-Signature: mac=...`), `FakeZaloBot` POSTs injected updates to
-the URL given to setWebhook with `X-Bot-Api-Secret-Token`.
+They also play Zalo's part towards our webhook, with bodies shaped as the sources
+show them rather than as crewbot reads them:
+
+- `FakeZaloOA.post_event` signs an event as Zalo does (`X-ZEvent-Signature: mac=...`).
+  Message events carry `app_id`, `user_id_by_app`, `sender`, `recipient`, `message`
+  with `msg_id`, and `timestamp` as a string of milliseconds; a shared location puts
+  `latitude` / `longitude` strings in `attachments[].payload.coordinates` (chatwoot,
+  ChatbotX); a business card puts the card's name in `message.text` and a JSON string
+  with the phone number in `payload.description` (chatwoot). Receipts, the OA's echoed
+  messages, reactions and anonymous chats come as the integrations list them.
+- `FakeZaloOA.press` is a user tapping a button of a sent message: a query button
+  (`oa.query.show` or `oa.query.hide`) comes back as a `user_send_text` whose text is
+  the payload (ChatbotX reads its `oa.query.hide` postbacks from the text); only a
+  `query.show` payload also appears in the chat as the user's own words
+  (`shown_as_user`), which is what the official SDKs' two button types are for.
+- `FakeZaloOA.check_webhook_url` is what we assume Zalo does when the webhook URL is
+  saved: no source shows it, so it sends both a plain GET and an unsigned POST with
+  an empty body, and returns both statuses.
+- `FakeZaloBot` POSTs injected updates to the URL given to setWebhook with
+  `X-Bot-Api-Secret-Token`, wrapped in `{"ok": true, "result": ...}` as the Bot
+  Platform docs show (flat on request). Updates carry `from.is_bot`, `chat.chat_type`
+  PRIVATE or GROUP, and `photo_url`, `sticker` or `voice_url` by event.
 
 Where the docs say nothing (which OAuth code a wrong secret gets, what getUpdates says
 while a webhook is set) the fakes pick something plausible; the comments say so.
@@ -45,6 +64,10 @@ from bot.channels.zalo.signature import (
 )
 
 WAIT_TIMEOUT = 15.0
+# Button types of a consultation message (ZaloDotNetSDK's button classes, zalo-php-sdk's
+# MessageBuilder); the two query types send their payload back to the OA.
+QUERY_BUTTONS = frozenset({"oa.query.show", "oa.query.hide"})
+BUTTON_TYPES = QUERY_BUTTONS | {"oa.open.url", "oa.open.phone", "oa.open.sms"}
 
 OA_MESSAGES = {
     -32: "Your application reached limit call api",
@@ -298,6 +321,7 @@ class FakeZaloOA(_FakeServer):
         self.profiles: dict[str, dict[str, Any]] = {}
         self._valid_access = {self.access_token}
         self._codes: dict[str, str | None] = {}
+        self._shown_as_user: dict[str, list[str]] = {}
 
     def _routes(self, app: web.Application) -> None:
         app.router.add_post("/v3.0/oa/message/cs", self._send_cs)
@@ -360,6 +384,11 @@ class FakeZaloOA(_FakeServer):
                    .get("buttons") or [])
         if (isinstance(text, str) and len(text) > 2000) or len(buttons) > 5:
             return await self._zalo_error(call, -210)
+        for button in buttons:
+            kind = button.get("type") if isinstance(button, dict) else None
+            if kind not in BUTTON_TYPES or (kind in QUERY_BUTTONS
+                                            and not isinstance(button.get("payload"), str)):
+                return await self._zalo_error(call, -201)
         message_id = new_id()
         self.sent.append(SentOA(user_id, message, message_id))
         await self._finish(call, "ok")
@@ -447,8 +476,74 @@ class FakeZaloOA(_FakeServer):
 
     def button_event(self, user_id: str, action: str, msg_id: str | None = None,
                      timestamp: int | None = None) -> dict[str, Any]:
-        """What pressing an `oa.query.show` button sends: the payload as the user's text."""
+        """What pressing one of our query buttons sends: the payload as the user's text."""
         return self.text_event(user_id, ACTION_PREFIX + action, msg_id, timestamp)
+
+    def press(self, user_id: str, sent: SentOA, title: str) -> dict[str, Any] | None:
+        """The user taps the button called `title` on `sent`: the event Zalo sends, if any.
+
+        A query button sends its payload as a `user_send_text`; `oa.query.show` also
+        shows it in the chat as the user's message. A link, phone or SMS button opens
+        something on the phone and sends nothing to the OA (None).
+        """
+        button = next((b for b in buttons_of(sent.message) if b.get("title") == title), None)
+        if button is None:
+            raise AssertionError(f"no button {title!r} on that message")
+        if button.get("type") not in QUERY_BUTTONS:
+            return None
+        payload = str(button.get("payload", ""))
+        if button.get("type") == "oa.query.show":
+            self._shown_as_user.setdefault(user_id, []).append(payload)
+        return self.text_event(user_id, payload)
+
+    def shown_as_user(self, user_id: str) -> list[str]:
+        """Button payloads the chat shows as if `user_id` had typed them."""
+        return list(self._shown_as_user.get(user_id, []))
+
+    def message_event(self, event_name: str, user_id: str, *, text: str | None = None,
+                      attachments: list[dict[str, Any]] | None = None,
+                      msg_id: str | None = None, timestamp: int | None = None,
+                      from_oa: bool = False) -> dict[str, Any]:
+        """Any message event; `from_oa` swaps sender and recipient (oa_send_*, receipts)."""
+        event = self._event(event_name, user_id, timestamp)
+        if from_oa:
+            event["sender"], event["recipient"] = {"id": self.oa_id}, {"id": user_id}
+        message: dict[str, Any] = {"msg_id": msg_id or new_id()}
+        if text is not None:
+            message["text"] = text
+        if attachments is not None:
+            message["attachments"] = attachments
+        event["message"] = message
+        return event
+
+    def audio_event(self, user_id: str, url: str = "https://voice.example/zalo/1.aac",
+                    msg_id: str | None = None) -> dict[str, Any]:
+        return self.message_event("user_send_audio", user_id, msg_id=msg_id, attachments=[
+            {"type": "audio", "payload": {"url": url}}])
+
+    def video_event(self, user_id: str, url: str = "https://video.example/zalo/1.mp4",
+                    msg_id: str | None = None) -> dict[str, Any]:
+        return self.message_event("user_send_video", user_id, msg_id=msg_id, attachments=[
+            {"type": "video", "payload": {"url": url,
+                                          "thumbnail": "https://video.example/zalo/1.jpg",
+                                          "description": ""}}])
+
+    def link_event(self, user_id: str, url: str = "https://news.example/article",
+                   msg_id: str | None = None) -> dict[str, Any]:
+        return self.message_event("user_send_link", user_id, msg_id=msg_id, text=url,
+                                  attachments=[{"type": "link", "payload": {
+                                      "url": url, "description": "An article",
+                                      "thumbnail": "https://news.example/t.jpg"}}])
+
+    def business_card_event(self, user_id: str, name: str = "Nguyễn Văn A",
+                            phone: str = "84901234567", msg_id: str | None = None
+                            ) -> dict[str, Any]:
+        description = json.dumps({"phone": phone,
+                                  "qrCodeUrl": "https://qr.example/card.png"})
+        return self.message_event("user_send_business_card", user_id, msg_id=msg_id,
+                                  text=name, attachments=[{"type": "contact", "payload": {
+                                      "thumbnail": "https://avatar.example/a.jpg",
+                                      "description": description}}])
 
     def follow_event(self, user_id: str, timestamp: int | None = None,
                      event_name: str = "follow") -> dict[str, Any]:
@@ -486,9 +581,10 @@ class FakeZaloOA(_FakeServer):
         }
         return event
 
-    def location_event(self, user_id: str, latitude: float, longitude: float,
+    def location_event(self, user_id: str, latitude: float | str, longitude: float | str,
                        msg_id: str | None = None, timestamp: int | None = None
                        ) -> dict[str, Any]:
+        """Coordinates as strings, as chatwoot and ChatbotX read them (a str passes as is)."""
         event = self._event("user_send_location", user_id, timestamp)
         event["message"] = {
             "msg_id": msg_id or new_id(),
@@ -505,6 +601,15 @@ class FakeZaloOA(_FakeServer):
             body["timestamp"] = str(timestamp)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return raw, str(body.get("timestamp", ""))
+
+    async def check_webhook_url(self, webhook_url: str) -> tuple[int, int]:
+        """What we assume Zalo sends when the webhook URL is saved: (GET, empty POST)."""
+        async with self._session().get(webhook_url) as response:
+            await response.read()
+            got = response.status
+        async with self._session().post(webhook_url, data=b"") as response:
+            await response.read()
+            return got, response.status
 
     async def post_event(self, webhook_url: str, event: Mapping[str, Any], *,
                          sign: bool = True, signature: str | None = None,
@@ -531,14 +636,14 @@ class FakeZaloBot(_FakeServer):
     """The Bot Platform for one bot token: `{base_url}/bot<token>/<method>`.
 
     Updates injected while no webhook is set wait for getUpdates (one per call); while
-    one is set they are POSTed to it at once, flat or wrapped in `{"ok": true,
-    "result": ...}` (`webhook_wrapped`, or per injection), and `deliveries` keeps the
-    HTTP statuses our webhook answered.
+    one is set they are POSTed to it at once, wrapped in `{"ok": true, "result": ...}`
+    as the docs show, or flat (`webhook_wrapped=False`, or per injection), and
+    `deliveries` keeps the HTTP statuses our webhook answered.
     """
 
     def __init__(self, *, token: str = "1459232241454765289:fake-bot-token-abcdef",
                  bot_id: str = "1459232241454765289", account_name: str = "bot.FakeCrew",
-                 webhook_wrapped: bool = False) -> None:
+                 webhook_wrapped: bool = True) -> None:
         super().__init__()
         self.token = token
         self.bot_id = bot_id
@@ -585,11 +690,27 @@ class FakeZaloBot(_FakeServer):
             message["caption"] = caption
         return update
 
+    def voice_update(self, chat_id: str, voice_url: str = "https://voice.example/v.aac",
+                     user_id: str | None = None) -> dict[str, Any]:
+        """A `message.voice.received` update: the recording's `voice_url`, no text."""
+        update = self.text_update(chat_id, "", user_id)
+        update["event_name"] = "message.voice.received"
+        del update["message"]["text"]
+        update["message"]["voice_url"] = voice_url
+        return update
+
+    def unsupported_update(self, chat_id: str, user_id: str | None = None) -> dict[str, Any]:
+        """`message.unsupported.received`: who and where, but no content at all."""
+        update = self.text_update(chat_id, "", user_id)
+        update["event_name"] = "message.unsupported.received"
+        del update["message"]["text"]
+        return update
+
     async def inject_text(self, chat_id: str, text: str, user_id: str | None = None,
-                          display_name: str = "Crew", wrapped: bool | None = None
-                          ) -> dict[str, Any]:
+                          display_name: str = "Crew", wrapped: bool | None = None,
+                          chat_type: str = "PRIVATE") -> dict[str, Any]:
         """A user writes `text`; returns the update as Zalo would deliver it."""
-        update = self.text_update(chat_id, text, user_id, display_name)
+        update = self.text_update(chat_id, text, user_id, display_name, chat_type=chat_type)
         wrap = self.webhook_wrapped if wrapped is None else wrapped
         await self._deliver(update, wrap)
         return update
@@ -601,9 +722,9 @@ class FakeZaloBot(_FakeServer):
     def calls_to(self, name: str) -> list[Call]:
         return [call for call in self.calls if call.name == name]
 
-    async def inject(self, raw: Any, wrapped: bool = False) -> Any:
+    async def inject(self, raw: Any, wrapped: bool | None = None) -> Any:
         """Deliver `raw` as it is (even if it is not a valid update)."""
-        await self._deliver(raw, wrapped)
+        await self._deliver(raw, self.webhook_wrapped if wrapped is None else wrapped)
         return raw
 
     async def _deliver(self, update: Any, wrapped: bool) -> None:

@@ -12,10 +12,14 @@ What Zalo's events mean to the router:
 - a pressed OA button arrives as the text "#<action>": an action when the router knows
   its prefix, plain text otherwise (a person may type "#hashtag");
 - a follow is the `/start` command (welcome and language choice);
-- stickers, images without a caption, files, audio and video get the `media:<kind>`
-  action (a short line saying the bot reads text); an image's caption is a text;
-- a shared location is a location; unfollows, receipts and the OA's own echoed
-  messages are acknowledged and not stored.
+- stickers, images without a caption, files, audio, voice, video and links get the
+  `media:<kind>` action (a short line saying the bot reads text); a caption is a text;
+- a business card is `media:contact`: its text is the card's name, not a question,
+  and the handler promises not to keep it, so the name is not passed on;
+- a shared location is a location; unfollows, receipts, reactions, anonymous chats,
+  the OA's own echoed messages and events Zalo may add are acknowledged, not stored;
+- in a Bot Platform group only what addresses the bot is answered (see
+  `BotChannel.addressed`).
 
 A webhook is answered once the event is handled: the router stores the message and
 its replies in one transaction, and only a committed message may be acknowledged (Zalo
@@ -69,11 +73,11 @@ QUOTA_RETRY_SECONDS = 3600.0
 NOT_AUTHORIZED_RETRY_SECONDS = 300.0
 
 MEDIA_ACTION = "media"
-MEDIA_KINDS = frozenset({"image", "sticker", "file"})
+MEDIA_KINDS = frozenset({"image", "sticker", "file", "audio", "video", "link"})
+# A link's text is the link itself (or its preview), never a question.
+UNCAPTIONED_KINDS = frozenset({"link"})
 # Events of a user sending something we cannot read that the parser calls "other".
-MEDIA_EVENTS = frozenset({"user_send_audio", "user_send_video", "user_send_link",
-                          "user_send_business_card", "user_send_gif",
-                          "message.unsupported.received"})
+MEDIA_EVENTS = frozenset({"message.unsupported.received"})
 
 # -- sending --------------------------------------------------------------------------------
 
@@ -180,10 +184,22 @@ class ZaloChannel:
         """The action a typed number stands for; only the Bot Platform numbers choices."""
         return ""
 
+    async def addressed(self, event: ZaloEvent) -> ZaloEvent | None:
+        """A group event as the bot should read it, or None when it is not for the bot.
+
+        Only the Bot Platform has groups; the OA's chats are one to one.
+        """
+        return event
+
     async def to_incoming(self, event: ZaloEvent) -> Incoming | None:
         """The event as the router's `Incoming`, or None when there is nothing to handle."""
         if not event.chat_id or not event.user_id:
             return None
+        if event.is_group:
+            found = await self.addressed(event)
+            if found is None:
+                return None
+            event = found
         text = action = ""
         location = None
         kind = event.kind
@@ -201,9 +217,11 @@ class ZaloChannel:
             text = "/start"
         elif kind == "location" and event.latitude is not None and event.longitude is not None:
             location = Location(event.latitude, event.longitude)
+        elif kind == "contact":
+            action = f"{MEDIA_ACTION}:contact"
         elif kind in MEDIA_KINDS or (kind == "other" and event.event_name in MEDIA_EVENTS):
-            if event.text.strip():  # a caption is something to read
-                text = event.text
+            if event.text.strip() and kind not in UNCAPTIONED_KINDS:
+                text = event.text  # a caption is something to read
             else:
                 media = "image" if event.event_name == "user_send_gif" else kind
                 action = f"{MEDIA_ACTION}:{media}"

@@ -2,15 +2,23 @@
 
 Both Zalo products describe "a user did something" in their own JSON; the channel
 wants one shape to turn into `Incoming` and to deduplicate on (`msg_id`). Parsing is
-pure (no I/O, no clock), so the webhook route can reject a bad body with 400 before it
+pure (no I/O, no clock), so the webhook route can decide what to answer before it
 writes anything, and tests can feed bodies straight in.
 
-Field names follow the docs: OA webhooks carry `event_name`, `app_id`, `sender.id`,
-`recipient.id`, `follower.id`, `message.msg_id`, `message.text`,
-`message.attachments[].payload` and `timestamp` (milliseconds, as a string); Bot
-Platform updates carry `event_name` and `message` with `message_id`, `from.id`,
-`chat.id`, `chat.chat_type`, `text`, `date` (milliseconds), either at the top level
-(webhook) or under `{"ok": true, "result": ...}` (getUpdates, some webhook senders).
+Field names follow what Zalo's docs and the integrations built on them show. OA
+webhooks carry `event_name`, `app_id`, `sender.id`, `recipient.id`, `follower.id`,
+`message.msg_id`, `message.text`, `message.attachments[].payload` and `timestamp`
+(milliseconds, as a string). A shared location sits in
+`attachments[].payload.coordinates` as `latitude` / `longitude` strings (chatwoot's
+Zalo::IncomingMessageService, ChatbotX's Zalo webhook schema); numbers, `lat` / `long`
+and a `message.location` object are accepted too, because third-party write-ups show
+them. A business card puts the card's name in `message.text` and its phone number in a
+JSON string in `payload.description` (chatwoot's Zalo::Messages::BusinessCardService).
+
+Bot Platform updates carry `event_name` and `message` with `message_id`, `from.id`,
+`from.is_bot`, `chat.id`, `chat.chat_type` (PRIVATE or GROUP), `text`, `caption`,
+`photo_url` (or `photo`), `sticker`, `voice_url` and `date` (milliseconds), either at
+the top level or under `{"ok": true, "result": ...}` (the documented webhook body).
 """
 
 from __future__ import annotations
@@ -19,14 +27,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Our convention for `oa.query.show` buttons: the payload is "#" + action. Zalo sends a
-# pressed button back as the user's own text message (the payload shown in the chat),
-# so only a marker tells it from typed text. "#" is also what the OA webhook's optional
-# syntax filter keys on, and what Zalo's own samples use for payloads.
+# Our convention for OA query buttons: the payload is "#" + action. Zalo delivers a
+# pressed `oa.query.hide` button as an ordinary `user_send_text` whose text is the
+# payload (it is only hidden from the chat), so only a marker tells it from typed
+# text. "#" is also what the OA webhook's optional syntax filter keys on, and what
+# Zalo's own samples use for payloads.
 ACTION_PREFIX = "#"
 
 KINDS = frozenset({"text", "button", "follow", "unfollow", "image", "sticker", "location",
-                   "file", "other"})
+                   "file", "audio", "video", "link", "contact", "other"})
 
 _OA_USER_EVENTS = {
     "user_send_text": "text",
@@ -35,6 +44,10 @@ _OA_USER_EVENTS = {
     "user_send_sticker": "sticker",
     "user_send_location": "location",
     "user_send_file": "file",
+    "user_send_audio": "audio",
+    "user_send_video": "video",
+    "user_send_link": "link",
+    "user_send_business_card": "contact",
 }
 _OA_FOLLOW_EVENTS = {"follow": "follow", "unfollow": "unfollow"}
 
@@ -42,7 +55,10 @@ _BOT_EVENTS = {
     "message.text.received": "text",
     "message.image.received": "image",
     "message.sticker.received": "sticker",
+    "message.voice.received": "audio",
 }
+# Documented, carries a message, but no content to read (Zalo withholds it).
+BOT_UNSUPPORTED = "message.unsupported.received"
 
 
 class MalformedEvent(ValueError):
@@ -58,7 +74,8 @@ class ZaloEvent:
     (chats are one to one), the chat's id on the Bot Platform. `msg_id` identifies the
     event for deduplication; events without one (follow) get `event:user:timestamp`.
     `payload` is a pressed button's action (a Bot Platform sticker's id); `attachment_url`
-    the image, sticker or file; `is_group` is a Bot Platform group chat.
+    the image, sticker, file, voice or link; `is_group` is a Bot Platform group chat.
+    `text` of a business card ("contact") is the card's name, not words the user wrote.
     """
 
     kind: str
@@ -238,17 +255,27 @@ def unwrap_bot_update(body: Any) -> Mapping[str, Any]:
     return outer
 
 
+def _bare_other(name: str) -> ZaloEvent:
+    return ZaloEvent(kind="other", event_name=name, user_id="", chat_id="", msg_id="",
+                     text="", timestamp_ms=0)
+
+
 def parse_bot_update(body: Any) -> ZaloEvent:
-    """A Bot Platform update (flat or wrapped) as a `ZaloEvent`, or `MalformedEvent`."""
+    """A Bot Platform update (flat or wrapped) as a `ZaloEvent`, or `MalformedEvent`.
+
+    An event name the docs do not list is "other" whatever its message looks like:
+    Zalo may add events, and one we would ignore anyway must not count as broken.
+    """
     update = unwrap_bot_update(body)
     name = _event_name(update)
+    if name not in _BOT_EVENTS and name != BOT_UNSUPPORTED:
+        return _bare_other(name)
     kind = _BOT_EVENTS.get(name, "other")
     message = _optional_object(update, "message", "message")
     if not message:
-        if kind != "other":
-            raise MalformedEvent("message is missing")
-        return ZaloEvent(kind="other", event_name=name, user_id="", chat_id="", msg_id="",
-                         text="", timestamp_ms=0)
+        if kind == "other":
+            return _bare_other(name)
+        raise MalformedEvent("message is missing")
     sender = _object(message.get("from"), "message.from")
     chat = _object(message.get("chat"), "message.chat")
     user_id = _id(sender.get("id"), "message.from.id", required=True)
@@ -256,7 +283,7 @@ def parse_bot_update(body: Any) -> ZaloEvent:
     msg_id = _id(message.get("message_id"), "message.message_id", required=True)
     timestamp = _millis(message.get("date"), "message.date")
     text = _text(message.get("text"), "message.text")
-    if kind == "image" and not text:
+    if kind in ("image", "audio") and not text:
         text = _text(message.get("caption"), "message.caption")
     display_name = ""
     for key in ("display_name", "name", "first_name"):
@@ -264,7 +291,7 @@ def parse_bot_update(body: Any) -> ZaloEvent:
         if display_name:
             break
     url = ""
-    for key in ("photo_url", "photo", "url"):
+    for key in ("photo_url", "photo", "voice_url", "url"):
         candidate = message.get(key)
         if isinstance(candidate, str) and candidate:
             url = candidate
@@ -272,9 +299,26 @@ def parse_bot_update(body: Any) -> ZaloEvent:
     payload = ""
     if kind == "sticker":
         payload = _text(message.get("sticker"), "message.sticker")
+    if sender.get("is_bot") is True:
+        kind = "other"  # another bot in a group: answering it could start a loop
     language = sender.get("language_code")
+    chat_type = chat.get("chat_type")
     return ZaloEvent(kind=kind, event_name=name, user_id=user_id, chat_id=chat_id,
                      msg_id=msg_id, text=text, timestamp_ms=timestamp, payload=payload,
                      language_hint=language if isinstance(language, str) else "",
                      display_name=display_name, attachment_url=url,
-                     is_group=chat.get("chat_type") == "GROUP")
+                     is_group=isinstance(chat_type, str) and chat_type.upper() == "GROUP")
+
+
+def update_id(body: Any) -> str:
+    """The message id of a poll or webhook body, however broken the rest is, for logs."""
+    try:
+        update = unwrap_bot_update(body)
+        message = update.get("message")
+        if isinstance(message, Mapping):
+            value = message.get("message_id")
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)[:64]
+    except MalformedEvent:
+        pass
+    return "?"

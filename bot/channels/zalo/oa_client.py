@@ -68,8 +68,14 @@ def text_message(text: str) -> dict[str, Any]:
     return {"text": text}
 
 
+# A query button Zalo does not echo into the chat: the user sees the reply, not the
+# payload "#menu:permits" as if they had typed it. The official SDKs build it
+# (ZaloDotNetSDK QueryHideButton, zalo-php-sdk buildActionQueryHide).
+QUERY_BUTTON_TYPE = "oa.query.hide"
+
+
 def query_button(title: str, action: str) -> dict[str, Any]:
-    """An `oa.query.show` button: pressing it makes the user send `#<action>` to the OA.
+    """An `oa.query.hide` button: pressing it sends `#<action>` to the OA, unseen.
 
     Zalo delivers that as an ordinary `user_send_text` whose text is the payload, so
     the prefix is what lets `parse_oa_event` tell a pressed button from typed text.
@@ -80,7 +86,7 @@ def query_button(title: str, action: str) -> dict[str, Any]:
     if len(payload) > MAX_BUTTON_PAYLOAD:
         raise ValueError(f"button action over {MAX_BUTTON_PAYLOAD - len(ACTION_PREFIX)} "
                          "characters")
-    return {"title": title, "type": "oa.query.show", "payload": payload}
+    return {"title": title, "type": QUERY_BUTTON_TYPE, "payload": payload}
 
 
 def link_button(title: str, url: str) -> dict[str, Any]:
@@ -94,7 +100,7 @@ def buttons_message(text: str,
                     buttons: Sequence[tuple[str, str] | Mapping[str, Any]]) -> dict[str, Any]:
     """A text with up to five buttons under it.
 
-    `(title, action)` pairs become `oa.query.show` buttons; ready-made button dicts
+    `(title, action)` pairs become `oa.query.hide` buttons; ready-made button dicts
     (`link_button(...)`) are taken as they are. The shape is the text message plus an
     `attachment` of type `template` whose `payload` holds only `buttons`.
     """
