@@ -10,6 +10,15 @@ getUpdates hands out one update per call and has no offset to confirm with: an u
 counts as delivered once returned. So the next call is made only once the update is
 handled (stored, answered), which is as close to "confirm after handling" as the API
 allows; the message id is the deduplication key should Zalo deliver it again.
+
+The polling loop must never end quietly, since nothing else would notice that the bot
+went deaf: an update it cannot read is logged with its id and skipped, any other
+failure is logged, waited out (doubling up to a minute) and retried, and should the
+task end all the same, `/healthz` says so.
+
+Events the docs list (text, image, sticker, voice, unsupported) are answered; any
+other event name is acknowledged and left alone, on the webhook as when polling.
+Groups (Beta on the platform) are described in `BotChannel.addressed`.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import contextlib
 import functools
 import json
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -40,7 +50,7 @@ from bot.channels.zalo.channel import (
     refuse,
 )
 from bot.channels.zalo.errors import ZaloError, ZaloTokenInvalid
-from bot.channels.zalo.events import ZaloEvent, parse_bot_update, unwrap_bot_update
+from bot.channels.zalo.events import MalformedEvent, ZaloEvent, parse_bot_update, update_id
 from bot.channels.zalo.render import bot_rendering
 from bot.channels.zalo.signature import BOT_SECRET_HEADER, verify_bot_secret
 from bot.config import Config
@@ -58,8 +68,9 @@ POLL_TIMEOUT = 30
 # getUpdates will not hand an update out again, so one whose storage failed is retried
 # here, this many times with a growing pause, before it is given up (and logged).
 MAX_HANDLE_TRIES = 5
-KNOWN_EVENTS = frozenset({"message.text.received", "message.image.received",
-                          "message.sticker.received", "message.unsupported.received"})
+# Pauses of the polling loop after a failure: doubling from the first to the last.
+POLL_BACKOFF = (1.0, 60.0)
+TOKEN_REJECTED_PAUSE = 60.0
 
 
 class Choices:
@@ -171,8 +182,11 @@ class BotChannel(ZaloChannel):
         self.sender = BotSender(self.client, self.choices,
                                 AsyncLimiter(settings.sends_per_second, 1.0))
         self.poll_timeout = POLL_TIMEOUT
+        self.poll_backoff = POLL_BACKOFF
         self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
         self.account = ""
+        self.names: list[str] = []
 
     @property
     def webhook_mode(self) -> bool:
@@ -192,16 +206,22 @@ class BotChannel(ZaloChannel):
         """getMe (a wrong token stops the start), then the webhook or the polling loop."""
         me = await self.client.get_me()
         self.account = str(me.get("account_name", ""))
+        # How people may @mention the bot in a group: its account name, and its display
+        # name should getMe ever carry one (the docs show account_name only).
+        self.names = [name for name in {self.account, str(me.get("display_name") or ""),
+                                        str(me.get("name") or "")} if name.strip()]
         self.app.outbox.register(self.sender)
         if self.webhook_mode:
             await self.client.set_webhook(self.settings.webhook_url, self.settings.webhook_secret)
         else:
             await self.client.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poll")
+            self._poller.add_done_callback(self._poll_ended)
         self.healthy, self.problem = True, ""
         log.info("zalo started api=bot account=%s mode=%s", self.account, self.settings.mode)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -215,38 +235,89 @@ class BotChannel(ZaloChannel):
             return ""
         return await self.choices.lookup(event.chat_id, int(text))
 
+    async def addressed(self, event: ZaloEvent) -> ZaloEvent | None:
+        """In a group the bot answers a command, an @mention of itself, or a choice number.
+
+        The platform marks none of these (its documented message has `text` and
+        `chat.chat_type`, no mention entities and no reply-to), so they are read from
+        the text: "/help"; "@<account name> ..." (the mention is taken out of the
+        question); or a bare number while the bot's last message in the group offered
+        numbered choices, which is how its "buttons" are answered. A reply to the bot's
+        message cannot be told from any other message, so it counts only if it is one
+        of those. Everything else, media included, is the group talking among itself.
+        """
+        text = event.text.strip()
+        if not text:
+            return None
+        if text.startswith("/"):
+            return replace(event, text=text)
+        lowered = text.lower()
+        for name in self.names:
+            mention = "@" + name.lower()
+            start = lowered.find(mention)
+            if start >= 0:
+                rest = (text[:start] + text[start + len(mention):]).strip(" ,:")
+                return replace(event, text=rest)
+        if await self.choice(event):
+            return event
+        return None
+
+    def _poll_ended(self, task: asyncio.Task[None]) -> None:
+        """Make an ended polling loop loud: in the log, and in `/healthz`."""
+        if self._stopping:
+            return
+        if task.cancelled():
+            reason = "cancelled"
+        else:
+            error = task.exception()
+            reason = f"{type(error).__name__}: {error}" if error else "returned"
+        self.healthy, self.problem = False, f"Zalo polling stopped ({reason}); restart crewbot"
+        log.error("zalo polling stopped reason=%r; nothing is received until a restart",
+                  reason)
+
     async def _poll(self) -> None:
-        backoff = 1.0
+        backoff = 0.0
         while True:
             try:
                 updates = await self.client.get_updates(timeout=self.poll_timeout)
-                backoff = 1.0
+                backoff = 0.0
+                if not self.healthy and not self.sender.token_rejected:
+                    log.info("zalo getUpdates works again")
                 self.healthy, self.problem = True, ""
+                for update in updates:
+                    await self._process(update)
             except asyncio.CancelledError:
                 raise
             except ZaloTokenInvalid as error:
                 if self.healthy:
                     log.error("zalo bot token rejected error=%s; check [zalo] bot_token", error)
                 self.healthy, self.problem = False, "Zalo refused the bot token (getUpdates)"
-                await asyncio.sleep(60.0)
-                continue
-            except ZaloError as error:
+                await asyncio.sleep(TOKEN_REJECTED_PAUSE)
+            except Exception as error:
+                # ZaloError (5xx, no answer, 429) or anything unforeseen: the loop goes on.
+                first, most = self.poll_backoff
+                backoff = min(backoff * 2, most) if backoff else first
                 self.healthy, self.problem = False, f"getUpdates failed: {error}"
-                log.warning("zalo getUpdates failed error=%s retry_in=%.0fs", error, backoff)
+                if isinstance(error, ZaloError):
+                    log.warning("zalo getUpdates failed error=%s retry_in=%.1fs", error,
+                                backoff)
+                else:
+                    log.exception("zalo polling failed error=%s retry_in=%.1fs",
+                                  type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            for update in updates:
-                await self._process(update)
 
     async def _process(self, update: object) -> None:
+        """Handle one update; one that cannot be read is logged with its id and skipped."""
         try:
             event = parse_bot_update(update)
-        except ValueError as error:
-            log.warning("zalo update skipped reason=%s", error)
+            incoming = await self.to_incoming(event)
+        except MalformedEvent as error:
+            log.warning("zalo update skipped message_id=%s reason=%r", update_id(update),
+                        str(error))
             return
-        incoming = await self.to_incoming(event)
         if incoming is None:
+            log.info("zalo update ignored event_name=%s message_id=%s", event.event_name[:64],
+                     event.msg_id[:64] or "?")
             return
         for attempt in range(1, MAX_HANDLE_TRIES + 1):
             if await self.submit(incoming):
@@ -257,6 +328,13 @@ class BotChannel(ZaloChannel):
                   event.msg_id)
 
     async def webhook(self, request: web.Request) -> web.Response:
+        """One update from Zalo; with the right secret it is answered 200 whatever it is.
+
+        A body that carries the secret but is not an update we can read gets 200 and a
+        WARNING with its id, and nothing is stored: the secret proves Zalo sent it, and
+        a 4xx would only have the same body sent again. Event names the docs do not
+        list are acknowledged and left alone.
+        """
         try:
             raw = await read_body(request)
         except BodyTooLarge:
@@ -269,13 +347,18 @@ class BotChannel(ZaloChannel):
             return refuse(403, "forbidden")
         try:
             body = json.loads(raw.decode("utf-8"))
-            name = unwrap_bot_update(body).get("event_name")
+        except (UnicodeDecodeError, ValueError):
+            log.warning("zalo update skipped message_id=? reason='not JSON'")
+            return web.json_response({"ok": True})
+        try:
             event = parse_bot_update(body)
-        except (UnicodeDecodeError, ValueError) as error:
-            return refuse(400, f"malformed update: {error}")
-        if name not in KNOWN_EVENTS:
-            return refuse(400, "unknown event")
-        incoming = await self.to_incoming(event)
+            incoming = await self.to_incoming(event)
+        except MalformedEvent as error:
+            log.warning("zalo update skipped message_id=%s reason=%r", update_id(body),
+                        str(error))
+            return web.json_response({"ok": True})
+        log.info("zalo bot webhook event event_name=%s message_id=%s handled=%s",
+                 event.event_name[:64], event.msg_id[:64] or "?", incoming is not None)
         if incoming is None:
             return web.json_response({"ok": True})
         if not await self.submit(incoming, background=True):  # 200 once stored
