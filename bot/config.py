@@ -90,7 +90,7 @@ class ZaloConfig:
     webhook_path: str = "/zalo/webhook"
     webhook_secret: str = ""
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
-    signature_window_seconds: int = 300
+    signature_window_seconds: int = 46800
     webhook_url: str = ""
     sends_per_second: float = 10.0
 
@@ -315,6 +315,12 @@ def _validate(config: Config, where: _Where) -> None:
         raise ConfigError(
             f"{where('bot', 'office_hours')}: expected a form like 'Mon-Fri 08:00-17:00', "
             f"got {config.bot.office_hours!r}"
+        )
+    if config.zalo.signature_window_seconds < 46800:
+        raise ConfigError(
+            f"{where('zalo', 'signature_window_seconds')}: expected at least 46800 (13 hours: "
+            f"Zalo re-sends an event with its first timestamp for 12 hours), "
+            f"got {config.zalo.signature_window_seconds!r}"
         )
     if not 0.0 < config.bot.shutdown_seconds <= 600.0:
         raise ConfigError(

@@ -213,3 +213,39 @@ async def test_stop_lets_the_send_in_flight_finish_and_records_it(
     assert list(rows) == ["sent"]
     assert worker is not None and worker.stopped_at is not None
     await check.close()
+
+
+async def test_zalo_webhook_answers_503_while_storage_is_down_then_once(
+        tmp_path: object, caplog: pytest.LogCaptureFixture) -> None:
+    """Zalo re-sends what it had no 200 for: a locked database gets 503 (not a 200 that
+    would lose the event, nor a 400), and the re-sent event is answered once."""
+    from pathlib import Path
+
+    from bot.config import parse_config
+    from tests.fakes.zalo_api import FakeZaloOA
+    from tests.test_zalo import answered as zalo_answered
+    from tests.test_zalo import hook, oa_config
+
+    path = Path(str(tmp_path)) / "locked.db"
+    base = replace(parse_config({}, "tests"),
+                   database=DatabaseConfig(url=f"sqlite+aiosqlite:///{path}"))
+    async with FakeZaloOA() as oa, running(oa_config(base, oa)) as bot:
+        assert await oa.post_event(hook(bot), oa.text_event("u-lock", "/help")) == 200
+        await zalo_answered(oa, "u-lock", 1)
+        await bot.app.settled()
+        holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        event = oa.text_event("u-lock", "/language")
+        try:
+            assert await oa.post_event(hook(bot), event) == 503
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert await oa.post_event(hook(bot), event) == 200  # Zalo's retry
+        assert await oa.post_event(hook(bot), event) == 200  # and a duplicate of it
+        await zalo_answered(oa, "u-lock", 2)
+        await bot.app.settled()
+        sent = oa.texts("u-lock")
+        assert sum("How crewbot helps" in text for text in sent) == 1
+        assert sum("Please choose your language" in text for text in sent) == 1
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith("crewbot")]

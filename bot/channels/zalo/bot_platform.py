@@ -66,8 +66,8 @@ log = logging.getLogger("crewbot.zalo.bot")
 
 POLL_TIMEOUT = 30
 # getUpdates will not hand an update out again, so one whose storage failed is retried
-# here, this many times with a growing pause, before it is given up (and logged).
-MAX_HANDLE_TRIES = 5
+# here for as long as the database is away, pausing at most this long between tries.
+MAX_STORAGE_PAUSE = 8.0
 # Pauses of the polling loop after a failure: doubling from the first to the last.
 POLL_BACKOFF = (1.0, 60.0)
 TOKEN_REJECTED_PAUSE = 60.0
@@ -319,13 +319,10 @@ class BotChannel(ZaloChannel):
             log.info("zalo update ignored event_name=%s message_id=%s", event.event_name[:64],
                      event.msg_id[:64] or "?")
             return
-        for attempt in range(1, MAX_HANDLE_TRIES + 1):
-            if await self.submit(incoming):
-                return
-            if attempt < MAX_HANDLE_TRIES:
-                await asyncio.sleep(min(2.0 ** attempt, 30.0))
-        log.error("zalo update given up after %s tries message_id=%s", MAX_HANDLE_TRIES,
-                  event.msg_id)
+        pause = 0.5
+        while not await self.submit(incoming):  # storage is down: the update is only here
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_STORAGE_PAUSE)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """One update from Zalo; with the right secret it is answered 200 whatever it is.
@@ -362,5 +359,5 @@ class BotChannel(ZaloChannel):
         if incoming is None:
             return web.json_response({"ok": True})
         if not await self.submit(incoming, background=True):  # 200 once stored
-            return refuse(500, "not stored, send again")
+            return refuse(503, "storage unavailable, send again")
         return web.json_response({"ok": True})

@@ -57,6 +57,8 @@ from bot.channels.zalo.events import ZaloEvent
 from bot.channels.zalo.tokens import NotAuthorized
 from bot.config import Config
 from bot.messages import Incoming, Location, Reply
+from bot.services import failed_updates
+from bot.storage.errors import is_transient
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -239,10 +241,12 @@ class ZaloChannel:
             await self.app.handle(incoming, background)
 
     async def submit(self, incoming: Incoming, background: bool = False) -> bool:
-        """Handle `incoming` (store, answer, send); False when that failed (storage).
+        """Handle `incoming` (store, answer, send); False only while storage is down.
 
         Runs as a task the caller's cancellation (a client hanging up, a stop) cannot
-        cut half-way; `drain` waits for such tasks at stop.
+        cut half-way; `drain` waits for such tasks at stop. An event that fails for a
+        reason of its own is recorded in `failed_updates` and counts as done: Zalo
+        would send it again and again, and it would fail the same way each time.
         """
         task = asyncio.create_task(self._handle(incoming, background),
                                    name=f"zalo-{incoming.update_id}")
@@ -252,10 +256,22 @@ class ZaloChannel:
             await asyncio.shield(task)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            # The router apologises for handler errors itself; this is storage or worse.
+        except Exception as error:
+            if is_transient(error):
+                self.app.outage.failed(error, "zalo")
+                return False
             log.exception("zalo event failed update_id=%s", incoming.update_id)
-            return False
+            try:
+                await failed_updates.record(self.app.db, CHANNEL, incoming.update_id,
+                                            f"{type(error).__name__}: {error}",
+                                            repr(incoming)[:4000])
+            except Exception as record_error:
+                if is_transient(record_error):
+                    self.app.outage.failed(record_error, "zalo")
+                    return False
+                raise
+            return True
+        self.app.outage.recovered()
         return True
 
     async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109

@@ -222,5 +222,5 @@ class OAChannel(ZaloChannel):
         if incoming is None:
             return web.json_response({"ok": True})
         if not await self.submit(incoming, background=True):  # 200 once stored
-            return refuse(500, "not stored, send again")
+            return refuse(503, "storage unavailable, send again")
         return web.json_response({"ok": True})
