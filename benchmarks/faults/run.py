@@ -764,7 +764,7 @@ def scenario_clean(run: Run) -> bool:
     run.start_bot()
     clean: dict[tuple[int, int], list[Item]] = {}
     for round_ in range(profile.rounds):
-        before = {m["message_id"] for m in run.fake.sent()}
+        before = {(m["chat_id"], m["message_id"]) for m in run.fake.sent()}
         run.fake.messages([(chat, question(index, round_))
                            for index, chat in enumerate(learning)])
         last = [-1, time.monotonic()]
@@ -783,7 +783,7 @@ def scenario_clean(run: Run) -> bool:
         for index, chat in enumerate(learning):
             clean[(index, round_)] = [
                 (m["kind"], m["text"]) for m in run.fake.sent()
-                if m["chat_id"] == chat and m["message_id"] not in before]
+                if m["chat_id"] == chat and (chat, m["message_id"]) not in before]
             if not clean[(index, round_)]:
                 raise HarnessError(f"no reply to {question(index, round_)!r} in the clean run")
     harness.clean[run.result.database] = clean
