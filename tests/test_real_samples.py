@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -263,24 +264,32 @@ async def test_zalo_oa_real_events_through_the_signed_webhook(
                 found = [] if status == 200 else [f"webhook answered {status}, expected 200"]
                 if problem := await settle(bot):
                     found.append(problem)
-                user = oa_target(event)
-                answered: list[str] = []
-                elsewhere: list[str] = []
-                for call in oa.calls[calls:]:
-                    if call.name != "message/cs":
-                        continue
-                    body = call.params.get("body") or {}
-                    recipient = str((body.get("recipient") or {}).get("user_id", ""))
-                    label = f"cs->{recipient}[{call.outcome}]"
-                    if user and recipient == user:
-                        if call.outcome == "ok":
-                            answered.append(label)
-                    else:
-                        elsewhere.append(label)
+                answered, elsewhere = sends_by_target(
+                    oa.calls[calls:], ("message/cs",), oa_target(event),
+                    lambda call: str(((call.params.get("body") or {}).get("recipient")
+                                      or {}).get("user_id", "")))
                 found += judge(sample, answered, elsewhere, [], await out_rows(bot) - rows)
                 found += log_problems(caplog, logs)
                 problems += [f"zalo_oa {sample.name}: {p}" for p in found]
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def sends_by_target(calls: list[Any], names: tuple[str, ...], target: str,
+                    recipient: Callable[[Any], str]) -> tuple[list[str], list[str]]:
+    """The fake's send calls: those that reached `target` (answered), and any elsewhere."""
+    answered: list[str] = []
+    elsewhere: list[str] = []
+    for call in calls:
+        if call.name not in names:
+            continue
+        to = recipient(call)
+        label = f"{call.name}->{to}[{call.outcome}]"
+        if target and to == target:
+            if call.outcome == "ok":
+                answered.append(label)
+        else:
+            elsewhere.append(label)
+    return answered, elsewhere
 
 
 # -- Zalo Bot Platform ------------------------------------------------------------------------
@@ -313,19 +322,9 @@ async def test_zalo_bot_real_updates_through_the_webhook(
                 found = [] if status == 200 else [f"webhook answered {status}, expected 200"]
                 if problem := await settle(bot):
                     found.append(problem)
-                chat = bot_target(body)
-                answered: list[str] = []
-                elsewhere: list[str] = []
-                for call in zbot.calls[calls:]:
-                    if call.name not in ("sendMessage", "sendPhoto"):
-                        continue
-                    target = str(call.params.get("chat_id", ""))
-                    label = f"{call.name}->{target}[{call.outcome}]"
-                    if chat and target == chat:
-                        if call.outcome == "ok":
-                            answered.append(label)
-                    else:
-                        elsewhere.append(label)
+                answered, elsewhere = sends_by_target(
+                    zbot.calls[calls:], ("sendMessage", "sendPhoto"), bot_target(body),
+                    lambda call: str(call.params.get("chat_id", "")))
                 found += judge(sample, answered, elsewhere, [], await out_rows(bot) - rows)
                 found += log_problems(caplog, logs)
                 problems += [f"zalo_bot {sample.name}: {p}" for p in found]
