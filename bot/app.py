@@ -11,6 +11,7 @@ from bot.i18n import Catalogs
 from bot.messages import Incoming, Reply
 from bot.paths import bundled
 from bot.router import Dispatched, Router
+from bot.services.applications import Applications
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
 from bot.storage import Database
@@ -34,6 +35,7 @@ class App:
         self.catalogs = Catalogs(config.bot.languages)
         self.outage = Outage()
         self.outbox = Outbox(db, config.outbox, self.outage)
+        self.applications = Applications(db, self.outbox, self.catalogs, config)
         self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod

@@ -110,6 +110,13 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ApplicationsConfig:
+    # Calendar days the department has for a decision, counted from the day the file is
+    # complete (taken into review), and again from the day requested information arrives.
+    decision_days: int = 20
+
+
+@dataclass(frozen=True)
 class AdminApiConfig:
     token: str = ""
 
@@ -136,6 +143,7 @@ class Config:
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     web: WebConfig = field(default_factory=WebConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    applications: ApplicationsConfig = field(default_factory=ApplicationsConfig)
     admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     log: LogConfig = field(default_factory=LogConfig)
@@ -321,6 +329,11 @@ def _validate(config: Config, where: _Where) -> None:
             f"{where('zalo', 'signature_window_seconds')}: expected at least 46800 (13 hours: "
             f"Zalo re-sends an event with its first timestamp for 12 hours), "
             f"got {config.zalo.signature_window_seconds!r}"
+        )
+    if not 1 <= config.applications.decision_days <= 365:
+        raise ConfigError(
+            f"{where('applications', 'decision_days')}: expected a number of days from 1 to "
+            f"365, got {config.applications.decision_days!r}"
         )
     if not 0.0 < config.bot.shutdown_seconds <= 600.0:
         raise ConfigError(

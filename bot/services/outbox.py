@@ -154,6 +154,10 @@ class Outbox:
                 Message.status.in_(("pending", "sending"))).limit(1))
             claim = waiting is None
         status = ("sending" if claim else "pending") if sender else "done"
+        if sender is not None and chat.unreachable_since is not None:
+            # The platform refused this chat for good; it clears when the user writes
+            # again (`get_or_create_chat`). Kept for staff, not tried and retried.
+            status = "unreachable"
         rows: list[Message] = []
         for piece in pieces:
             row = Message(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -206,3 +207,97 @@ class ZaloChoice(Base):
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     actions: Mapped[str] = mapped_column(Text, default="[]")
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Application(Base):
+    """A foreign production's filming permit application, as the department tracks it.
+
+    `version` goes up with every change: a change is written with a conditional UPDATE
+    on the version it read, so two changes at the same moment (two API calls, two
+    processes) cannot both win and no event is lost. `access_code_hash` is the only
+    trace of the code crews link with (shown once, at creation); `link_token_hash` is
+    the deep link's, rotated by `crewbot app link`. Lists are JSON text.
+    """
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    external_case: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    production_title: Mapped[str] = mapped_column(String(256))
+    company: Mapped[str] = mapped_column(String(256))
+    country: Mapped[str] = mapped_column(String(2))
+    service_company: Mapped[str] = mapped_column(String(256))
+    shoot_start: Mapped[date] = mapped_column(Date)
+    shoot_end: Mapped[date] = mapped_column(Date)
+    locations: Mapped[str] = mapped_column(Text, default="[]")
+    contact_email: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    permit_number: Mapped[str] = mapped_column(String(64), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested: Mapped[str] = mapped_column(Text, default="[]")
+    requested_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    complete_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    decision_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    access_code_hash: Mapped[str] = mapped_column(String(256))
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                        nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ApplicationEvent(Base):
+    """One change in an application's history: from, to, note, who, when."""
+
+    __tablename__ = "application_events"
+    __table_args__ = (Index("ix_application_events_app", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"))
+    from_status: Mapped[str] = mapped_column(String(16), default="")
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApplicationLink(Base):
+    """A chat that follows an application (any number of chats, on any channel)."""
+
+    __tablename__ = "application_links"
+    __table_args__ = (UniqueConstraint("application_id", "chat_id", name="uq_application_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LinkAttempt(Base):
+    """A failed `/track` (wrong reference or code): five in an hour make the chat wait."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_chat_at", "chat_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotentRequest(Base):
+    """The first answer to an admin API POST with an `Idempotency-Key`, for its retries."""
+
+    __tablename__ = "idempotent_requests"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
