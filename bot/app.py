@@ -87,6 +87,8 @@ class App:
             await self.outbox.send_claimed(dispatched.rows, dispatched.external_id)
             if dispatched.waiting:
                 await self.outbox.deliver(dispatched.waiting)
+            if dispatched.elsewhere:
+                self.outbox.wake()
         except Exception as error:  # the rows stay queued; the sweep sends them
             if is_transient(error):
                 self.outage.failed(error, "delivery")

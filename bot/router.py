@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.messages import Incoming, Reply
-from bot.services import chats
+from bot.services import chats, roles
 from bot.storage.models import Chat, Message
 
 if TYPE_CHECKING:
@@ -41,6 +41,11 @@ class Context:
     @property
     def language(self) -> str:
         return self.t.language
+
+    @property
+    def role(self) -> str:
+        return roles.role_of(self.app.config.staff, self.incoming.channel,
+                             self.incoming.user_id)
 
     def with_language(self, language: str) -> Context:
         return Context(self.incoming, self.chat, self.session, self.app.catalogs.get(language),
@@ -137,10 +142,12 @@ class Router:
                     log.exception("handler failed channel=%s chat=%s", incoming.channel,
                                   chat.id)
                     raise HandlerFailed from error
+            queued_before = app.outbox.queued
             rows = await app.outbox.enqueue(session, chat, replies, incoming.message_ref,
                                             claim=True, thread=incoming.thread_id)
             await session.flush()
-            return Dispatched(replies, rows, chat.external_id)
+            elsewhere = app.outbox.queued - queued_before - len(rows)
+            return Dispatched(replies, rows, chat.external_id, elsewhere > 0)
 
 
 class HandlerFailed(Exception):
@@ -154,6 +161,8 @@ class Dispatched:
     replies: list[Reply]
     rows: list[Message]
     external_id: str
+    # The handler queued messages for other chats too (notices): wake the outbox.
+    elsewhere: bool = False
 
     @property
     def waiting(self) -> list[tuple[int, int]]:

@@ -1,7 +1,7 @@
 """Conversation handlers: parse, call a service, build `Reply`s. No platform code here."""
 
 from bot.router import Router
-from handlers import articles, browse, media, places, questions, staff, start
+from handlers import applications, articles, browse, media, places, questions, staff, start
 
 
 def register(router: Router) -> None:
@@ -9,6 +9,7 @@ def register(router: Router) -> None:
     browse.register(router)
     articles.register(router)
     staff.register(router)
+    applications.register(router)
     questions.register(router)
     media.register(router)
     places.register(router)

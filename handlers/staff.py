@@ -1,15 +1,13 @@
-"""Talking to a person, and the application status entry of the main menu.
+"""Talking to a person.
 
-The staff desk and application tracking arrive with their own issues; until then the
-bot says plainly what exists and where a person can be reached, and never pretends a
-message was passed on.
+The staff desk arrives with its own issue; until then the bot says plainly where a
+person can be reached, and never pretends a message was passed on.
 """
 
 from __future__ import annotations
 
 from bot.messages import Button, Reply
 from bot.router import Context, Router
-from handlers.menus import footer_buttons
 
 CONTACT_ARTICLE = "contact.department"
 
@@ -32,14 +30,5 @@ async def talk_to_staff(ctx: Context) -> list[Reply]:
     return [Reply(text, rows)]
 
 
-async def application_status(ctx: Context) -> list[Reply]:
-    _ = ctx._
-    text = _("Following your application here is not available yet. Your Vietnamese "
-             "film-service company or the Cinema Department can tell you where it stands.")
-    rows = tuple(row for row in (_contact_row(ctx), footer_buttons(ctx.t)) if row)
-    return [Reply(text, rows)]
-
-
 def register(router: Router) -> None:
     router.action("staff", talk_to_staff)
-    router.action("application", application_status)

@@ -6,6 +6,7 @@ from bot.i18n import N_
 from bot.messages import Reply
 from bot.router import Context, Router
 from bot.services import chats
+from handlers import applications
 from handlers.articles import render
 from handlers.menus import language_choice, main_menu
 
@@ -17,11 +18,14 @@ def deep_link_article(payload: str) -> str:
 
 async def start(ctx: Context) -> list[Reply]:
     """`/start`, or a deep link: `/start ko` picks Korean, `/start permit_drone` opens
-    that article (links printed on posters and the department's site)."""
+    that article (links printed on posters and the department's site), `/start t-...`
+    follows an application (the link `crewbot app link` prints)."""
     payload = ctx.incoming.args
     if payload:
         if payload.lower() in ctx.app.config.bot.languages:
             return await _set_language(ctx, payload.lower())
+        if applications.is_link_token(payload):
+            return await applications.track_link(ctx, payload)
         article = ctx.app.knowledge.by_id.get(deep_link_article(payload))
         if article is not None:
             return render(article, ctx)

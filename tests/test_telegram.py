@@ -114,7 +114,7 @@ async def test_commands_menu_is_published_per_language(config: Config,
                                                        fake: FakeTelegram) -> None:
     async with running(telegram_config(config, fake)):
         names = [c["command"] for c in fake.commands()]
-        assert names == ["start", "menu", "language", "help"]
+        assert names == ["start", "menu", "language", "help", "track", "status"]
         korean = {c["command"]: c["description"] for c in fake.commands(language_code="ko")}
         assert korean["language"] == "언어 변경"
         french = {c["command"]: c["description"] for c in fake.commands(language_code="fr")}
@@ -273,14 +273,19 @@ async def test_groups_hear_commands_mentions_and_replies_only(config: Config,
 async def test_staff_desk_chat_is_left_to_the_staff_desk(config: Config,
                                                          fake: FakeTelegram) -> None:
     desk = -2002
-    configured = replace(telegram_config(config, fake), staff=StaffConfig(telegram_chat_id=desk))
+    configured = replace(telegram_config(config, fake),
+                         staff=StaffConfig(telegram_chat_id=desk, staff_ids=["telegram:5"]))
     async with running(configured) as bot:
-        fake.message(desk, "/help", chat_type="supergroup", user_id=5)
+        fake.message(desk, "a question about KOFIC's letter", chat_type="supergroup",
+                     user_id=5)
         fake.message(900, "/help")
         await answered(fake, 900, 1)
-        assert fake.sent(desk) == []
+        assert fake.sent(desk) == []  # the staff's own talk is not for the bot
         async with bot.app.db.session() as session:
             assert await session.scalar(select(Chat).where(Chat.external_id == str(desk))) is None
+        fake.message(desk, "/apps", chat_type="supergroup", user_id=5)  # a staff command
+        (listing,) = await answered(fake, desk, 1)
+        assert "No applications." in listing["text"]
 
 
 async def test_long_reply_is_split_on_paragraphs(config: Config, fake: FakeTelegram) -> None:

@@ -315,9 +315,9 @@ class TelegramChannel:
         if message is None or message.from_user is None:
             return None
         chat = message.chat
-        if chat.id == self.config.staff.telegram_chat_id:
-            return None  # the staff desk chat belongs to the staff desk
         text = message.text or message.caption or ""
+        if chat.id == self.config.staff.telegram_chat_id and not text.startswith("/"):
+            return None  # the staff desk's talk is the staff desk's; commands are ours
         group = chat.type != ChatType.PRIVATE
         if group:
             addressed = self._addressed_text(message, text)

@@ -127,6 +127,12 @@ class Outbox:
         self._wake = asyncio.Event()
         self._last_beat = 0.0
         self.registered = False
+        self.queued = 0  # rows queued by this process, to tell a handler's other chats
+
+    def wake(self) -> None:
+        """Sweep now: rows were committed for chats other than the one being answered
+        (status notices, relays), and should not wait for the next timer."""
+        self._wake.set()
 
     def register(self, sender: Sender) -> None:
         self.senders[sender.name] = sender
@@ -171,6 +177,7 @@ class Outbox:
             )
             session.add(row)
             rows.append(row)
+        self.queued += len(rows)
         return rows
 
     def _backoff(self, attempts: int, hint: float | None) -> timedelta:

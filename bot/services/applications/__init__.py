@@ -1,5 +1,6 @@
 """Permit applications: the workflow, crews following them, the department moving them."""
 
+from bot.services.applications import texts
 from bot.services.applications.service import (
     Applications,
     NewApplication,
@@ -18,4 +19,4 @@ from bot.services.applications.workflow import (
 
 __all__ = ["STATUSES", "ApplicationError", "Applications", "Conflict", "MissingDetail",
            "NewApplication", "StatusChange", "TooManyAttempts", "TransitionRefused",
-           "UnknownStatus", "items"]
+           "UnknownStatus", "items", "texts"]
