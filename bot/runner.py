@@ -24,6 +24,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import jobs
 from bot.app import App
 from bot.config import Config
 from bot.web import WebServer
@@ -79,6 +82,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         return 1
     started: list[Channel] = []
     sweeper: asyncio.Task[None] | None = None
+    scheduler: AsyncIOScheduler | None = None
     try:
         for channel in channels.values():
             channel.add_routes(server)
@@ -93,6 +97,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
             started.append(channel)
         server.add_health("database", app.outage.health)
         sweeper = asyncio.create_task(app.outbox.run(stop), name="outbox")
+        scheduler = jobs.start(app)
         log.info("crewbot running channels=%s web=%s", ",".join(channels), server.base_url)
         if on_ready is not None:
             on_ready(Running(app, server, channels))
@@ -100,6 +105,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         return 0
     finally:
         stop.set()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await _shut_down(app, server, started, sweeper, config.bot.shutdown_seconds)
 
 

@@ -43,6 +43,8 @@ async def _card(ctx: Context, application: Application) -> str:
 
 async def _linked(ctx: Context, application: Application | None) -> list[Reply]:
     _ = ctx._
+    if application is not None and ctx.chat.language is None:
+        ctx.chat.language = ctx.language  # notices go out in the language of this answer
     if application is None:
         return [Reply(_("That reference and access code do not match an application I can "
                         "show you. Check both with your Vietnamese film-service company."),
