@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -168,3 +169,53 @@ async def test_two_changes_at_the_same_moment_leave_a_consistent_history(app: Ap
     assert [e.to_status for e in events][-1] == row.status
     assert [e.from_status for e in events][1:] == [e.to_status for e in events][:-1]
     assert row.version == len(events)
+
+
+async def test_chat_commands_usage_untrack_and_deep_link(app: App) -> None:
+    from tests.conftest import Conversation
+
+    reference, code = await create(app)
+    crew = Conversation(app, user="crew-1")
+    (usage,) = await crew.say("/track")
+    assert usage.text.startswith("Usage: /track REFERENCE ACCESS-CODE")
+    (nothing,) = await crew.say("/status")
+    assert "You don't follow any application yet" in nothing.text
+    (linked,) = await crew.say(f"/track {reference.lower()} {code.replace('-', ' ')}")
+    assert linked.text.startswith(f"You now follow {reference}")
+    (card,) = await crew.say("/status")
+    assert "Status: **Submitted**" in card.text and "**What to do now:**" in card.text
+    (gone,) = await crew.say(f"/untrack {reference}")
+    assert gone.text == f"You no longer follow {reference}."
+    (again,) = await crew.say(f"/untrack {reference}")
+    assert again.text == f"You don't follow {reference}."
+    async with app.db.session() as session:
+        token = await app.applications.new_link_token(session, reference)
+    assert token is not None and len(token) <= 64
+    other = Conversation(app, user="crew-2")
+    (tapped,) = await other.say(f"/start {token}")
+    assert tapped.text.startswith(f"You now follow {reference}")
+    (stale,) = await Conversation(app, user="crew-3").say("/start t-not-a-real-token")
+    assert "do not match" in stale.text
+
+
+async def test_staff_commands_need_the_role(app: App) -> None:
+    from bot.config import StaffConfig
+    from tests.conftest import Conversation
+
+    reference, _ = await create(app)
+    crew = Conversation(app, user="crew-9")
+    for command in (f"/app {reference}", "/apps", f"/setstatus {reference} under_review"):
+        (refused,) = await crew.say(command)
+        assert refused.text == "This command is for Cinema Department staff."
+    app.config = replace(app.config, staff=StaffConfig(staff_ids=["test:officer"]))
+    officer = Conversation(app, user="officer")
+    (listing,) = await officer.say("/apps submitted")
+    assert reference in listing.text
+    (details,) = await officer.say(f"/app {reference}")
+    assert "Lumière Films SAS (FR)" in details.text and "Followed by 0 chats" in details.text
+    (moved,) = await officer.say(f"/setstatus {reference} under_review file complete")
+    assert moved.text == f"{reference} is now Under review. 0 following chats will be told."
+    (refused,) = await officer.say(f"/setstatus {reference} expired")
+    assert refused.text.startswith("Not changed: from under_review the allowed moves are:")
+    (usage,) = await officer.say(f"/setstatus {reference} approved")
+    assert usage.text.startswith("Usage: /setstatus")
