@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import __version__
+from bot import __version__, cli_apps
 from bot.config import SUPPORTED_LANGUAGES, Config, ConfigError, StartupError, load_config
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -133,7 +133,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     authorize.add_argument("--verifier", default="",
                            help="the PKCE code_verifier, if the permission URL had a "
                                 "code_challenge")
-    return parser, {"ask": ask, "db": db, "kb": kb, "zalo": zalo}
+    app = cli_apps.add_parser(sub, common)
+    return parser, {"ask": ask, "db": db, "kb": kb, "zalo": zalo, "app": app}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,9 +156,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "ask" and not args.batch and not " ".join(args.question).strip():
         commands["ask"].error("give a QUESTION (not empty) or --batch FILE")
     for command, actions in (("db", "upgrade"), ("kb", "check, stats, gaps"),
-                             ("zalo", "authorize")):
+                             ("zalo", "authorize"), ("app", cli_apps.ACTIONS)):
         if args.command == command and getattr(args, f"{command}_command") is None:
             commands[command].error(f"choose an ACTION: {actions}")
+    if args.command == "app":
+        cli_apps.check(args)
     try:
         config = load_config(args.config)
         from bot import logs
@@ -185,6 +188,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await cmd_db_upgrade(config)
     if args.command == "zalo":
         return await cmd_zalo_authorize(config, args.code, args.verifier)
+    if args.command == "app":
+        return await cli_apps.run(args, config)
     if args.kb_command == "check":
         return cmd_kb_check(config)
     if args.kb_command == "stats":
