@@ -828,13 +828,12 @@ def scenario_sigkill_inflight(run: Run) -> bool:
     """SIGKILL while sends are in flight: from a third of the replies on, Telegram holds
     its answers 3 s after storing the message; killed with such sends outstanding (the
     documented duplicate window: the platform has the message, the bot never heard)."""
-    third = run.expected_total() // 3
     holding = False
 
     def moment() -> bool:
         nonlocal holding
         state = run.fake.state()
-        if state["sent"] >= third and not holding:
+        if state["sent"] >= run.expected_total() // 3 and not holding:
             run.fake.hold("sendMessage", 3.0)
             holding = True
         return holding and state["held"] >= 3
