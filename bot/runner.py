@@ -27,6 +27,7 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import jobs
+from bot.api import mount as mount_admin_api
 from bot.app import App
 from bot.config import Config
 from bot.web import WebServer
@@ -86,6 +87,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
     try:
         for channel in channels.values():
             channel.add_routes(server)
+        mount_admin_api(server, app)
         await server.start()
         for name, channel in channels.items():
             try:
