@@ -467,6 +467,33 @@ async def test_a_duplicate_external_case_is_409(api: Api) -> None:
     assert await counts(api.app) == before
 
 
+async def test_a_body_over_the_server_limit_is_413_and_writes_nothing(api: Api) -> None:
+    big = json.dumps({**NEW, "company": "x" * (2 * 1024 * 1024)}).encode()
+    status, body = await api.call("POST", "/applications", raw=big)
+    assert status == 413 and error_of(body)[0] == "too_large"
+    assert (await counts(api.app))["applications"] == 0
+
+
+async def test_logs_are_one_line_each_without_the_token_or_the_code(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    created = await api.create()
+    await api.move(created["reference"], "under_review")
+    await api.call("GET", "/applications", token="wrong-token")
+    await api.call("POST", "/applications", NEW, key="log-key")
+    await api.call("POST", "/applications", NEW, key="log-key")
+    lines = [record.getMessage() for record in caplog.records
+             if record.name.startswith("crewbot")]
+    assert any("admin api method=POST path=/api/v1/applications status=201" in line
+               for line in lines)
+    assert any("reason=unauthorized" in line for line in lines)
+    assert any("replayed=true" in line for line in lines)
+    for line in lines:
+        assert "\n" not in line
+        assert TOKEN not in line and "wrong-token" not in line
+        assert created["access_code"] not in line and "log-key" not in line
+
+
 # Mounted or not.
 
 async def test_without_a_token_the_api_is_not_served(config: Config) -> None:
