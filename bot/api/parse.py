@@ -53,7 +53,8 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def json_object(raw: bytes) -> dict[str, object]:
-    """The body as one JSON object: strict UTF-8 JSON, no NaN, no key given twice."""
+    """Python's json would take NaN and a key given twice (keeping the last) in silence;
+    refused here, the case system learns its request was not what it meant."""
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
                            object_pairs_hook=_no_duplicates)
