@@ -12,6 +12,7 @@ from bot.messages import Incoming, Reply
 from bot.paths import bundled
 from bot.router import Dispatched, Router
 from bot.services.applications import Applications
+from bot.services.escalations import Escalations
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
 from bot.storage import Database
@@ -36,6 +37,7 @@ class App:
         self.outage = Outage()
         self.outbox = Outbox(db, config.outbox, self.outage)
         self.applications = Applications(db, self.outbox, self.catalogs, config)
+        self.escalations = Escalations(config, self.outbox, self.catalogs, self.applications)
         self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod

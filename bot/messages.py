@@ -54,6 +54,8 @@ class Incoming:
     message_ref: str = ""
     # A forum topic (Telegram `message_thread_id`): replies go to the same topic.
     thread_id: str = ""
+    # Written in the staff desk group: the desk's handlers decide, not the crews'.
+    is_desk: bool = False
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""

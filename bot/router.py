@@ -62,6 +62,8 @@ class Router:
         self._actions: dict[str, Handler] = {}
         self._text: Handler | None = None
         self._location: Handler | None = None
+        self._desk_commands: dict[str, Handler] = {}
+        self._desk_text: Handler | None = None
         self._unknown_command: Handler | None = None
 
     def command(self, name: str, handler: Handler, description: str = "") -> None:
@@ -76,6 +78,14 @@ class Router:
 
     def text(self, handler: Handler) -> None:
         self._text = handler
+
+    def desk_command(self, name: str, handler: Handler) -> None:
+        """A command that means something only in the staff desk (`/note`, `/close`)."""
+        self._desk_commands[name] = handler
+
+    def desk_text(self, handler: Handler) -> None:
+        """What staff write in the desk: relayed, or not, by this handler."""
+        self._desk_text = handler
 
     def location(self, handler: Handler) -> None:
         """For a point shared on the map (a location or a venue) with no text."""
@@ -92,6 +102,12 @@ class Router:
         return [(name, t.gettext(text)) for name, text in self._descriptions.items()]
 
     def pick(self, incoming: Incoming) -> Handler | None:
+        if incoming.is_desk:
+            if incoming.command in self._desk_commands:
+                return self._desk_commands[incoming.command]
+            if incoming.command:
+                return self._commands.get(incoming.command)  # staff commands work there
+            return self._desk_text
         if incoming.action:
             prefix = incoming.action.split(":", 1)[0]
             return self._actions.get(prefix)

@@ -7,6 +7,7 @@ from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.questions import record_unanswered
+from handlers import escalations
 from handlers.articles import render
 from handlers.greetings import is_greeting
 from handlers.menus import footer_buttons, main_menu
@@ -32,6 +33,9 @@ def decline(t: Translator, kb: KnowledgeBase, answer: Answer) -> Reply:
 
 
 async def question(ctx: Context) -> list[Reply]:
+    escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
+    if escalation is not None:  # an open conversation with staff: they read it
+        return await escalations.follow_up(ctx, escalation)
     kb = ctx.app.knowledge
     text = ctx.incoming.text.strip()
     language, confident = kb.detect_language(text, ctx.incoming.language_hint)

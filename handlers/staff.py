@@ -1,13 +1,13 @@
-"""Talking to a person.
+"""Where a person can be reached when no staff desk is configured.
 
-The staff desk arrives with its own issue; until then the bot says plainly where a
-person can be reached, and never pretends a message was passed on.
+Without `[staff] telegram_chat_id` nobody would read an escalation, so the bot says
+plainly how to contact the department and never pretends a message was passed on.
 """
 
 from __future__ import annotations
 
 from bot.messages import Button, Reply
-from bot.router import Context, Router
+from bot.router import Context
 
 CONTACT_ARTICLE = "contact.department"
 
@@ -30,5 +30,3 @@ async def talk_to_staff(ctx: Context) -> list[Reply]:
     return [Reply(text, rows)]
 
 
-def register(router: Router) -> None:
-    router.action("staff", talk_to_staff)

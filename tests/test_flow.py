@@ -102,12 +102,13 @@ async def test_handler_crash_gives_apology_and_bot_keeps_working(
     assert (await conversation.say("/help"))[0].text
 
 
-async def test_talk_to_staff_and_application_are_honest(conversation: Conversation) -> None:
+async def test_talk_to_staff_without_a_desk_and_no_application_are_honest(
+        conversation: Conversation) -> None:
     menu = await conversation.say("/menu")
     staff = await conversation.press(menu, "Talk to staff")
     assert "not connected" in staff[0].text
     application = await conversation.press(menu, "My application")
-    assert "not available yet" in application[0].text
+    assert "You don't follow any application yet" in application[0].text
 
 
 @settings(max_examples=40, deadline=None,

@@ -114,7 +114,7 @@ async def test_commands_menu_is_published_per_language(config: Config,
                                                        fake: FakeTelegram) -> None:
     async with running(telegram_config(config, fake)):
         names = [c["command"] for c in fake.commands()]
-        assert names == ["start", "menu", "language", "help", "track", "status"]
+        assert names == ["start", "menu", "language", "help", "staff", "track", "status"]
         korean = {c["command"]: c["description"] for c in fake.commands(language_code="ko")}
         assert korean["language"] == "언어 변경"
         french = {c["command"]: c["description"] for c in fake.commands(language_code="fr")}

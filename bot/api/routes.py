@@ -207,9 +207,10 @@ class AdminApi:
             events = await self.app.applications.history(session, application)
             return 200, application_json(application, events)
 
-        # The crews' notices are committed with the change; the outbox's sweep (every
-        # `[outbox] sweep_seconds`) sends them.
-        return await self._idempotent(request, raw, work)
+        # The crews' notices are committed with the change; the outbox sends them now.
+        response = await self._idempotent(request, raw, work)
+        self.app.outbox.wake()
+        return response
 
 
 def _not_found(reference: str) -> ApiError:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy import select, update
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -47,7 +48,10 @@ from bot.config import Config
 from bot.formatting import to_html
 from bot.messages import Incoming, Location, Reply
 from bot.services import failed_updates
+from bot.services.escalations.service import TOPIC_PREFIX
+from bot.storage import Database
 from bot.storage.errors import is_transient
+from bot.storage.models import DeskTopic
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -102,17 +106,59 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+class ForumTopics:
+    """Named places in a group (`topic:<key>` threads), made forum topics on first use.
+
+    The staff desk gives each escalation its own topic. The database remembers the
+    topic's id; a group that is not a forum gets plain messages instead, and a topic
+    that staff deleted is created again the next time something is sent to it.
+    """
+
+    def __init__(self, db: Database, bot: ExtBot[Any]) -> None:
+        self.db = db
+        self.bot = bot
+
+    async def thread_for(self, chat_id: int, key: str) -> int | None:
+        async with self.db.session() as session:
+            topic = await session.scalar(select(DeskTopic).where(DeskTopic.key == key))
+            if topic is None:
+                return None
+            if topic.thread_id:
+                return int(topic.thread_id)
+            title = topic.title
+        try:
+            created = await self.bot.create_forum_topic(chat_id, title)
+        except BadRequest as error:  # not a forum, or no right to manage topics
+            log.info("no forum topic, plain message chat=%s reason=%s", chat_id, error.message)
+            return None
+        async with self.db.session() as session:
+            await session.execute(update(DeskTopic).where(DeskTopic.key == key,
+                                                          DeskTopic.thread_id.is_(None))
+                                  .values(thread_id=str(created.message_thread_id)))
+            stored = await session.scalar(select(DeskTopic.thread_id)
+                                          .where(DeskTopic.key == key))
+        return int(stored) if stored else created.message_thread_id
+
+    async def forget(self, key: str) -> None:
+        async with self.db.session() as session:
+            await session.execute(update(DeskTopic).where(DeskTopic.key == key)
+                                  .values(thread_id=None))
+
+
 class TelegramSender:
     """Sends one outbox row; maps Telegram's errors onto the outbox's three outcomes."""
 
     name = CHANNEL
     text_limit = TEXT_LIMIT
 
-    def __init__(self, bot: ExtBot[Any]) -> None:
+    def __init__(self, bot: ExtBot[Any], topics: ForumTopics | None = None) -> None:
         self.bot = bot
+        self.topics = topics
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         try:
+            if thread.startswith(TOPIC_PREFIX) and self.topics is not None:
+                return await self._send_to_topic(int(chat_id), reply, thread[len(TOPIC_PREFIX):])
             return await self._send(int(chat_id), reply, edit_ref, int(thread) if thread else None)
         except RetryAfter as error:
             raise RetryLater("rate limited", _seconds(error.retry_after)) from error
@@ -124,6 +170,19 @@ class TelegramSender:
             raise Undeliverable(error.message) from error
         except TelegramError as error:  # network, timeouts and 5xx included
             raise RetryLater(_short(error)) from error
+
+    async def _send_to_topic(self, chat_id: int, reply: Reply, key: str) -> str:
+        """Into the named topic, creating it first if need be (or again if deleted)."""
+        assert self.topics is not None
+        thread = await self.topics.thread_for(chat_id, key)
+        try:
+            return await self._send(chat_id, reply, "", thread)
+        except BadRequest as error:
+            if thread is None or "thread not found" not in error.message.lower():
+                raise
+            await self.topics.forget(key)  # staff deleted the topic: make it anew
+            return await self._send(chat_id, reply, "",
+                                    await self.topics.thread_for(chat_id, key))
 
     async def _send(self, chat_id: int, reply: Reply, edit_ref: str, thread: int | None
                     ) -> str:
@@ -205,7 +264,7 @@ class TelegramChannel:
         self.config = config
         self.settings = config.telegram
         self.bot = build_bot(config)
-        self.sender = TelegramSender(self.bot)
+        self.sender = TelegramSender(self.bot, ForumTopics(app.db, self.bot))
         self.username = ""
         self.bot_id = 0
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -316,8 +375,8 @@ class TelegramChannel:
             return None
         chat = message.chat
         text = message.text or message.caption or ""
-        if chat.id == self.config.staff.telegram_chat_id and not text.startswith("/"):
-            return None  # the staff desk's talk is the staff desk's; commands are ours
+        if chat.id == self.config.staff.telegram_chat_id:
+            return self._desk_incoming(update, message, text)
         group = chat.type != ChatType.PRIVATE
         if group:
             addressed = self._addressed_text(message, text)
@@ -344,6 +403,18 @@ class TelegramChannel:
             action=action, display_name=user.full_name, location=location,
             language_hint=user.language_code or "", update_id=str(update.update_id),
             is_group=group, thread_id=_topic(message))
+
+    def _desk_incoming(self, update: Update, message: Message, text: str) -> Incoming | None:
+        """In the staff desk every human's text counts (the desk handler decides what is
+        relayed and what stays); other bots and service messages do not."""
+        user = message.from_user
+        if user is None or user.is_bot or not text:
+            return None
+        return Incoming(
+            channel=CHANNEL, chat_id=str(message.chat.id), user_id=str(user.id), text=text,
+            display_name=user.full_name, language_hint=user.language_code or "",
+            update_id=str(update.update_id), is_group=True, thread_id=_topic(message),
+            is_desk=True)
 
     def _addressed_text(self, message: Message, text: str) -> str | None:
         """In groups the bot hears commands, mentions and replies to itself, nothing else.

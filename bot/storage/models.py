@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -301,3 +302,61 @@ class IdempotentRequest(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+
+
+class Escalation(Base):
+    """A conversation between one crew chat and the staff desk.
+
+    At most one is open per chat (a partial unique index): further messages join it;
+    after it is closed, a new question opens a new one. The desk sees it in its own
+    place (`DeskTopic`, key `escalation:<id>`).
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        Index("uq_escalations_open_chat", "chat_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text, default="")
+    best_article: Mapped[str] = mapped_column(String(128), default="")
+    best_score: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    claimed_by: Mapped[str] = mapped_column(String(128), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EscalationMessage(Base):
+    """Every message of an escalation, either way; `note` rows never left the desk."""
+
+    __tablename__ = "escalation_messages"
+    __table_args__ = (Index("ix_escalation_messages_esc", "escalation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))  # crew | staff | note | bot
+    author: Mapped[str] = mapped_column(String(128), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DeskTopic(Base):
+    """A named place inside a group chat (a Telegram forum topic), created on first use.
+
+    Outbox rows address it as thread `topic:<key>`; the channel creates the topic with
+    `title` when `thread_id` is empty, and again if staff deleted it.
+    """
+
+    __tablename__ = "desk_topics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(128))
+    thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

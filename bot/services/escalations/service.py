@@ -1,0 +1,211 @@
+"""Escalations between crew chats and the staff desk, every relay a stored message.
+
+The desk is a chat like any other (the `[staff] telegram_chat_id` group), and each
+escalation has its own place in it (`DeskTopic`, a forum topic on Telegram). Every
+message either way is an `EscalationMessage` and an outbox row written in the same
+transaction, so a relay is delivered once, in order, across restarts, and a crew's
+message never waits in memory. Internal notes are stored and never relayed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.i18n import Catalogs
+from bot.messages import Button, Reply
+from bot.services import chats
+from bot.services.applications import Applications
+from bot.services.applications import texts as application_texts
+from bot.services.outbox import Outbox
+from bot.storage.models import (
+    Chat,
+    DeskTopic,
+    Escalation,
+    EscalationMessage,
+    utcnow,
+)
+
+log = logging.getLogger("crewbot.escalations")
+
+OPEN = "open"
+CLOSED = "closed"
+DESK_CHANNEL = "telegram"
+TOPIC_PREFIX = "topic:"
+# The one documented rule that keeps a message inside the desk: it starts with /note.
+NOTE_COMMAND = "note"
+
+
+class DeskNotConfigured(Exception):
+    """No `[staff] telegram_chat_id`: there is nobody to pass a question to."""
+
+
+def topic_key(escalation: Escalation) -> str:
+    return f"escalation:{escalation.id}"
+
+
+class Escalations:
+    def __init__(self, config: Config, outbox: Outbox, catalogs: Catalogs,
+                 applications: Applications) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.catalogs = catalogs
+        self.applications = applications
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.config.staff.telegram_chat_id)
+
+    def is_desk(self, channel: str, chat_id: str) -> bool:
+        return (self.configured and channel == DESK_CHANNEL
+                and chat_id == str(self.config.staff.telegram_chat_id))
+
+    async def current(self, session: AsyncSession, chat: Chat) -> Escalation | None:
+        return await session.scalar(select(Escalation).where(
+            Escalation.chat_id == chat.id, Escalation.status == OPEN))
+
+    async def by_thread(self, session: AsyncSession, thread_id: str) -> Escalation | None:
+        key = await session.scalar(select(DeskTopic.key).where(DeskTopic.thread_id == thread_id))
+        if key is None or not key.startswith("escalation:"):
+            return None
+        return await session.get(Escalation, int(key.split(":", 1)[1]))
+
+    async def open(self, session: AsyncSession, chat: Chat, language: str, question: str,
+                   best_article: str = "", best_score: float = 0.0
+                   ) -> tuple[Escalation, bool]:
+        """The chat's open escalation, or a new one (True) with its card in the desk."""
+        if not self.configured:
+            raise DeskNotConfigured
+        existing = await self.current(session, chat)
+        if existing is not None:
+            if question:
+                await self.from_crew(session, existing, chat, question)
+            return existing, False
+        escalation = Escalation(chat_id=chat.id, channel=chat.channel, language=language,
+                                question=question, best_article=best_article,
+                                best_score=best_score, status=OPEN, claimed_by="",
+                                opened_at=utcnow())
+        try:
+            async with session.begin_nested():
+                session.add(escalation)
+                await session.flush()
+        except IntegrityError:  # the same chat opened one a moment ago (another process)
+            existing = await self.current(session, chat)
+            if existing is None:
+                raise
+            return existing, False
+        if question:
+            session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
+                                          author=chat.display_name[:128], text=question,
+                                          created_at=utcnow()))
+        await self._topic(session, escalation, chat)
+        await self._to_desk(session, escalation, await self._card(session, escalation, chat))
+        log.info("escalation opened id=%s chat=%s language=%s", escalation.id, chat.id,
+                 language)
+        return escalation, True
+
+    async def _topic(self, session: AsyncSession, escalation: Escalation, chat: Chat) -> None:
+        followed = await self.applications.followed(session, chat)
+        references = " · ".join(a.reference for a in followed[:2])
+        title = f"[{escalation.language}] {chat.display_name or chat.external_id}"
+        if references:
+            title += f" · {references}"
+        session.add(DeskTopic(key=topic_key(escalation), title=title[:128], thread_id=None,
+                              created_at=utcnow()))
+        await session.flush()
+
+    async def _card(self, session: AsyncSession, escalation: Escalation, chat: Chat) -> str:
+        """What staff need to answer without asking: who, where, what, the bot's guess."""
+        t = self.catalogs.get("vi" if "vi" in self.config.bot.languages else "en")
+        _ = t.gettext
+        lines = [_("New escalation #{id}").format(id=escalation.id),
+                 _("Crew: {name} · language: {language} · channel: {channel}").format(
+                     name=chat.display_name or chat.external_id, language=escalation.language,
+                     channel=chat.channel)]
+        for application in await self.applications.followed(session, chat):
+            lines.append(_("Application: {reference} ({status})").format(
+                reference=application.reference,
+                status=application_texts.label(application.status, t)))
+        if escalation.question:
+            lines.append(_("Question: {text}").format(text=escalation.question))
+        if escalation.best_article:
+            lines.append(_("The bot's best guess: {article} (score {score})").format(
+                article=escalation.best_article, score=f"{escalation.best_score:.2f}"))
+        lines.append(_("Reply in this topic to answer the crew. Messages starting with "
+                       "/note stay here. /close ends the escalation."))
+        return "\n".join(lines)
+
+    async def desk_chat(self, session: AsyncSession) -> Chat:
+        return await chats.get_or_create_chat(session, DESK_CHANNEL,
+                                              str(self.config.staff.telegram_chat_id),
+                                              "Staff desk")
+
+    async def _to_desk(self, session: AsyncSession, escalation: Escalation, text: str) -> None:
+        desk = await self.desk_chat(session)
+        await self.outbox.enqueue(session, desk, [Reply(text)],
+                                  thread=TOPIC_PREFIX + topic_key(escalation))
+
+    async def from_crew(self, session: AsyncSession, escalation: Escalation, chat: Chat,
+                        text: str) -> None:
+        """A crew's follow-up lands in the escalation's topic."""
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
+                                      author=chat.display_name[:128], text=text,
+                                      created_at=utcnow()))
+        name = chat.display_name or chat.external_id
+        await self._to_desk(session, escalation, f"{name}: {text}")
+
+    async def from_staff(self, session: AsyncSession, escalation: Escalation, author: str,
+                         text: str) -> bool:
+        """Relay a staff answer to the crew, labelled as the department's; False when the
+        escalation is closed (nothing is relayed)."""
+        if escalation.status != OPEN:
+            return False
+        crew = await session.get(Chat, escalation.chat_id)
+        if crew is None:
+            return False
+        t = self.catalogs.get(crew.language or escalation.language)
+        label = t.gettext("Cinema Department")
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
+                                      author=author[:128], text=text, created_at=utcnow()))
+        if escalation.first_answered_at is None:
+            escalation.first_answered_at = utcnow()
+        buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
+        await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}", buttons)])
+        return True
+
+    async def note(self, session: AsyncSession, escalation: Escalation, author: str,
+                   text: str) -> None:
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="note",
+                                      author=author[:128], text=text, created_at=utcnow()))
+
+    async def close(self, session: AsyncSession, escalation: Escalation, author: str,
+                    note: str = "") -> bool:
+        if escalation.status != OPEN:
+            return False
+        escalation.status = CLOSED
+        escalation.closed_at = utcnow()
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="note",
+                                      author=author[:128], text=f"closed {note}".strip(),
+                                      created_at=utcnow()))
+        crew = await session.get(Chat, escalation.chat_id)
+        if crew is not None:
+            t = self.catalogs.get(crew.language or escalation.language)
+            text = t.gettext("The Cinema Department has closed this conversation. If you "
+                             "have another question, just write it here.")
+            if note:
+                text += "\n\n" + note
+            await self.outbox.enqueue(session, crew, [Reply(text, ((
+                Button(t.gettext("Main menu"), "menu:main"),),))])
+        await self._to_desk(session, escalation, f"Closed by {author}.")
+        log.info("escalation closed id=%s by=%s", escalation.id, author)
+        return True
+
+    async def history(self, session: AsyncSession, escalation: Escalation
+                      ) -> list[EscalationMessage]:
+        return list((await session.scalars(select(EscalationMessage).where(
+            EscalationMessage.escalation_id == escalation.id)
+            .order_by(EscalationMessage.id))).all())

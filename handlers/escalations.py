@@ -1,0 +1,122 @@
+"""Talking to a person: crews open an escalation, staff answer it from the desk.
+
+Crew side: the "Talk to staff" button (after an unanswered question it takes that
+question along), `/staff [text]`, and, while an escalation is open, every text the crew
+writes joins it. Desk side: what staff write in an escalation's topic reaches the crew,
+labelled as the department's; a message starting with `/note` never leaves the desk;
+`/close` ends it and tells the crew. Only staff are relayed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.i18n import N_
+from bot.messages import Button, Reply
+from bot.router import Context, Router
+from bot.services import roles
+from bot.storage.models import Escalation, UnansweredQuestion, utcnow
+from handlers import staff
+
+# "Talk to staff" right after an unanswered question takes that question along.
+RECENT_QUESTION = timedelta(minutes=30)
+
+
+async def _recent_question(ctx: Context) -> UnansweredQuestion | None:
+    return await ctx.session.scalar(
+        select(UnansweredQuestion).where(
+            UnansweredQuestion.chat_id == ctx.chat.id,
+            UnansweredQuestion.created_at > utcnow() - RECENT_QUESTION)
+        .order_by(UnansweredQuestion.id.desc()).limit(1))
+
+
+async def talk(ctx: Context) -> list[Reply]:
+    """The button and `/staff [text]`."""
+    escalations = ctx.app.escalations
+    if not escalations.configured:
+        return await staff.talk_to_staff(ctx)  # no desk: say how to reach the department
+    _ = ctx._
+    question = ctx.incoming.args if ctx.incoming.command else ""
+    best_article, best_score = "", 0.0
+    if not question:
+        recent = await _recent_question(ctx)
+        already = await escalations.current(ctx.session, ctx.chat)
+        if recent is not None and already is None:
+            question = recent.text
+            best_article, best_score = recent.best_article or "", recent.score
+    if question:  # "/staff Cho hỏi..." is answered, and relayed back, in Vietnamese
+        language, confident = ctx.app.knowledge.detect_language(
+            question, ctx.incoming.language_hint)
+        if confident and language in ctx.app.config.bot.languages:
+            ctx = ctx.with_language(language)
+            _ = ctx._
+    _escalation, created = await escalations.open(ctx.session, ctx.chat, ctx.language,
+                                                 question, best_article, best_score)
+    menu = (Button(_("Main menu"), "menu:main"),)
+    if not created:
+        text = (_("Passed on to the staff.") if question else
+                _("Your conversation with the staff is open: write here and they will read "
+                  "it."))
+    elif question:
+        text = _("I have passed your question to the Cinema Department's staff. They will "
+                 "answer here, in this chat. You can add details or documents meanwhile.")
+    else:
+        text = _("Please write your question here. A member of the Cinema Department's "
+                 "staff will answer in this chat.")
+    return [Reply(text, (menu,))]
+
+
+async def follow_up(ctx: Context, escalation: Escalation) -> list[Reply]:
+    """A crew's text while its escalation is open: it goes to the staff."""
+    await ctx.app.escalations.from_crew(ctx.session, escalation, ctx.chat,
+                                        ctx.incoming.text.strip())
+    return [Reply(ctx._("Passed on to the staff."))]
+
+
+def _author(ctx: Context) -> str:
+    return f"{ctx.incoming.display_name} ({ctx.incoming.channel}:{ctx.incoming.user_id})"
+
+
+async def _desk_escalation(ctx: Context) -> Escalation | None:
+    if not roles.is_staff(ctx.role) or not ctx.incoming.thread_id:
+        return None  # only staff are relayed, and only from an escalation's topic
+    return await ctx.app.escalations.by_thread(ctx.session, ctx.incoming.thread_id)
+
+
+async def desk_text(ctx: Context) -> list[Reply]:
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    if not await ctx.app.escalations.from_staff(ctx.session, escalation, _author(ctx),
+                                                ctx.incoming.text.strip()):
+        return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
+    return []
+
+
+async def desk_note(ctx: Context) -> list[Reply]:
+    """`/note ...`: stored with the escalation, never relayed."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is not None:
+        await ctx.app.escalations.note(ctx.session, escalation, _author(ctx),
+                                       ctx.incoming.args)
+    return []
+
+
+async def desk_close(ctx: Context) -> list[Reply]:
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    if not await ctx.app.escalations.close(ctx.session, escalation, _author(ctx),
+                                           ctx.incoming.args):
+        return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
+    return []
+
+
+def register(router: Router) -> None:
+    router.action("staff", talk)
+    router.command("staff", talk, N_("Talk to the Cinema Department's staff"))
+    router.desk_command("note", desk_note)
+    router.desk_command("close", desk_close)
+    router.desk_text(desk_text)

@@ -1,0 +1,113 @@
+"""The staff desk end to end: a crew's question reaches a forum topic in the desk
+group, a staff answer reaches the crew once, the crew's follow-up lands in the same
+topic, a /note stays internal, /close tells the crew. The real python-telegram-bot
+against the fake Bot API; the Zalo OA crew through the fake OA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Config, StaffConfig
+from bot.storage.models import EscalationMessage
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZaloOA
+from tests.harness import running
+from tests.test_telegram import answered, callback_data, telegram_config
+from tests.test_zalo import answered as zalo_answered
+from tests.test_zalo import hook, oa_config
+
+DESK = -1009000000001
+STAFF = 770001
+OUTSIDER = 770002
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def with_desk(config: Config) -> Config:
+    return replace(config, staff=StaffConfig(telegram_chat_id=DESK,
+                                             staff_ids=[f"telegram:{STAFF}"]))
+
+
+def in_topic(fake: FakeTelegram, thread: int, text: str, user_id: int) -> None:
+    """A message in a forum topic of the desk, as Telegram delivers it."""
+    update = fake.message(DESK, text, chat_type="supergroup", title="Staff desk",
+                          user_id=user_id, first_name="Lan")
+    message = update["message"]
+    fake.inject({"update_id": update["update_id"] + 10_000, "message": {
+        **message, "message_id": message["message_id"] + 10_000,
+        "message_thread_id": thread, "is_topic_message": True,
+        "chat": {**message["chat"], "is_forum": True}}})
+
+
+def desk_texts(fake: FakeTelegram, thread: int) -> list[str]:
+    return [m["plain_text"] or "" for m in fake.sent(DESK) if m["message_thread_id"] == thread]
+
+
+async def test_a_korean_crew_reaches_staff_and_back(config: Config, fake: FakeTelegram) -> None:
+    async with running(with_desk(telegram_config(config, fake))) as bot:
+        crew = 5001
+        fake.message(crew, "부산에서 가장 맛있는 돼지국밥집이 어디예요?", language_code="ko")
+        (declined,) = await answered(fake, crew, 1)
+        assert "staff:talk" in callback_data(declined)
+        fake.callback(crew, "staff:talk", message_id=declined["message_id"],
+                      language_code="ko")
+        (confirmed,) = (await answered(fake, crew, 2))[1:]
+        assert "직원" in confirmed["plain_text"]
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        (topic,) = fake.topics(DESK)
+        assert topic["name"].startswith("[ko] ")
+        thread = topic["message_thread_id"]
+        card = desk_texts(fake, thread)[0]
+        assert "돼지국밥" in card and "ko" in card
+
+        in_topic(fake, thread, "Xin lỗi, chúng tôi không giới thiệu nhà hàng.", STAFF)
+        answer = (await answered(fake, crew, 3))[2]["plain_text"]
+        assert "영화국" in answer and "không giới thiệu" in answer
+
+        fake.message(crew, "알겠습니다. 그럼 촬영 허가 서류는요?", language_code="ko")
+        await fake.wait_for(lambda f: any("촬영 허가 서류" in t for t in desk_texts(f, thread)))
+        in_topic(fake, thread, "/note crew seems to be a food show, check the permit type",
+                 STAFF)
+        in_topic(fake, thread, "this should not be relayed", OUTSIDER)
+        in_topic(fake, thread, "/close", STAFF)
+        closed = (await answered(fake, crew, 5))[4]["plain_text"]
+        assert "영화국" in closed
+        await bot.app.settled()
+        sent_to_crew = [m["plain_text"] for m in fake.sent(crew)]
+        assert not any("food show" in t or "should not be relayed" in t for t in sent_to_crew)
+        assert sum("không giới thiệu" in t for t in sent_to_crew) == 1  # once
+        async with bot.app.db.session() as session:
+            directions = [(m.direction, m.text[:12]) for m in (await session.scalars(
+                select(EscalationMessage).order_by(EscalationMessage.id))).all()]
+        assert [d for d, _ in directions] == ["crew", "staff", "crew", "note", "note"]
+
+        # After closing, a new question opens a new escalation (a new topic).
+        fake.message(crew, "/staff 드론 비행 승인 문의입니다", language_code="ko")
+        await fake.wait_for(lambda f: len(f.topics(DESK)) == 2)
+
+
+async def test_a_zalo_crew_gets_the_staff_reply_once(config: Config, fake: FakeTelegram
+                                                     ) -> None:
+    async with FakeZaloOA() as oa:
+        configured = with_desk(oa_config(telegram_config(config, fake), oa))
+        async with running(configured) as bot:
+            assert await oa.post_event(hook(bot), oa.text_event(
+                "zalo-crew", "/staff Cho hỏi thủ tục quay phim ở Hội An")) == 200
+            await zalo_answered(oa, "zalo-crew", 1)
+            await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+            thread = fake.topics(DESK)[0]["message_thread_id"]
+            in_topic(fake, thread, "Bạn cần nộp hồ sơ qua công ty dịch vụ.", STAFF)
+            texts: list[Any] = await zalo_answered(oa, "zalo-crew", 2)
+            assert "Cục Điện ảnh" in texts[1] and "công ty dịch vụ" in texts[1]
+            await bot.app.settled()
+            assert sum("công ty dịch vụ" in t for t in oa.texts("zalo-crew")) == 1
