@@ -80,7 +80,7 @@ class Router:
         self._text = handler
 
     def desk_command(self, name: str, handler: Handler) -> None:
-        """A command that means something only in the staff desk (`/note`, `/close`)."""
+        """A command heard in the staff desk group (`/note`, `/close`, staff commands)."""
         self._desk_commands[name] = handler
 
     def desk_text(self, handler: Handler) -> None:
@@ -103,10 +103,8 @@ class Router:
 
     def pick(self, incoming: Incoming) -> Handler | None:
         if incoming.is_desk:
-            if incoming.command in self._desk_commands:
-                return self._desk_commands[incoming.command]
-            if incoming.command:
-                return self._commands.get(incoming.command)  # staff commands work there
+            if incoming.command:  # crews' commands mean nothing in the desk
+                return self._desk_commands.get(incoming.command)
             return self._desk_text
         if incoming.action:
             prefix = incoming.action.split(":", 1)[0]

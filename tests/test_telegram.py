@@ -275,14 +275,15 @@ async def test_staff_desk_chat_is_left_to_the_staff_desk(config: Config,
     desk = -2002
     configured = replace(telegram_config(config, fake),
                          staff=StaffConfig(telegram_chat_id=desk, staff_ids=["telegram:5"]))
-    async with running(configured) as bot:
+    async with running(configured):
         fake.message(desk, "a question about KOFIC's letter", chat_type="supergroup",
                      user_id=5)
         fake.message(900, "/help")
         await answered(fake, 900, 1)
-        assert fake.sent(desk) == []  # the staff's own talk is not for the bot
-        async with bot.app.db.session() as session:
-            assert await session.scalar(select(Chat).where(Chat.external_id == str(desk))) is None
+        fake.message(desk, "/help", chat_type="supergroup", user_id=5)
+        fake.message(900, "/menu")
+        await answered(fake, 900, 2)
+        assert fake.sent(desk) == []  # the staff's own talk and crews' commands: silence
         fake.message(desk, "/apps", chat_type="supergroup", user_id=5)  # a staff command
         (listing,) = await answered(fake, desk, 1)
         assert "No applications." in listing["text"]

@@ -63,6 +63,21 @@ log = logging.getLogger("crewbot.telegram")
 # outbox handles and logs in one line: its own line would drown the real errors.
 logging.getLogger("telegram.request").setLevel(logging.CRITICAL)
 
+
+class _HandledRateLimit(logging.Filter):
+    """AIORateLimiter logs a 429 it stops waiting out at ERROR with a traceback, then
+    raises it; the outbox retries it and logs that in one line. Keep its line, as a
+    WARNING without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_HandledRateLimit())
+
 # python-telegram-bot 22 reports durations (retry_after) as timedeltas when asked to, and
 # warns on every 429 otherwise; we handle both, so opt in and keep the log quiet.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -540,7 +555,7 @@ class TelegramChannel:
             if not raws:
                 continue
             self._idle = False
-            done = await asyncio.gather(*(self._safely(raw) for raw in raws))
+            done = await self._handle_batch(raws)
             self._offset = _confirmable(raws, done, self._offset)
             if self._stopping.is_set():
                 await self._confirm()
@@ -551,6 +566,25 @@ class TelegramChannel:
             storage_failures += 1
             self._idle = True
             await asyncio.sleep(min(0.5 * 2 ** storage_failures, MAX_STORAGE_BACKOFF))
+
+    async def _handle_batch(self, raws: list[dict[str, Any]]) -> list[bool]:
+        """Chats in parallel, each chat's updates in order; once one of a chat's updates
+        waits for storage, the chat's later ones in the batch wait too (they come back
+        with it), so a chat never sees its answers out of order."""
+        waiting: set[str] = set()
+        order: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+        async def one(raw: dict[str, Any]) -> bool:
+            key = _chat_key(raw)
+            async with order[key]:
+                if key in waiting:
+                    return False
+                finished = await self._safely(raw)
+                if not finished:
+                    waiting.add(key)
+                return finished
+
+        return list(await asyncio.gather(*(one(raw) for raw in raws)))
 
     async def _confirm(self) -> None:
         """Tell Telegram what was handled before stopping (getUpdates with the offset and
@@ -620,6 +654,23 @@ def _topic(message: MaybeInaccessibleMessage) -> str:
     if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
         return str(message.message_thread_id)
     return ""
+
+
+def _chat_key(raw: dict[str, Any]) -> str:
+    """The chat an update belongs to, read from the raw JSON (it may not parse)."""
+    for field in ("message", "edited_message", "channel_post", "business_message"):
+        message = raw.get(field)
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return str(message["chat"].get("id"))
+    query = raw.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return str(message["chat"].get("id"))
+        sender = query.get("from")
+        if isinstance(sender, dict):
+            return str(sender.get("id"))
+    return f"update:{raw.get('update_id')}"
 
 
 def _confirmable(raws: list[dict[str, Any]], done: list[bool], offset: int) -> int:
