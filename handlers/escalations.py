@@ -17,8 +17,10 @@ from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services import roles
+from bot.services.escalations.hours import OfficeHours
 from bot.storage.models import Escalation, UnansweredQuestion, utcnow
 from handlers import staff
+from handlers.articles import render
 
 # "Talk to staff" right after an unanswered question takes that question along.
 RECENT_QUESTION = timedelta(minutes=30)
@@ -65,7 +67,23 @@ async def talk(ctx: Context) -> list[Reply]:
     else:
         text = _("Please write your question here. A member of the Cinema Department's "
                  "staff will answer in this chat.")
+    if created:
+        text += _out_of_hours(ctx)
     return [Reply(text, (menu,))]
+
+
+def _out_of_hours(ctx: Context) -> str:
+    """Once per escalation, at its start: when staff will read it, in the crew's zone."""
+    settings = ctx.app.config.bot
+    hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+    now = utcnow()
+    if hours.is_open(now):
+        return ""
+    opening = hours.next_opening(now)
+    zone = ctx.chat.timezone or settings.timezone
+    return "\n\n" + ctx._("Our staff work {hours} (Vietnam time), and it is outside those "
+                           "hours now: expect an answer from {when}.").format(
+        hours=settings.office_hours, when=ctx.t.datetime(opening, zone, "short"))
 
 
 async def follow_up(ctx: Context, escalation: Escalation) -> list[Reply]:
@@ -114,9 +132,66 @@ async def desk_close(ctx: Context) -> list[Reply]:
     return []
 
 
+async def desk_open(ctx: Context) -> list[Reply]:
+    """`/open`: the open escalations, oldest first, with how long each has waited."""
+    if not roles.is_staff(ctx.role):
+        return []
+    _ = ctx._
+    waiting = await ctx.app.escalations.open_ones(ctx.session)
+    if not waiting:
+        return [Reply(_("No open escalations."))]
+    now = utcnow()
+    lines = []
+    for escalation, chat in waiting:
+        minutes = int((now - escalation.opened_at).total_seconds() // 60)
+        claimed = f" · {escalation.claimed_by}" if escalation.claimed_by else ""
+        lines.append(f"#{escalation.id} [{escalation.language}] "
+                     f"{chat.display_name or chat.external_id} · {minutes} min{claimed}")
+    return [Reply("\n".join(lines))]
+
+
+async def desk_claim(ctx: Context) -> list[Reply]:
+    escalation = await _desk_escalation(ctx)
+    if escalation is not None:
+        await ctx.app.escalations.claim(ctx.session, escalation, _author(ctx))
+    return []
+
+
+async def desk_article(ctx: Context) -> list[Reply]:
+    """`/article ID`: the knowledge article, to the crew, in the crew's language."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    article = ctx.app.knowledge.by_id.get(ctx.incoming.args.strip())
+    if article is None:
+        return [Reply(ctx._("Usage: /article ID, for example /article permit.drone"))]
+    crew = ctx.with_language(escalation.language)
+    replies = render(article, crew)
+    title = article.title.get(escalation.language) or article.title["en"]
+    await ctx.app.escalations.send_to_crew(
+        ctx.session, escalation, _author(ctx), replies, f"[article {article.id}]",
+        ctx._("Sent to the crew: {title} ({language})").format(
+            title=title, language=escalation.language))
+    return []
+
+
+async def rate(ctx: Context) -> list[Reply]:
+    """`rate:<escalation>:<stars>`: once, for the chat's own closed escalation."""
+    _, escalation_id, stars = ([*ctx.incoming.action.split(":"), "", ""])[:3]
+    if not (escalation_id.isdigit() and stars.isdigit()):
+        return []
+    if await ctx.app.escalations.rate(ctx.session, ctx.chat, int(escalation_id), int(stars)):
+        return [Reply(ctx._("Thank you for your rating."))]
+    return []
+
+
 def register(router: Router) -> None:
     router.action("staff", talk)
     router.command("staff", talk, N_("Talk to the Cinema Department's staff"))
     router.desk_command("note", desk_note)
     router.desk_command("close", desk_close)
+    router.desk_command("open", desk_open)
+    router.desk_command("claim", desk_claim)
+    router.desk_command("article", desk_article)
+    router.action("rate", rate)
     router.desk_text(desk_text)

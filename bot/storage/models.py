@@ -330,6 +330,7 @@ class Escalation(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class EscalationMessage(Base):

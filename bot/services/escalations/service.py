@@ -198,10 +198,50 @@ class Escalations:
                              "have another question, just write it here.")
             if note:
                 text += "\n\n" + note
-            await self.outbox.enqueue(session, crew, [Reply(text, ((
-                Button(t.gettext("Main menu"), "menu:main"),),))])
+            text += "\n\n" + t.gettext("How well were you helped? 1 = poorly, 5 = very well.")
+            stars = tuple(Button(str(n), f"rate:{escalation.id}:{n}") for n in range(1, 6))
+            await self.outbox.enqueue(session, crew, [Reply(text, (stars, (
+                Button(t.gettext("Main menu"), "menu:main"),)))])
         await self._to_desk(session, escalation, f"Closed by {author}.")
         log.info("escalation closed id=%s by=%s", escalation.id, author)
+        return True
+
+    async def send_to_crew(self, session: AsyncSession, escalation: Escalation,
+                           author: str, replies: list[Reply], record: str,
+                           desk_echo: str) -> bool:
+        """Send prepared replies (an article, a canned reply) to the crew, record what was
+        sent, and show the desk what the crew received."""
+        if escalation.status != OPEN:
+            return False
+        crew = await session.get(Chat, escalation.chat_id)
+        if crew is None:
+            return False
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
+                                      author=author[:128], text=record, created_at=utcnow()))
+        if escalation.first_answered_at is None:
+            escalation.first_answered_at = utcnow()
+        await self.outbox.enqueue(session, crew, replies)
+        await self._to_desk(session, escalation, desk_echo)
+        return True
+
+    async def claim(self, session: AsyncSession, escalation: Escalation, author: str) -> None:
+        escalation.claimed_by = author[:128]
+        await self._to_desk(session, escalation, f"Claimed by {author}.")
+
+    async def open_ones(self, session: AsyncSession) -> list[tuple[Escalation, Chat]]:
+        rows = (await session.execute(
+            select(Escalation, Chat).join(Chat, Chat.id == Escalation.chat_id)
+            .where(Escalation.status == OPEN).order_by(Escalation.opened_at))).all()
+        return [(escalation, chat) for escalation, chat in rows]
+
+    async def rate(self, session: AsyncSession, chat: Chat, escalation_id: int, stars: int
+                   ) -> bool:
+        """A crew rates its own closed escalation, once, 1 to 5."""
+        escalation = await session.get(Escalation, escalation_id)
+        if (escalation is None or escalation.chat_id != chat.id or escalation.status != CLOSED
+                or escalation.rating is not None or not 1 <= stars <= 5):
+            return False
+        escalation.rating = stars
         return True
 
     async def history(self, session: AsyncSession, escalation: Escalation

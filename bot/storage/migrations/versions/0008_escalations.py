@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("opened_at", UTCDateTime(), nullable=False),
         sa.Column("first_answered_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
     )
     op.create_index("uq_escalations_open_chat", "escalations", ["chat_id"], unique=True,
                     sqlite_where=sa.text("status = 'open'"),
