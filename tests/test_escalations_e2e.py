@@ -6,8 +6,15 @@ against the fake Bot API; the Zalo OA crew through the fake OA.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +24,7 @@ from bot.config import Config, StaffConfig
 from bot.storage.models import EscalationMessage
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZaloOA
-from tests.harness import running
+from tests.harness import free_port, running, wait_until
 from tests.test_telegram import answered, callback_data, telegram_config
 from tests.test_zalo import answered as zalo_answered
 from tests.test_zalo import hook, oa_config
@@ -111,3 +118,64 @@ async def test_a_zalo_crew_gets_the_staff_reply_once(config: Config, fake: FakeT
             assert "Cục Điện ảnh" in texts[1] and "công ty dịch vụ" in texts[1]
             await bot.app.settled()
             assert sum("công ty dịch vụ" in t for t in oa.texts("zalo-crew")) == 1
+
+
+async def settled(path: Path) -> bool:
+    """No outgoing row waits or is being sent (read from outside, as an operator would)."""
+    with sqlite3.connect(path) as db:
+        (waiting,) = db.execute("SELECT count(*) FROM messages WHERE direction = 'out' "
+                                "AND status IN ('pending', 'sending')").fetchone()
+    return int(waiting) == 0
+
+
+async def test_sigkill_between_the_crews_message_and_the_staff_reply(
+        tmp_path: Path, fake: FakeTelegram) -> None:
+    """`crewbot run` killed (SIGKILL) while an escalation waits for staff: after the
+    restart the staff reply reaches the crew once, and nothing the crew said is lost."""
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n'
+        f'[telegram]\ntoken = "{fake.token}"\napi_base_url = "{fake.base_url}"\n'
+        f"poll_timeout = 5\n[web]\nport = {free_port()}\n"
+        f'[staff]\ntelegram_chat_id = {DESK}\nstaff_ids = ["telegram:{STAFF}"]\n',
+        encoding="utf-8")
+
+    async def start() -> asyncio.subprocess.Process:
+        before = len(fake.calls_to("deleteWebhook"))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(config_file),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        await fake.wait_for(lambda f: len(f.calls_to("deleteWebhook")) > before, timeout=60)
+        return process
+
+    crew = 5101
+    process = await start()
+    try:
+        fake.message(crew, "/staff 호이안 야간 촬영 시 조명 허가가 따로 필요한가요?",
+                     language_code="ko")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        fake.message(crew, "발전기도 가져갈 예정입니다.", language_code="ko")
+        await fake.wait_for(lambda f: any("발전기" in t for t in desk_texts(f, thread)))
+        # Past the documented duplicate window: every send's outcome is recorded.
+        await wait_until(lambda: settled(tmp_path / "bot.db"))
+        process.kill()
+        await process.wait()
+        in_topic(fake, thread, "Cần xin phép UBND thành phố Hội An.", STAFF)
+        fake.message(crew, "감사합니다!", language_code="ko")
+        process = await start()
+        await fake.wait_for(lambda f: any("UBND" in (m["plain_text"] or "")
+                                          for m in f.sent(crew)), timeout=60)
+        await fake.wait_for(lambda f: any("감사합니다" in t for t in desk_texts(f, thread)),
+                            timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 60)
+    relayed = [m for m in fake.sent(crew) if "UBND" in (m["plain_text"] or "")]
+    assert len(relayed) == 1
+    topic = desk_texts(fake, thread)
+    assert topic, fake.summary()
+    assert sum("발전기" in t for t in topic) == 1 and sum("감사합니다" in t for t in topic) == 1
+    assert len(fake.topics(DESK)) == 1
