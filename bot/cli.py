@@ -108,6 +108,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     ask.add_argument("question", nargs="*", help="the question")
 
     sub.add_parser("run", parents=[common], help="run the configured channels (Telegram, Zalo)")
+    sub.add_parser("stats", parents=[common],
+                   help="the staff desk: open escalations, time to first answer, ratings")
 
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
@@ -190,6 +192,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await cmd_zalo_authorize(config, args.code, args.verifier)
     if args.command == "app":
         return await cli_apps.run(args, config)
+    if args.command == "stats":
+        return await cmd_stats(config)
     if args.kb_command == "check":
         return cmd_kb_check(config)
     if args.kb_command == "stats":
@@ -410,6 +414,31 @@ def cmd_kb_stats(config: Config) -> int:
     if content.problems:
         print(f"{len(content.problems)} problem(s): run crewbot kb check", file=sys.stderr)
         return FAILED
+    return OK
+
+
+async def cmd_stats(config: Config) -> int:
+    """What a head of department asks of a helpdesk: how many wait, how fast, how well."""
+    from bot.app import App
+
+    app = await App.create(config)
+    try:
+        async with app.db.session() as session:
+            stats = await app.escalations.stats(session)
+    finally:
+        await app.close()
+    print(f"escalations: {stats.total} ({stats.open} open)")
+    if stats.median_minutes is None or stats.p90_minutes is None:
+        print("time to first staff answer: no answer yet")
+    else:
+        print(f"time to first staff answer: median {stats.median_minutes:.0f} min, "
+              f"p90 {stats.p90_minutes:.0f} min ({stats.answered} answered)")
+    if stats.ratings:
+        mean = sum(stats.ratings) / len(stats.ratings)
+        spread = " ".join(f"{n}:{stats.ratings.count(n)}" for n in range(1, 6))
+        print(f"ratings: {len(stats.ratings)}, mean {mean:.1f} ({spread})")
+    else:
+        print("ratings: none yet")
     return OK
 
 

@@ -127,6 +127,8 @@ class StaffConfig:
     staff_ids: list[str] = field(default_factory=list)
     coordinator_ids: list[str] = field(default_factory=list)
     admin_ids: list[str] = field(default_factory=list)
+    # An escalation without a staff answer after this long is raised again in the desk.
+    sla_minutes: int = 60
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -30,6 +31,13 @@ async def expire_permits(app: App) -> None:
         log.info("permits expired count=%s", expired)
 
 
+async def raise_overdue_escalations(app: App) -> None:
+    try:
+        await app.escalations.raise_overdue(app.db)
+    except Exception:
+        log.exception("escalation follow-up failed")
+
+
 def start(app: App) -> AsyncIOScheduler:
     """Daily jobs at 00:05 in the department's time zone, and once now (a process that
     was down at midnight catches up at start)."""
@@ -39,5 +47,8 @@ def start(app: App) -> AsyncIOScheduler:
                       args=[app], id="expire-permits", coalesce=True,
                       misfire_grace_time=3600)
     scheduler.add_job(expire_permits, args=[app], id="expire-permits-at-start")
+    if app.escalations.configured:
+        scheduler.add_job(raise_overdue_escalations, IntervalTrigger(minutes=1), args=[app],
+                          id="escalation-follow-up", coalesce=True, max_instances=1)
     scheduler.start()
     return scheduler

@@ -223,8 +223,8 @@ def register(router: Router) -> None:
     router.command("track", track, N_("Follow your permit application"))
     router.command("status", status, N_("Where your application stands"))
     router.command("untrack", untrack)
-    for name, handler in (("app", staff_show), ("apps", staff_list),
-                          ("setstatus", staff_set_status)):
+    router.command("app", staff_show)  # in the desk, handlers.escalations.desk_app
+    for name, handler in (("apps", staff_list), ("setstatus", staff_set_status)):
         router.command(name, handler)  # in a private chat
         router.desk_command(name, handler)  # and in the staff desk group
     router.action("application", status)

@@ -13,13 +13,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.app import knowledge_dir
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services import roles
+from bot.services.applications import texts
+from bot.services.escalations import drafts
 from bot.services.escalations.hours import OfficeHours
-from bot.storage.models import Escalation, UnansweredQuestion, utcnow
-from handlers import staff
+from bot.storage.models import Chat, Escalation, UnansweredQuestion, utcnow
+from handlers import applications, staff
 from handlers.articles import render
 
 # "Talk to staff" right after an unanswered question takes that question along.
@@ -175,6 +178,37 @@ async def desk_article(ctx: Context) -> list[Reply]:
     return []
 
 
+async def desk_app(ctx: Context) -> list[Reply]:
+    """`/app` in an escalation's topic: the crew's applications; `/app REF` anywhere."""
+    if ctx.incoming.args.strip() or not roles.is_staff(ctx.role):
+        return await applications.staff_show(ctx)
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return await applications.staff_show(ctx)  # its usage line
+    crew = await ctx.session.get(Chat, escalation.chat_id)
+    followed = await ctx.app.applications.followed(ctx.session, crew) if crew else []
+    if not followed:
+        return [Reply(ctx._("This crew follows no application."))]
+    cards = []
+    for application in followed:
+        history = await ctx.app.applications.history(ctx.session, application)
+        cards.append(Reply(texts.status_card(application, history, ctx.t)))
+    return cards
+
+
+async def desk_savefaq(ctx: Context) -> list[Reply]:
+    """`/savefaq` on a closed escalation: its question and the staff answers become a
+    draft article under `knowledge/drafts/`, for someone to review and move into place."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    if escalation.status != "closed":
+        return [Reply(ctx._("Close the escalation first (/close), then /savefaq."))]
+    messages = await ctx.app.escalations.history(ctx.session, escalation)
+    path = drafts.write(knowledge_dir(ctx.app.config), escalation, messages)
+    return [Reply(ctx._("Draft saved for review: {path}").format(path=path.name))]
+
+
 async def rate(ctx: Context) -> list[Reply]:
     """`rate:<escalation>:<stars>`: once, for the chat's own closed escalation."""
     _, escalation_id, stars = ([*ctx.incoming.action.split(":"), "", ""])[:3]
@@ -193,5 +227,7 @@ def register(router: Router) -> None:
     router.desk_command("open", desk_open)
     router.desk_command("claim", desk_claim)
     router.desk_command("article", desk_article)
+    router.desk_command("app", desk_app)
+    router.desk_command("savefaq", desk_savefaq)
     router.action("rate", rate)
     router.desk_text(desk_text)

@@ -3,15 +3,19 @@ ratings, office hours. The Telegram side runs in tests/test_escalations_e2e.py."
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
 from bot.app import App
 from bot.config import StaffConfig
 from bot.messages import Incoming, Reply
+from bot.paths import bundled
 from bot.services.escalations.hours import OfficeHours
+from bot.services.knowledge import KnowledgeBase
 from bot.storage.models import Chat, DeskTopic, Escalation, Message
 from tests.conftest import Conversation
 
@@ -75,3 +79,41 @@ async def test_desk_commands_articles_and_ratings(app: App) -> None:
     async with app.db.session() as session:
         escalation = await session.scalar(select(Escalation))
         assert escalation is not None and escalation.rating == 5
+
+
+async def test_follow_up_stats_app_in_topic_and_savefaq(app: App, tmp_path: Path) -> None:
+    knowledge = tmp_path / "kb"
+    shutil.copytree(bundled("knowledge"), knowledge)
+    app.config = replace(app.config, staff=StaffConfig(telegram_chat_id=DESK,
+                                                       staff_ids=["telegram:5"],
+                                                       sla_minutes=30),
+                         knowledge=replace(app.config.knowledge, dir=str(knowledge)))
+    app.escalations.config = app.config
+    crew = Conversation(app, user="crew-fr", hint="fr")
+    await crew.say("/staff Peut-on filmer la nuit dans le vieux quartier de Hanoï ?")
+    async with app.db.session() as session:
+        await session.execute(update(DeskTopic).values(thread_id="77"))
+    # Nobody answered for 31 minutes: the desk is reminded, once, by any process.
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert await app.escalations.raise_overdue(app.db, later) == 1
+    assert await app.escalations.raise_overdue(app.db, later) == 0
+    async with app.db.session() as session:
+        desk_rows = (await session.scalars(
+            select(Message.text).join(Chat, Chat.id == Message.chat_id)
+            .where(Chat.external_id == str(DESK)).order_by(Message.id))).all()
+    assert any("No staff answer yet after 30 minutes" in text for text in desk_rows)
+    (none,) = await desk(app, "/app", thread="77")
+    assert none.text == "This crew follows no application."
+    assert await desk(app, "Oui, avec l'accord du quartier.", thread="77") == []
+    (not_yet,) = await desk(app, "/savefaq", thread="77")
+    assert "/close" in not_yet.text
+    assert await desk(app, "/close", thread="77") == []
+    (saved,) = await desk(app, "/savefaq", thread="77")
+    draft = knowledge / "drafts" / "escalation-1.md"
+    assert saved.text.endswith("escalation-1.md") and draft.exists()
+    body = draft.read_text(encoding="utf-8")
+    assert "vieux quartier" in body and "accord du quartier" in body
+    assert not KnowledgeBase.load(knowledge, 0.32).problems  # drafts are not read
+    async with app.db.session() as session:
+        stats = await app.escalations.stats(session)
+    assert (stats.total, stats.open, stats.answered) == (1, 0, 1)

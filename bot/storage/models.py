@@ -331,6 +331,8 @@ class Escalation(Base):
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set when the desk was reminded of an unanswered escalation (once).
+    sla_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class EscalationMessage(Base):

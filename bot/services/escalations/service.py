@@ -10,8 +10,11 @@ message never waits in memory. Internal notes are stored and never relayed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median, quantiles
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +25,7 @@ from bot.services import chats
 from bot.services.applications import Applications
 from bot.services.applications import texts as application_texts
 from bot.services.outbox import Outbox
+from bot.storage import Database
 from bot.storage.models import (
     Chat,
     DeskTopic,
@@ -38,6 +42,16 @@ DESK_CHANNEL = "telegram"
 TOPIC_PREFIX = "topic:"
 # The one documented rule that keeps a message inside the desk: it starts with /note.
 NOTE_COMMAND = "note"
+
+
+@dataclass(frozen=True)
+class Stats:
+    total: int
+    open: int
+    answered: int
+    median_minutes: float | None
+    p90_minutes: float | None
+    ratings: list[int]
 
 
 class DeskNotConfigured(Exception):
@@ -243,6 +257,50 @@ class Escalations:
             return False
         escalation.rating = stars
         return True
+
+    async def raise_overdue(self, db: Database, now: datetime | None = None) -> int:
+        """Remind the desk, once, of each escalation still without a staff answer after
+        `[staff] sla_minutes`. The conditional UPDATE is the claim: several processes
+        running this job raise each escalation once."""
+        now = now or utcnow()
+        limit = now - timedelta(minutes=self.config.staff.sla_minutes)
+        async with db.session() as session:
+            due = (await session.scalars(select(Escalation.id).where(
+                Escalation.status == OPEN, Escalation.first_answered_at.is_(None),
+                Escalation.sla_raised_at.is_(None), Escalation.opened_at < limit))).all()
+        raised = 0
+        for escalation_id in due:
+            async with db.session() as session:
+                claimed = await session.execute(
+                    update(Escalation).where(Escalation.id == escalation_id,
+                                             Escalation.sla_raised_at.is_(None))
+                    .values(sla_raised_at=now))
+                if getattr(claimed, "rowcount", 0) != 1:
+                    continue
+                escalation = await session.get(Escalation, escalation_id)
+                assert escalation is not None
+                await self._to_desk(session, escalation, (
+                    f"⏰ No staff answer yet after {self.config.staff.sla_minutes} minutes. "
+                    "/claim it and reply here."))
+                raised += 1
+        if raised:
+            self.outbox.wake()
+        return raised
+
+    async def stats(self, session: AsyncSession) -> Stats:
+        open_count = await session.scalar(select(func.count()).select_from(Escalation)
+                                          .where(Escalation.status == OPEN)) or 0
+        answered = (await session.execute(select(Escalation.opened_at,
+                                                 Escalation.first_answered_at).where(
+            Escalation.first_answered_at.is_not(None)))).all()
+        waits = sorted((first - opened).total_seconds() / 60 for opened, first in answered
+                       if first is not None)
+        ratings = [r for r in (await session.scalars(select(Escalation.rating).where(
+            Escalation.rating.is_not(None)))).all() if r is not None]
+        total = await session.scalar(select(func.count()).select_from(Escalation)) or 0
+        p90 = (quantiles(waits, n=10)[-1] if len(waits) >= 2 else (waits[0] if waits else None))
+        return Stats(total, open_count, len(waits), median(waits) if waits else None, p90,
+                     ratings)
 
     async def history(self, session: AsyncSession, escalation: Escalation
                       ) -> list[EscalationMessage]:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("first_answered_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("sla_raised_at", UTCDateTime(), nullable=True),
     )
     op.create_index("uq_escalations_open_chat", "escalations", ["chat_id"], unique=True,
                     sqlite_where=sa.text("status = 'open'"),
