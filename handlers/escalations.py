@@ -178,6 +178,39 @@ async def desk_article(ctx: Context) -> list[Reply]:
     return []
 
 
+async def desk_reply(ctx: Context) -> list[Reply]:
+    """`/reply NAME`: a canned reply (`knowledge/replies/`), in the crew's language."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    replies = ctx.app.knowledge.replies
+    texts_by_language = replies.get(ctx.incoming.args.strip())
+    if texts_by_language is None:
+        return [Reply(ctx._("Usage: /reply NAME, one of: {names}").format(
+            names=", ".join(sorted(replies)) or "-"))]
+    text = texts_by_language.get(escalation.language) or texts_by_language["en"]
+    crew = ctx.with_language(escalation.language)
+    label = crew._("Cinema Department")
+    await ctx.app.escalations.send_to_crew(
+        ctx.session, escalation, _author(ctx), [Reply(f"**{label}:** {text}")],
+        f"[reply {ctx.incoming.args.strip()}] {text}",
+        ctx._("Sent to the crew: {title} ({language})").format(
+            title=text, language=escalation.language))
+    return []
+
+
+async def desk_transfer(ctx: Context) -> list[Reply]:
+    """`/transfer @user`: the escalation is now that colleague's."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is None:
+        return []
+    to = ctx.incoming.args.strip()
+    if not to.startswith("@") or len(to) < 2:
+        return [Reply(ctx._("Usage: /transfer @username"))]
+    await ctx.app.escalations.claim(ctx.session, escalation, to, transferred=True)
+    return []
+
+
 async def desk_app(ctx: Context) -> list[Reply]:
     """`/app` in an escalation's topic: the crew's applications; `/app REF` anywhere."""
     if ctx.incoming.args.strip() or not roles.is_staff(ctx.role):
@@ -228,6 +261,8 @@ def register(router: Router) -> None:
     router.desk_command("claim", desk_claim)
     router.desk_command("article", desk_article)
     router.desk_command("app", desk_app)
+    router.desk_command("reply", desk_reply)
+    router.desk_command("transfer", desk_transfer)
     router.desk_command("savefaq", desk_savefaq)
     router.action("rate", rate)
     router.desk_text(desk_text)

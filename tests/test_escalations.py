@@ -117,3 +117,29 @@ async def test_follow_up_stats_app_in_topic_and_savefaq(app: App, tmp_path: Path
     async with app.db.session() as session:
         stats = await app.escalations.stats(session)
     assert (stats.total, stats.open, stats.answered) == (1, 0, 1)
+
+
+async def test_canned_reply_in_the_crews_language_and_transfer(app: App) -> None:
+    app.config = replace(app.config, staff=StaffConfig(telegram_chat_id=DESK,
+                                                       staff_ids=["telegram:5"]))
+    app.escalations.config = app.config
+    crew = Conversation(app, user="crew-ja", hint="ja")
+    await crew.say("/staff 撮影機材の一時輸入について相談したいです")
+    async with app.db.session() as session:
+        await session.execute(update(DeskTopic).values(thread_id="88"))
+    (usage,) = await desk(app, "/reply nope", thread="88")
+    assert "checking" in usage.text and "via-service-company" in usage.text
+    assert await desk(app, "/reply via-service-company", thread="88") == []
+    assert any("映画制作サービス会社を通じて" in text
+               for text in await crew_texts(app, "crew-ja"))
+    async with app.db.session() as session:
+        echoed = (await session.scalars(
+            select(Message.text).join(Chat, Chat.id == Message.chat_id)
+            .where(Chat.external_id == str(DESK)))).all()
+    assert any("映画制作サービス会社" in text for text in echoed)  # the topic shows it
+    (bad,) = await desk(app, "/transfer lan", thread="88")
+    assert bad.text.startswith("Usage: /transfer")
+    assert await desk(app, "/transfer @minh", thread="88") == []
+    async with app.db.session() as session:
+        escalation = await session.scalar(select(Escalation))
+        assert escalation is not None and escalation.claimed_by == "@minh"

@@ -146,3 +146,16 @@ def test_chinese_and_japanese_lines_join_without_a_space() -> None:
     folded = [a.id for a in content.articles.values()
               for lang in ("zh", "ja") if seam.search(a.summary.get(lang, ""))]
     assert folded == []
+
+
+def test_canned_replies_need_every_language_and_a_good_name(kb_copy: Path) -> None:
+    assert "checking" in loader.load(kb_copy).replies
+    (kb_copy / "replies" / "more.yaml").write_text(
+        "- name: Bad Name\n  texts: {en: x}\n"
+        "- name: half\n  texts: {en: 'Only English', vi: 'Chỉ tiếng Việt'}\n"
+        "- name: checking\n  texts: {en: a, vi: a, ko: a, ja: a, zh: a, fr: a}\n",
+        encoding="utf-8")
+    found = problems(kb_copy)
+    assert any("more.yaml" in p and "Bad Name" in p for p in found)
+    assert any("'half': missing text in ko, ja, zh, fr" in p for p in found)
+    assert any("duplicate reply name 'checking'" in p for p in found)

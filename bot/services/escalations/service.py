@@ -238,9 +238,11 @@ class Escalations:
         await self._to_desk(session, escalation, desk_echo)
         return True
 
-    async def claim(self, session: AsyncSession, escalation: Escalation, author: str) -> None:
+    async def claim(self, session: AsyncSession, escalation: Escalation, author: str,
+                    transferred: bool = False) -> None:
         escalation.claimed_by = author[:128]
-        await self._to_desk(session, escalation, f"Claimed by {author}.")
+        verb = "Transferred to" if transferred else "Claimed by"
+        await self._to_desk(session, escalation, f"{verb} {author}.")
 
     async def open_ones(self, session: AsyncSession) -> list[tuple[Escalation, Chat]]:
         rows = (await session.execute(

@@ -608,8 +608,60 @@ def load(root: Path) -> Content:
                 continue
             vendor_ids[vendor.id] = vendor.path
             content.vendors.append(vendor)
+    for path in sorted((root / "replies").glob("*.yaml")):
+        for name, texts in load_replies(path, root, content.problems).items():
+            if name in content.replies:
+                content.problems.append(Problem(_rel(path, root), 1,
+                                                f"duplicate reply name {name!r}"))
+                continue
+            content.replies[name] = texts
     _cross_check(root, content)
     return content
+
+
+_REPLY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
+def _rel(path: Path, root: Path) -> str:
+    return f"{root.name}/{path.relative_to(root)}"
+
+
+def load_replies(path: Path, root: Path, problems: list[Problem]
+                 ) -> dict[str, dict[str, str]]:
+    """Canned replies: a YAML list of `{name, texts: {en, vi, ko, ja, zh, fr}}`, every
+    language required, since a reply reaches the crew in the crew's language."""
+    rel = _rel(path, root)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        problems.append(Problem(rel, 0, f"unreadable: {error}"))
+        return {}
+    if not isinstance(data, list):
+        problems.append(Problem(rel, 1, "expected a list of replies"))
+        return {}
+    replies: dict[str, dict[str, str]] = {}
+    for number, entry in enumerate(data, start=1):
+        where = f"reply {number}"
+        if not isinstance(entry, dict):
+            problems.append(Problem(rel, 0, f"{where}: expected a mapping"))
+            continue
+        name = str(entry.get("name", ""))
+        texts = entry.get("texts")
+        if not _REPLY_NAME.match(name):
+            problems.append(Problem(rel, 0, f"{where}: name {name!r}: expected lower-case "
+                                            "letters, digits and dashes"))
+            continue
+        if not isinstance(texts, dict):
+            problems.append(Problem(rel, 0, f"reply {name!r}: missing texts"))
+            continue
+        missing = [lang for lang in ALL_LANGUAGES
+                   if not isinstance(texts.get(lang), str) or not texts[lang].strip()]
+        if missing:
+            problems.append(Problem(rel, 0, f"reply {name!r}: missing text in "
+                                            f"{', '.join(missing)}"))
+            continue
+        replies[name] = {lang: str(texts[lang]).strip() for lang in ALL_LANGUAGES}
+    return replies
 
 
 def _cross_check(root: Path, content: Content) -> None:

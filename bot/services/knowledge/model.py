@@ -207,3 +207,5 @@ class Content:
     articles: dict[str, Article] = field(default_factory=dict)
     vendors: list[Vendor] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Canned replies for the staff desk: name -> text per language (`knowledge/replies/`).
+    replies: dict[str, dict[str, str]] = field(default_factory=dict)

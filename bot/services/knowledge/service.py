@@ -350,6 +350,7 @@ class KnowledgeBase:
         self.articles: list[Article] = sorted(content.articles.values(), key=lambda a: a.id)
         self.by_id = {article.id: article for article in self.articles}
         self.vendors: list[Vendor] = content.vendors
+        self.replies: dict[str, dict[str, str]] = content.replies
         self.problems: list[Problem] = content.problems
         self.indexes = indexes if indexes is not None else build_indexes(
             (loader.opened(a) for a in self.articles), len(self.articles), _doc_fields,
