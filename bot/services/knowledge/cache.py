@@ -80,6 +80,7 @@ class KnowledgeCache:
         """Every file `loader.load` and `KnowledgeBase` read, in a fixed order."""
         files = sorted((self.root / "articles").glob("*.md"))
         files += sorted((self.root / "vendors").glob("*.yaml"))
+        files += sorted((self.root / "replies").glob("*.yaml"))
         files += [path for path in (self.root / "required.yaml", self.root / "scope.yaml")
                   if path.is_file()]
         return files
