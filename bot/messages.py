@@ -37,6 +37,21 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or file someone sent, as a reference a platform can send again.
+
+    `channel` says where `ref` is valid: "telegram" for a Telegram file id (this bot can
+    send it to any chat), "" for a public URL (what Zalo gives). A crew's passport scan
+    reaches the desk this way without the bot storing the file.
+    """
+
+    kind: str  # "photo" | "document"
+    ref: str
+    name: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One thing a user did: wrote text, pressed a button, shared a location or a contact."""
 
@@ -56,6 +71,7 @@ class Incoming:
     thread_id: str = ""
     # Written in the staff desk group: the desk's handlers decide, not the crews'.
     is_desk: bool = False
+    attachment: Attachment | None = None
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""
@@ -93,6 +109,7 @@ class Reply:
     location: Location | None = None
     image_url: str = ""
     edit: bool = False
+    attachment: Attachment | None = None
 
     def all_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]

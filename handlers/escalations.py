@@ -90,9 +90,10 @@ def _out_of_hours(ctx: Context) -> str:
 
 
 async def follow_up(ctx: Context, escalation: Escalation) -> list[Reply]:
-    """A crew's text while its escalation is open: it goes to the staff."""
+    """What a crew sends while its escalation is open (text, a photo, a scan) goes to the
+    staff."""
     await ctx.app.escalations.from_crew(ctx.session, escalation, ctx.chat,
-                                        ctx.incoming.text.strip())
+                                        ctx.incoming.text.strip(), ctx.incoming.attachment)
     return [Reply(ctx._("Passed on to the staff."))]
 
 
@@ -110,10 +111,20 @@ async def desk_text(ctx: Context) -> list[Reply]:
     escalation = await _desk_escalation(ctx)
     if escalation is None:
         return []
+    attachment = ctx.incoming.attachment
+    notes: list[Reply] = []
+    if attachment is not None and escalation.channel != attachment.channel:
+        # A Telegram file id means nothing to Zalo, and its download link holds the token.
+        notes.append(Reply(ctx._("This crew writes on {channel}: the file was not passed "
+                                 "on, only the text. Send the file by e-mail.").format(
+            channel=escalation.channel)))
+        attachment = None
+        if not ctx.incoming.text.strip():
+            return notes
     if not await ctx.app.escalations.from_staff(ctx.session, escalation, _author(ctx),
-                                                ctx.incoming.text.strip()):
+                                                ctx.incoming.text.strip(), attachment):
         return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
-    return []
+    return notes
 
 
 async def desk_note(ctx: Context) -> list[Reply]:

@@ -118,6 +118,17 @@ async def test_a_zalo_crew_gets_the_staff_reply_once(config: Config, fake: FakeT
             assert "Cục Điện ảnh" in texts[1] and "công ty dịch vụ" in texts[1]
             await bot.app.settled()
             assert sum("công ty dịch vụ" in t for t in oa.texts("zalo-crew")) == 1
+            # A Telegram file cannot reach a Zalo chat: the topic is told, nothing is sent.
+            update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+            message = {k: v for k, v in update["message"].items()
+                       if k not in ("text", "entities")}
+            fake.inject({"update_id": update["update_id"] + 10_000, "message": {
+                **message, "message_id": message["message_id"] + 10_000,
+                "message_thread_id": thread, "is_topic_message": True,
+                "document": {"file_id": "f1", "file_unique_id": "u", "file_name": "a.pdf"}}})
+            await fake.wait_for(lambda f: any("e-mail" in t or "email" in t
+                                              for t in desk_texts(f, thread)))
+            assert len(oa.texts("zalo-crew")) == 2
 
 
 async def settled(path: Path) -> bool:
@@ -179,3 +190,44 @@ async def test_sigkill_between_the_crews_message_and_the_staff_reply(
     assert topic, fake.summary()
     assert sum("발전기" in t for t in topic) == 1 and sum("감사합니다" in t for t in topic) == 1
     assert len(fake.topics(DESK)) == 1
+
+
+async def test_photos_and_documents_cross_the_desk(config: Config, fake: FakeTelegram
+                                                   ) -> None:
+    """A crew's passport scan lands in the topic; the staff's document reaches the crew;
+    both by Telegram file id, nothing downloaded or stored."""
+    async with running(with_desk(telegram_config(config, fake))):
+        crew = 5201
+        fake.message(crew, "/staff We need help with our crew visas", language_code="en")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        base = fake.message(crew, "(photo follows)")
+        await answered(fake, crew, 2)
+        message = {k: v for k, v in base["message"].items() if k not in ("text", "entities")}
+        fake.inject({"update_id": base["update_id"] + 1, "message": {
+            **message, "message_id": message["message_id"] + 1,
+            "photo": [{"file_id": "crew-scan-small", "file_unique_id": "a", "width": 90,
+                       "height": 60},
+                      {"file_id": "crew-scan-large", "file_unique_id": "b", "width": 1280,
+                       "height": 853}]}})
+        await fake.wait_for(lambda f: any(m["kind"] == "photo" and
+                                          m["message_thread_id"] == thread
+                                          for m in f.sent(DESK)))
+        scan = next(m for m in fake.sent(DESK) if m["kind"] == "photo")
+        assert scan["media"][0]["file_id"] == "crew-scan-large"
+
+        update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+        staff_message = {k: v for k, v in update["message"].items()
+                         if k not in ("text", "entities")}
+        fake.inject({"update_id": update["update_id"] + 10_000, "message": {
+            **staff_message, "message_id": staff_message["message_id"] + 10_000,
+            "message_thread_id": thread, "is_topic_message": True,
+            "chat": {**staff_message["chat"], "is_forum": True},
+            "document": {"file_id": "visa-form-file", "file_unique_id": "v",
+                         "file_name": "NA5.pdf"},
+            "caption": "Please fill in this form."}})
+        await fake.wait_for(lambda f: any(m["kind"] == "document" for m in f.sent(crew)))
+        (form,) = [m for m in fake.sent(crew) if m["kind"] == "document"]
+        assert form["media"]["file_id"] == "visa-form-file"
+        assert "Cinema Department" in form["plain_text"] and "fill in" in form["plain_text"]

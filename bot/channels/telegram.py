@@ -46,7 +46,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.base import RetryLater, Undeliverable, Unreachable
 from bot.config import Config
 from bot.formatting import to_html
-from bot.messages import Incoming, Location, Reply
+from bot.messages import Attachment, Incoming, Location, Reply
 from bot.services import failed_updates
 from bot.services.escalations.service import TOPIC_PREFIX
 from bot.storage import Database
@@ -84,6 +84,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Storage outages are retried for as long as they last; this caps the pause between
@@ -186,6 +187,24 @@ class TelegramSender:
         except TelegramError as error:  # network, timeouts and 5xx included
             raise RetryLater(_short(error)) from error
 
+    async def _send_attachment(self, chat_id: int, attachment: Attachment, text: str,
+                               markup: InlineKeyboardMarkup | None, thread: int | None) -> str:
+        """A photo or file by its Telegram file id or URL; a caption over Telegram's 1,024
+        characters follows as a message of its own."""
+        caption = text if len(text) <= CAPTION_LIMIT else None
+        if attachment.kind == "photo":
+            sent = await self.bot.send_photo(chat_id, attachment.ref, caption=caption,
+                                             parse_mode=ParseMode.HTML, reply_markup=markup,
+                                             message_thread_id=thread)
+        else:
+            sent = await self.bot.send_document(chat_id, attachment.ref, caption=caption,
+                                                parse_mode=ParseMode.HTML, reply_markup=markup,
+                                                message_thread_id=thread)
+        if caption is None and text:
+            sent = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                               message_thread_id=thread)
+        return str(sent.message_id)
+
     async def _send_to_topic(self, chat_id: int, reply: Reply, key: str) -> str:
         """Into the named topic, creating it first if need be (or again if deleted)."""
         assert self.topics is not None
@@ -208,6 +227,8 @@ class TelegramSender:
             return str(pin.message_id)
         markup = keyboard(reply)
         text = to_html(reply.text)
+        if reply.attachment is not None:
+            return await self._send_attachment(chat_id, reply.attachment, text, markup, thread)
         if reply.image_url:
             photo = await self.bot.send_photo(chat_id, reply.image_url, caption=text[:1024],
                                               parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -417,19 +438,20 @@ class TelegramChannel:
             channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id), text=text,
             action=action, display_name=user.full_name, location=location,
             language_hint=user.language_code or "", update_id=str(update.update_id),
-            is_group=group, thread_id=_topic(message))
+            is_group=group, thread_id=_topic(message), attachment=_attachment(message))
 
     def _desk_incoming(self, update: Update, message: Message, text: str) -> Incoming | None:
         """In the staff desk every human's text counts (the desk handler decides what is
         relayed and what stays); other bots and service messages do not."""
         user = message.from_user
-        if user is None or user.is_bot or not text:
+        attachment = _attachment(message)
+        if user is None or user.is_bot or not (text or attachment):
             return None
         return Incoming(
             channel=CHANNEL, chat_id=str(message.chat.id), user_id=str(user.id), text=text,
             display_name=user.full_name, language_hint=user.language_code or "",
             update_id=str(update.update_id), is_group=True, thread_id=_topic(message),
-            is_desk=True)
+            is_desk=True, attachment=attachment)
 
     def _addressed_text(self, message: Message, text: str) -> str | None:
         """In groups the bot hears commands, mentions and replies to itself, nothing else.
@@ -637,6 +659,16 @@ class TelegramChannel:
             return web.json_response({"ok": False, "error": "storage unavailable"},
                                      status=503)
         return web.json_response({"ok": True})
+
+
+def _attachment(message: Message) -> Attachment | None:
+    """A photo (its largest size) or a document, by file id: sendable again anywhere."""
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id, "", CHANNEL)
+    if message.document is not None:
+        return Attachment("document", message.document.file_id,
+                          message.document.file_name or "", CHANNEL)
+    return None
 
 
 def _short(error: TelegramError) -> str:

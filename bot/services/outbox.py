@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.base import RetryLater, Sender, Undeliverable, Unreachable
 from bot.config import OutboxConfig
 from bot.formatting import split_text
-from bot.messages import Button, Location, Reply
+from bot.messages import Attachment, Button, Location, Reply
 from bot.storage import Database
 from bot.storage.errors import Outage, is_transient
 from bot.storage.models import Chat, Message, Worker, utcnow
@@ -77,6 +77,9 @@ def reply_to_json(reply: Reply) -> str:
         data["image_url"] = reply.image_url
     if reply.edit:
         data["edit"] = True
+    if reply.attachment is not None:
+        a = reply.attachment
+        data["attachment"] = [a.kind, a.ref, a.name, a.channel]
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -84,8 +87,9 @@ def reply_from_json(raw: str) -> Reply:
     data = json.loads(raw)
     buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", ()))
     location = Location(*data["location"]) if "location" in data else None
+    attachment = Attachment(*data["attachment"]) if "attachment" in data else None
     return Reply(data["text"], buttons, location, data.get("image_url", ""),
-                 bool(data.get("edit", False)))
+                 bool(data.get("edit", False)), attachment)
 
 
 def parts(reply: Reply, limit: int) -> list[Reply]:
@@ -94,7 +98,8 @@ def parts(reply: Reply, limit: int) -> list[Reply]:
     An edit survives only when the reply fits one message: replacing a menu with the
     first of several parts would leave the rest dangling after it.
     """
-    if reply.location is not None or reply.image_url or not limit or len(reply.text) <= limit:
+    if (reply.location is not None or reply.image_url or reply.attachment is not None
+            or not limit or len(reply.text) <= limit):
         return [reply]
     chunks = split_text(reply.text, limit)
     head = [Reply(chunk) for chunk in chunks[:-1]]

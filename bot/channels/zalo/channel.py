@@ -56,7 +56,7 @@ from bot.channels.zalo.errors import (
 from bot.channels.zalo.events import ZaloEvent
 from bot.channels.zalo.tokens import NotAuthorized
 from bot.config import Config
-from bot.messages import Incoming, Location, Reply
+from bot.messages import Attachment, Incoming, Location, Reply
 from bot.services import failed_updates
 from bot.storage.errors import is_transient
 
@@ -229,10 +229,15 @@ class ZaloChannel:
                 action = f"{MEDIA_ACTION}:{media}"
         else:
             return None
+        attachment = None
+        if event.attachment_url.startswith("https://") and kind in ("image", "file"):
+            attachment = Attachment("photo" if kind == "image" else "document",
+                                    event.attachment_url)
         return Incoming(channel=CHANNEL, chat_id=event.chat_id, user_id=event.user_id,
                         text=text, action=action, location=location,
                         display_name=event.display_name, language_hint=event.language_hint,
-                        update_id=event.msg_id, is_group=event.is_group)
+                        update_id=event.msg_id, is_group=event.is_group,
+                        attachment=attachment)
 
     # -- handling -------------------------------------------------------------------------
 

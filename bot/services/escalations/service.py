@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.i18n import Catalogs
-from bot.messages import Button, Reply
+from bot.messages import Attachment, Button, Reply
 from bot.services import chats
 from bot.services.applications import Applications
 from bot.services.applications import texts as application_texts
@@ -164,16 +164,21 @@ class Escalations:
                                   thread=TOPIC_PREFIX + topic_key(escalation))
 
     async def from_crew(self, session: AsyncSession, escalation: Escalation, chat: Chat,
-                        text: str) -> None:
-        """A crew's follow-up lands in the escalation's topic."""
+                        text: str, attachment: Attachment | None = None) -> None:
+        """A crew's follow-up (a scan, a location photo too) lands in the escalation's
+        topic."""
+        recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
         session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
-                                      author=chat.display_name[:128], text=text,
+                                      author=chat.display_name[:128], text=recorded,
                                       created_at=utcnow()))
         name = chat.display_name or chat.external_id
-        await self._to_desk(session, escalation, f"{name}: {text}")
+        desk = await self.desk_chat(session)
+        await self.outbox.enqueue(session, desk, [Reply(f"{name}: {text}" if text else name,
+                                                        attachment=attachment)],
+                                  thread=TOPIC_PREFIX + topic_key(escalation))
 
     async def from_staff(self, session: AsyncSession, escalation: Escalation, author: str,
-                         text: str) -> bool:
+                         text: str, attachment: Attachment | None = None) -> bool:
         """Relay a staff answer to the crew, labelled as the department's; False when the
         escalation is closed (nothing is relayed)."""
         if escalation.status != OPEN:
@@ -183,12 +188,14 @@ class Escalations:
             return False
         t = self.catalogs.get(crew.language or escalation.language)
         label = t.gettext("Cinema Department")
+        recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
         session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
-                                      author=author[:128], text=text, created_at=utcnow()))
+                                      author=author[:128], text=recorded, created_at=utcnow()))
         if escalation.first_answered_at is None:
             escalation.first_answered_at = utcnow()
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
-        await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}", buttons)])
+        await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}".rstrip(" "),
+                                                        buttons, attachment=attachment)])
         return True
 
     async def note(self, session: AsyncSession, escalation: Escalation, author: str,
