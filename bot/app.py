@@ -37,7 +37,9 @@ class App:
         self.outage = Outage()
         self.outbox = Outbox(db, config.outbox, self.outage)
         self.applications = Applications(db, self.outbox, self.catalogs, config)
-        self.escalations = Escalations(config, self.outbox, self.catalogs, self.applications)
+        self.escalations = Escalations(config, db, self.outbox, self.catalogs,
+                                       self.applications)
+        self.outbox.on_undelivered(self.escalations.report_undelivered)
         self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod

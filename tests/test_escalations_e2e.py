@@ -231,3 +231,20 @@ async def test_photos_and_documents_cross_the_desk(config: Config, fake: FakeTel
         (form,) = [m for m in fake.sent(crew) if m["kind"] == "document"]
         assert form["media"]["file_id"] == "visa-form-file"
         assert "Cinema Department" in form["plain_text"] and "fill in" in form["plain_text"]
+
+
+async def test_a_relay_that_cannot_arrive_is_reported_in_the_topic(
+        config: Config, fake: FakeTelegram) -> None:
+    async with running(with_desk(telegram_config(config, fake))):
+        crew = 5301
+        fake.message(crew, "/staff Is a drone allowed over Hoan Kiem lake?")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        fake.block(crew)  # the crew blocked the bot meanwhile
+        in_topic(fake, thread, "No, the lake is in a no-fly zone.", STAFF)
+        await fake.wait_for(lambda f: any("Not delivered" in t for t in desk_texts(f, thread)))
+        in_topic(fake, thread, "Are you still there?", STAFF)  # known unreachable: said at once
+        await fake.wait_for(lambda f: sum("Not delivered" in t
+                                          for t in desk_texts(f, thread)) >= 2)
+        assert len(fake.sent(crew)) == 1

@@ -22,7 +22,7 @@ import secrets
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,10 @@ WORKER_LEASE = timedelta(seconds=20)
 # that is never written means the message goes out again after recovery.
 FINISH_PATIENCE_SECONDS = 600.0
 HOSTNAME = socket.gethostname()[:200]
+
+
+# (chat id, "unreachable" | "failed", the platform's reason)
+UndeliveredHook = Callable[[int, str, str], Awaitable[None]]
 
 
 def new_worker_id() -> str:
@@ -133,6 +137,18 @@ class Outbox:
         self._last_beat = 0.0
         self.registered = False
         self.queued = 0  # rows queued by this process, to tell a handler's other chats
+        self._undelivered_hooks: list[UndeliveredHook] = []
+
+    def on_undelivered(self, hook: UndeliveredHook) -> None:
+        """Someone to tell when a message will not arrive (the staff desk, for relays)."""
+        self._undelivered_hooks.append(hook)
+
+    async def _undelivered(self, chat_id: int, outcome: str, reason: str) -> None:
+        for hook in self._undelivered_hooks:
+            try:
+                await hook(chat_id, outcome, reason)
+            except Exception:  # telling is best effort; the row's status is what counts
+                log.exception("undelivered hook failed chat=%s", chat_id)
 
     def wake(self) -> None:
         """Sweep now: rows were committed for chats other than the one being answered
@@ -265,11 +281,13 @@ class Outbox:
             log.warning("chat unreachable channel=%s chat=%s reason=%s", item.channel,
                         item.chat_id, error.reason)
             await self._mark_unreachable(item, error.reason)
+            await self._undelivered(item.chat_id, "unreachable", error.reason)
             return "unreachable"
         except Undeliverable as error:
             log.error("message undeliverable id=%s channel=%s reason=%s", item.message_id,
                       item.channel, error.reason)
             await self._finish(item.message_id, status="failed", last_error=error.reason[:512])
+            await self._undelivered(item.chat_id, "failed", error.reason)
             return "failed"
         except Exception as error:  # RetryLater, or anything unexpected from the platform
             after = error.after if isinstance(error, RetryLater) else None
@@ -282,6 +300,7 @@ class Outbox:
                 log.error("message given up id=%s channel=%s attempts=%s reason=%s",
                           item.message_id, item.channel, item.attempts, reason)
                 await self._finish(item.message_id, status="failed", last_error=reason[:512])
+                await self._undelivered(item.chat_id, "failed", reason)
                 return "failed"
             due = utcnow() + self._backoff(item.attempts, after)
             log.info("send deferred id=%s channel=%s attempt=%s reason=%s", item.message_id,

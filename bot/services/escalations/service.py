@@ -40,6 +40,9 @@ OPEN = "open"
 CLOSED = "closed"
 DESK_CHANNEL = "telegram"
 TOPIC_PREFIX = "topic:"
+UNREACHABLE_WORDS = ("⚠️ Not delivered: the crew's chat does not accept messages from the "
+                     "bot any more (they blocked it, left, or Zalo's reply window has "
+                     "closed). Reach them another way. ({reason})")
 # The one documented rule that keeps a message inside the desk: it starts with /note.
 NOTE_COMMAND = "note"
 
@@ -63,9 +66,10 @@ def topic_key(escalation: Escalation) -> str:
 
 
 class Escalations:
-    def __init__(self, config: Config, outbox: Outbox, catalogs: Catalogs,
+    def __init__(self, config: Config, db: Database, outbox: Outbox, catalogs: Catalogs,
                  applications: Applications) -> None:
         self.config = config
+        self.db = db
         self.outbox = outbox
         self.catalogs = catalogs
         self.applications = applications
@@ -196,7 +200,24 @@ class Escalations:
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
         await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}".rstrip(" "),
                                                         buttons, attachment=attachment)])
+        if crew.unreachable_since is not None:  # kept, not tried: say so at once
+            await self._to_desk(session, escalation, UNREACHABLE_WORDS.format(
+                reason=crew.unreachable_reason))
         return True
+
+    async def report_undelivered(self, chat_id: int, outcome: str, reason: str) -> None:
+        """A relay that will not arrive is said in the topic, in words a person reads."""
+        async with self.db.session() as session:
+            escalation = await session.scalar(select(Escalation).where(
+                Escalation.chat_id == chat_id).order_by(Escalation.id.desc()).limit(1))
+            if escalation is None:
+                return  # not a crew in conversation with the desk (or the desk itself)
+            if outcome == "unreachable":
+                words = UNREACHABLE_WORDS.format(reason=reason)
+            else:
+                words = f"⚠️ Not delivered: the platform refused the message. ({reason})"
+            await self._to_desk(session, escalation, words)
+        self.outbox.wake()
 
     async def note(self, session: AsyncSession, escalation: Escalation, author: str,
                    text: str) -> None:
