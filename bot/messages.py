@@ -72,6 +72,8 @@ class Incoming:
     # Written in the staff desk group: the desk's handlers decide, not the crews'.
     is_desk: bool = False
     attachment: Attachment | None = None
+    # The platform changed a message it delivered before (`message_ref` names it).
+    edited: bool = False
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""

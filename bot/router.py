@@ -64,6 +64,7 @@ class Router:
         self._location: Handler | None = None
         self._desk_commands: dict[str, Handler] = {}
         self._desk_text: Handler | None = None
+        self._desk_edit: Handler | None = None
         self._unknown_command: Handler | None = None
 
     def command(self, name: str, handler: Handler, description: str = "") -> None:
@@ -87,6 +88,10 @@ class Router:
         """What staff write in the desk: relayed, or not, by this handler."""
         self._desk_text = handler
 
+    def desk_edit(self, handler: Handler) -> None:
+        """A staff member edited a message in the desk."""
+        self._desk_edit = handler
+
     def location(self, handler: Handler) -> None:
         """For a point shared on the map (a location or a venue) with no text."""
         self._location = handler
@@ -103,6 +108,8 @@ class Router:
 
     def pick(self, incoming: Incoming) -> Handler | None:
         if incoming.is_desk:
+            if incoming.edited:
+                return self._desk_edit
             if incoming.command:  # crews' commands mean nothing in the desk
                 return self._desk_commands.get(incoming.command)
             return self._desk_text

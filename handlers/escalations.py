@@ -122,9 +122,20 @@ async def desk_text(ctx: Context) -> list[Reply]:
         if not ctx.incoming.text.strip():
             return notes
     if not await ctx.app.escalations.from_staff(ctx.session, escalation, _author(ctx),
-                                                ctx.incoming.text.strip(), attachment):
+                                                ctx.incoming.text.strip(), attachment,
+                                                ctx.incoming.message_ref):
         return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
     return notes
+
+
+async def desk_edit(ctx: Context) -> list[Reply]:
+    """A staff member corrected a relayed message: the crew's copy follows."""
+    escalation = await _desk_escalation(ctx)
+    if escalation is not None and escalation.status == "open":
+        await ctx.app.escalations.edited_by_staff(ctx.session, escalation,
+                                                  ctx.incoming.message_ref,
+                                                  ctx.incoming.text.strip())
+    return []
 
 
 async def desk_note(ctx: Context) -> list[Reply]:
@@ -277,3 +288,4 @@ def register(router: Router) -> None:
     router.desk_command("savefaq", desk_savefaq)
     router.action("rate", rate)
     router.desk_text(desk_text)
+    router.desk_edit(desk_edit)

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config, StaffConfig
-from bot.storage.models import EscalationMessage
+from bot.storage.models import EscalationMessage, Message
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZaloOA
 from tests.harness import free_port, running, wait_until
@@ -248,3 +248,32 @@ async def test_a_relay_that_cannot_arrive_is_reported_in_the_topic(
         await fake.wait_for(lambda f: sum("Not delivered" in t
                                           for t in desk_texts(f, thread)) >= 2)
         assert len(fake.sent(crew)) == 1
+
+
+async def test_a_staff_edit_edits_the_crews_copy(config: Config, fake: FakeTelegram) -> None:
+    async with running(with_desk(telegram_config(config, fake))) as bot:
+        crew = 5401
+        fake.message(crew, "/staff When can we pick up the permit?")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+        staff_message = {**update["message"], "message_id": 777, "message_thread_id": thread,
+                         "is_topic_message": True, "text": "On Monday at 9:00."}
+        staff_message.pop("entities", None)
+        fake.inject({"update_id": update["update_id"] + 10_000, "message": staff_message})
+        (_, relayed) = await answered(fake, crew, 2)
+        assert "Monday" in relayed["plain_text"]
+        await bot.app.settled()
+
+        async def copy_sent() -> bool:
+            async with bot.app.db.session() as session:
+                rows = (await session.scalars(select(Message.status).where(
+                    Message.direction == "out"))).all()
+                return "sending" not in rows and "pending" not in rows
+        await wait_until(copy_sent)
+        fake.inject({"update_id": update["update_id"] + 10_001, "edited_message": {
+            **staff_message, "text": "On Tuesday at 9:00.", "edit_date": 1_800_000_000}})
+        await fake.wait_for(lambda f: "Tuesday" in (f.sent(crew)[1]["plain_text"] or ""))
+        assert len(fake.sent(crew)) == 2  # edited in place, not sent again
+        assert fake.sent(crew)[1]["edited"] >= 1

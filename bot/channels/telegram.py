@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -86,7 +87,9 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
-ALLOWED_UPDATES = ["message", "callback_query"]
+# Edits are for the staff desk (a staff edit edits the crew's copy); crews' edits stay
+# unanswered, as the README's table says.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Storage outages are retried for as long as they last; this caps the pause between
 # tries, so that service resumes within seconds of the database's return.
 MAX_STORAGE_BACKOFF = 8.0
@@ -406,6 +409,12 @@ class TelegramChannel:
                 language_hint=query.from_user.language_code or "",
                 update_id=str(update.update_id), is_group=chat.type != ChatType.PRIVATE,
                 message_ref=str(message.message_id), thread_id=_topic(message))
+        if update.edited_message is not None:
+            edited = update.edited_message
+            if edited.chat.id != self.config.staff.telegram_chat_id:
+                return None
+            incoming = self._desk_incoming(update, edited, edited.text or edited.caption or "")
+            return replace(incoming, edited=True) if incoming is not None else None
         message = update.message
         if message is None or message.from_user is None:
             return None
@@ -451,7 +460,7 @@ class TelegramChannel:
             channel=CHANNEL, chat_id=str(message.chat.id), user_id=str(user.id), text=text,
             display_name=user.full_name, language_hint=user.language_code or "",
             update_id=str(update.update_id), is_group=True, thread_id=_topic(message),
-            is_desk=True, attachment=attachment)
+            is_desk=True, attachment=attachment, message_ref=str(message.message_id))
 
     def _addressed_text(self, message: Message, text: str) -> str | None:
         """In groups the bot hears commands, mentions and replies to itself, nothing else.

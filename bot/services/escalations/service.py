@@ -31,6 +31,7 @@ from bot.storage.models import (
     DeskTopic,
     Escalation,
     EscalationMessage,
+    Message,
     utcnow,
 )
 
@@ -182,7 +183,8 @@ class Escalations:
                                   thread=TOPIC_PREFIX + topic_key(escalation))
 
     async def from_staff(self, session: AsyncSession, escalation: Escalation, author: str,
-                         text: str, attachment: Attachment | None = None) -> bool:
+                         text: str, attachment: Attachment | None = None,
+                         desk_ref: str = "") -> bool:
         """Relay a staff answer to the crew, labelled as the department's; False when the
         escalation is closed (nothing is relayed)."""
         if escalation.status != OPEN:
@@ -193,13 +195,17 @@ class Escalations:
         t = self.catalogs.get(crew.language or escalation.language)
         label = t.gettext("Cinema Department")
         recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
-        session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
-                                      author=author[:128], text=recorded, created_at=utcnow()))
         if escalation.first_answered_at is None:
             escalation.first_answered_at = utcnow()
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
-        await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}".rstrip(" "),
-                                                        buttons, attachment=attachment)])
+        rows = await self.outbox.enqueue(session, crew, [Reply(
+            f"**{label}:** {text}".rstrip(" "), buttons, attachment=attachment)])
+        await session.flush()
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
+                                      author=author[:128], text=recorded,
+                                      desk_ref=desk_ref or None,
+                                      relay_id=rows[0].id if rows else None,
+                                      created_at=utcnow()))
         if crew.unreachable_since is not None:  # kept, not tried: say so at once
             await self._to_desk(session, escalation, UNREACHABLE_WORDS.format(
                 reason=crew.unreachable_reason))
@@ -218,6 +224,29 @@ class Escalations:
                 words = f"⚠️ Not delivered: the platform refused the message. ({reason})"
             await self._to_desk(session, escalation, words)
         self.outbox.wake()
+
+    async def edited_by_staff(self, session: AsyncSession, escalation: Escalation,
+                              desk_ref: str, text: str) -> bool:
+        """A staff edit of a relayed message: the crew's copy is edited where the platform
+        allows it (Telegram), else a marked correction follows. False: nothing relayed."""
+        relayed = await session.scalar(select(EscalationMessage).where(
+            EscalationMessage.escalation_id == escalation.id,
+            EscalationMessage.desk_ref == desk_ref, EscalationMessage.direction == "staff"))
+        crew = await session.get(Chat, escalation.chat_id)
+        if relayed is None or crew is None:
+            return False
+        copy = await session.get(Message, relayed.relay_id) if relayed.relay_id else None
+        relayed.text = text
+        t = self.catalogs.get(crew.language or escalation.language)
+        label = t.gettext("Cinema Department")
+        if crew.channel == DESK_CHANNEL and copy is not None and copy.sent_ref:
+            await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}", edit=True)],
+                                      edit_ref=copy.sent_ref)
+        else:
+            correction = t.gettext("Correction")
+            await self.outbox.enqueue(session, crew, [Reply(
+                f"**{label}** ({correction}): {text}")])
+        return True
 
     async def note(self, session: AsyncSession, escalation: Escalation, author: str,
                    text: str) -> None:

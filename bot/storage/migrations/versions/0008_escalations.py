@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("author", sa.String(128), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("desk_ref", sa.String(64), nullable=True),
+        sa.Column("relay_id", sa.Integer(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_escalation_messages_esc", "escalation_messages",
