@@ -74,6 +74,8 @@ class Incoming:
     attachment: Attachment | None = None
     # The platform changed a message it delivered before (`message_ref` names it).
     edited: bool = False
+    # The platform's id of the message this one replies to (the desk without topics).
+    reply_to: str = ""
 
     def cleaned(self) -> Incoming:
         """The same message with text that every database and terminal can hold."""

@@ -102,9 +102,15 @@ def _author(ctx: Context) -> str:
 
 
 async def _desk_escalation(ctx: Context) -> Escalation | None:
-    if not roles.is_staff(ctx.role) or not ctx.incoming.thread_id:
-        return None  # only staff are relayed, and only from an escalation's topic
-    return await ctx.app.escalations.by_thread(ctx.session, ctx.incoming.thread_id)
+    """The escalation a staff message belongs to: its topic, or, in a group without
+    topics, the desk message it replies to. Only staff are ever relayed."""
+    if not roles.is_staff(ctx.role):
+        return None
+    if ctx.incoming.thread_id:
+        return await ctx.app.escalations.by_thread(ctx.session, ctx.incoming.thread_id)
+    if ctx.incoming.reply_to:
+        return await ctx.app.escalations.by_reply(ctx.session, ctx.incoming.reply_to)
+    return None
 
 
 async def desk_text(ctx: Context) -> list[Reply]:

@@ -277,3 +277,25 @@ async def test_a_staff_edit_edits_the_crews_copy(config: Config, fake: FakeTeleg
         await fake.wait_for(lambda f: "Tuesday" in (f.sent(crew)[1]["plain_text"] or ""))
         assert len(fake.sent(crew)) == 2  # edited in place, not sent again
         assert fake.sent(crew)[1]["edited"] >= 1
+
+
+async def test_a_desk_without_topics_answers_by_replying_to_the_card(
+        config: Config, fake: FakeTelegram) -> None:
+    fake.fail("createForumTopic", status=400, description="Bad Request: the chat is not a forum",
+              times=100)
+    async with running(with_desk(telegram_config(config, fake))):
+        crew = 5501
+        fake.message(crew, "/staff Can we film inside Hue citadel at night?")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.sent(DESK)))
+        (card,) = fake.sent(DESK)
+        assert card["message_thread_id"] is None and "Hue citadel" in card["plain_text"]
+        fake.message(DESK, "Only with the Hue Monuments Conservation Centre's consent.",
+                     chat_type="group", user_id=STAFF, reply_to_bot=True)
+        fake.message(DESK, "general chatter, not a reply", chat_type="group", user_id=STAFF)
+        (_, relayed) = await answered(fake, crew, 2)
+        assert "Conservation Centre" in relayed["plain_text"]
+        fake.message(crew, "Thank you!")
+        await fake.wait_for(lambda f: any("Thank you!" in (m["plain_text"] or "")
+                                          for m in f.sent(DESK)))
+        assert len(fake.sent(crew)) == 3  # the relay and the "passed on" line only

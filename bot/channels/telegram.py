@@ -460,7 +460,9 @@ class TelegramChannel:
             channel=CHANNEL, chat_id=str(message.chat.id), user_id=str(user.id), text=text,
             display_name=user.full_name, language_hint=user.language_code or "",
             update_id=str(update.update_id), is_group=True, thread_id=_topic(message),
-            is_desk=True, attachment=attachment, message_ref=str(message.message_id))
+            is_desk=True, attachment=attachment, message_ref=str(message.message_id),
+            reply_to=str(message.reply_to_message.message_id)
+            if message.reply_to_message is not None else "")
 
     def _addressed_text(self, message: Message, text: str) -> str | None:
         """In groups the bot hears commands, mentions and replies to itself, nothing else.

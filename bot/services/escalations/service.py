@@ -87,6 +87,19 @@ class Escalations:
         return await session.scalar(select(Escalation).where(
             Escalation.chat_id == chat.id, Escalation.status == OPEN))
 
+    async def by_reply(self, session: AsyncSession, desk_message_ref: str
+                       ) -> Escalation | None:
+        """In a desk without forum topics staff answer by replying to the card or to a
+        crew's message there: the outbox row that put it in the desk names the place."""
+        desk = await self.desk_chat(session)
+        thread = await session.scalar(select(Message.thread_id).where(
+            Message.chat_id == desk.id, Message.direction == "out",
+            Message.sent_ref == desk_message_ref))
+        prefix = TOPIC_PREFIX + "escalation:"
+        if not thread or not thread.startswith(prefix):
+            return None
+        return await session.get(Escalation, int(thread[len(prefix):]))
+
     async def by_thread(self, session: AsyncSession, thread_id: str) -> Escalation | None:
         key = await session.scalar(select(DeskTopic.key).where(DeskTopic.thread_id == thread_id))
         if key is None or not key.startswith("escalation:"):
