@@ -114,6 +114,8 @@ class Reply:
     image_url: str = ""
     edit: bool = False
     attachment: Attachment | None = None
+    # The platform's id of a message in the same chat that this one answers (a quote).
+    reply_to: str = ""
 
     def all_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]

@@ -93,7 +93,8 @@ async def follow_up(ctx: Context, escalation: Escalation) -> list[Reply]:
     """What a crew sends while its escalation is open (text, a photo, a scan) goes to the
     staff."""
     await ctx.app.escalations.from_crew(ctx.session, escalation, ctx.chat,
-                                        ctx.incoming.text.strip(), ctx.incoming.attachment)
+                                        ctx.incoming.text.strip(), ctx.incoming.attachment,
+                                        ctx.incoming.message_ref, ctx.incoming.reply_to)
     return [Reply(ctx._("Passed on to the staff."))]
 
 
@@ -129,7 +130,8 @@ async def desk_text(ctx: Context) -> list[Reply]:
             return notes
     if not await ctx.app.escalations.from_staff(ctx.session, escalation, _author(ctx),
                                                 ctx.incoming.text.strip(), attachment,
-                                                ctx.incoming.message_ref):
+                                                ctx.incoming.message_ref,
+                                                ctx.incoming.reply_to):
         return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
     return notes
 

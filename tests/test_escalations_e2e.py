@@ -299,3 +299,49 @@ async def test_a_desk_without_topics_answers_by_replying_to_the_card(
         await fake.wait_for(lambda f: any("Thank you!" in (m["plain_text"] or "")
                                           for m in f.sent(DESK)))
         assert len(fake.sent(crew)) == 3  # the relay and the "passed on" line only
+
+
+async def test_quoted_replies_keep_their_quote_on_the_other_side(
+        config: Config, fake: FakeTelegram) -> None:
+    async with running(with_desk(telegram_config(config, fake))) as bot:
+        crew = 5601
+        fake.message(crew, "/staff About our shooting schedule")
+        await answered(fake, crew, 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        original = fake.message(crew, "Day 1 is Ha Long, day 2 Cat Ba.")["message"]
+        await fake.wait_for(lambda f: any("Cat Ba" in t for t in desk_texts(f, thread)))
+        await bot.app.settled()
+        copy = next(m for m in fake.sent(DESK) if "Cat Ba" in (m["plain_text"] or ""))
+
+        async def all_sent() -> bool:
+            async with bot.app.db.session() as session:
+                statuses = (await session.scalars(select(Message.status).where(
+                    Message.direction == "out"))).all()
+                return not {"pending", "sending"} & set(statuses)
+        await wait_until(all_sent)
+        update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+        staff_message = {**update["message"], "message_id": 880, "message_thread_id": thread,
+                         "is_topic_message": True, "text": "Cat Ba needs a separate permit.",
+                         "reply_to_message": {"message_id": copy["message_id"], "date": 1,
+                                              "chat": update["message"]["chat"],
+                                              "text": copy["plain_text"]}}
+        staff_message.pop("entities", None)
+        fake.inject({"update_id": update["update_id"] + 10_000, "message": staff_message})
+        await fake.wait_for(lambda f: any("separate permit" in (m["plain_text"] or "")
+                                          for m in f.sent(crew)))
+        answer = next(m for m in fake.sent(crew) if "separate permit" in (m["plain_text"] or ""))
+        assert answer["reply_to_message_id"] == original["message_id"]
+        await wait_until(all_sent)
+        # The crew replies to that answer: the desk's copy quotes the staff's message.
+        reply = fake.message(crew, "Which office issues it?")
+        fake.inject({"update_id": reply["update_id"] + 10_000, "message": {
+            **reply["message"], "message_id": reply["message"]["message_id"] + 100,
+            "text": "Which office issues it, please?",
+            "reply_to_message": {"message_id": answer["message_id"], "date": 1,
+                                 "chat": reply["message"]["chat"], "text": "…"}}})
+        await fake.wait_for(lambda f: any("issues it, please" in (m["plain_text"] or "")
+                                          for m in f.sent(DESK)))
+        quoted = next(m for m in fake.sent(DESK)
+                      if "issues it, please" in (m["plain_text"] or ""))
+        assert quoted["reply_to_message_id"] == 880

@@ -30,6 +30,7 @@ from telegram import (
     LinkPreviewOptions,
     MaybeInaccessibleMessage,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
@@ -191,18 +192,20 @@ class TelegramSender:
             raise RetryLater(_short(error)) from error
 
     async def _send_attachment(self, chat_id: int, attachment: Attachment, text: str,
-                               markup: InlineKeyboardMarkup | None, thread: int | None) -> str:
+                               markup: InlineKeyboardMarkup | None, thread: int | None,
+                               quote: ReplyParameters | None) -> str:
         """A photo or file by its Telegram file id or URL; a caption over Telegram's 1,024
         characters follows as a message of its own."""
         caption = text if len(text) <= CAPTION_LIMIT else None
         if attachment.kind == "photo":
             sent = await self.bot.send_photo(chat_id, attachment.ref, caption=caption,
                                              parse_mode=ParseMode.HTML, reply_markup=markup,
-                                             message_thread_id=thread)
+                                             message_thread_id=thread, reply_parameters=quote)
         else:
             sent = await self.bot.send_document(chat_id, attachment.ref, caption=caption,
                                                 parse_mode=ParseMode.HTML, reply_markup=markup,
-                                                message_thread_id=thread)
+                                                message_thread_id=thread,
+                                                reply_parameters=quote)
         if caption is None and text:
             sent = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                                message_thread_id=thread)
@@ -230,8 +233,10 @@ class TelegramSender:
             return str(pin.message_id)
         markup = keyboard(reply)
         text = to_html(reply.text)
+        quote = _quote(reply)
         if reply.attachment is not None:
-            return await self._send_attachment(chat_id, reply.attachment, text, markup, thread)
+            return await self._send_attachment(chat_id, reply.attachment, text, markup, thread,
+                                               quote)
         if reply.image_url:
             photo = await self.bot.send_photo(chat_id, reply.image_url, caption=text[:1024],
                                               parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -252,7 +257,8 @@ class TelegramSender:
         message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                               reply_markup=markup,
                                               link_preview_options=no_preview,
-                                              message_thread_id=thread)
+                                              message_thread_id=thread,
+                                              reply_parameters=quote)
         return str(message.message_id)
 
 
@@ -447,7 +453,8 @@ class TelegramChannel:
             channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id), text=text,
             action=action, display_name=user.full_name, location=location,
             language_hint=user.language_code or "", update_id=str(update.update_id),
-            is_group=group, thread_id=_topic(message), attachment=_attachment(message))
+            is_group=group, thread_id=_topic(message), attachment=_attachment(message),
+            message_ref=str(message.message_id), reply_to=_replied(message))
 
     def _desk_incoming(self, update: Update, message: Message, text: str) -> Incoming | None:
         """In the staff desk every human's text counts (the desk handler decides what is
@@ -461,8 +468,7 @@ class TelegramChannel:
             display_name=user.full_name, language_hint=user.language_code or "",
             update_id=str(update.update_id), is_group=True, thread_id=_topic(message),
             is_desk=True, attachment=attachment, message_ref=str(message.message_id),
-            reply_to=str(message.reply_to_message.message_id)
-            if message.reply_to_message is not None else "")
+            reply_to=_replied(message))
 
     def _addressed_text(self, message: Message, text: str) -> str | None:
         """In groups the bot hears commands, mentions and replies to itself, nothing else.
@@ -670,6 +676,18 @@ class TelegramChannel:
             return web.json_response({"ok": False, "error": "storage unavailable"},
                                      status=503)
         return web.json_response({"ok": True})
+
+
+def _replied(message: Message) -> str:
+    reply = message.reply_to_message
+    return str(reply.message_id) if reply is not None else ""
+
+
+def _quote(reply: Reply) -> ReplyParameters | None:
+    """Answer the quoted message; if it is gone, send anyway rather than fail."""
+    if not reply.reply_to.isdigit():
+        return None
+    return ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)
 
 
 def _attachment(message: Message) -> Attachment | None:

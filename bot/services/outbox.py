@@ -84,6 +84,8 @@ def reply_to_json(reply: Reply) -> str:
     if reply.attachment is not None:
         a = reply.attachment
         data["attachment"] = [a.kind, a.ref, a.name, a.channel]
+    if reply.reply_to:
+        data["reply_to"] = reply.reply_to
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -93,7 +95,7 @@ def reply_from_json(raw: str) -> Reply:
     location = Location(*data["location"]) if "location" in data else None
     attachment = Attachment(*data["attachment"]) if "attachment" in data else None
     return Reply(data["text"], buttons, location, data.get("image_url", ""),
-                 bool(data.get("edit", False)), attachment)
+                 bool(data.get("edit", False)), attachment, str(data.get("reply_to", "")))
 
 
 def parts(reply: Reply, limit: int) -> list[Reply]:

@@ -346,9 +346,10 @@ class EscalationMessage(Base):
     direction: Mapped[str] = mapped_column(String(8))  # crew | staff | note | bot
     author: Mapped[str] = mapped_column(String(128), default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    # A staff message: its id in the desk, and the outbox row of the crew's copy, so that
-    # an edit in the desk can edit the copy.
-    desk_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The message's platform id where it was written (the desk for staff, the crew's chat
+    # for the crew) and the outbox row of its copy on the other side: an edit follows
+    # the copy, and a reply quotes the right message on both sides.
+    origin_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     relay_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -94,7 +94,7 @@ class Escalations:
         desk = await self.desk_chat(session)
         thread = await session.scalar(select(Message.thread_id).where(
             Message.chat_id == desk.id, Message.direction == "out",
-            Message.sent_ref == desk_message_ref))
+            Message.sent_ref == desk_message_ref).order_by(Message.id).limit(1))
         prefix = TOPIC_PREFIX + "escalation:"
         if not thread or not thread.startswith(prefix):
             return None
@@ -181,23 +181,43 @@ class Escalations:
         await self.outbox.enqueue(session, desk, [Reply(text)],
                                   thread=TOPIC_PREFIX + topic_key(escalation))
 
+    async def _quoted(self, session: AsyncSession, copy_chat: int, copy_ref: str) -> str:
+        """A reply quotes a copy (the desk's copy of a crew message, or the crew's copy of
+        a staff answer): the original's id on the other side, to quote there."""
+        if not copy_ref:
+            return ""
+        row = await session.scalar(select(Message.id).where(
+            Message.chat_id == copy_chat, Message.direction == "out",
+            Message.sent_ref == copy_ref).order_by(Message.id).limit(1))
+        if row is None:
+            return ""
+        origin = await session.scalar(select(EscalationMessage.origin_ref).where(
+            EscalationMessage.relay_id == row))
+        return origin or ""
+
     async def from_crew(self, session: AsyncSession, escalation: Escalation, chat: Chat,
-                        text: str, attachment: Attachment | None = None) -> None:
+                        text: str, attachment: Attachment | None = None,
+                        origin_ref: str = "", reply_to: str = "") -> None:
         """A crew's follow-up (a scan, a location photo too) lands in the escalation's
-        topic."""
+        topic, quoting the staff answer it replies to."""
         recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
-        session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
-                                      author=chat.display_name[:128], text=recorded,
-                                      created_at=utcnow()))
         name = chat.display_name or chat.external_id
         desk = await self.desk_chat(session)
-        await self.outbox.enqueue(session, desk, [Reply(f"{name}: {text}" if text else name,
-                                                        attachment=attachment)],
-                                  thread=TOPIC_PREFIX + topic_key(escalation))
+        quote = await self._quoted(session, chat.id, reply_to)
+        rows = await self.outbox.enqueue(
+            session, desk, [Reply(f"{name}: {text}" if text else name, attachment=attachment,
+                                  reply_to=quote)],
+            thread=TOPIC_PREFIX + topic_key(escalation))
+        await session.flush()
+        session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
+                                      author=chat.display_name[:128], text=recorded,
+                                      origin_ref=origin_ref or None,
+                                      relay_id=rows[0].id if rows else None,
+                                      created_at=utcnow()))
 
     async def from_staff(self, session: AsyncSession, escalation: Escalation, author: str,
                          text: str, attachment: Attachment | None = None,
-                         desk_ref: str = "") -> bool:
+                         origin_ref: str = "", reply_to: str = "") -> bool:
         """Relay a staff answer to the crew, labelled as the department's; False when the
         escalation is closed (nothing is relayed)."""
         if escalation.status != OPEN:
@@ -211,12 +231,15 @@ class Escalations:
         if escalation.first_answered_at is None:
             escalation.first_answered_at = utcnow()
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
+        desk = await self.desk_chat(session)
+        quote = await self._quoted(session, desk.id, reply_to)
         rows = await self.outbox.enqueue(session, crew, [Reply(
-            f"**{label}:** {text}".rstrip(" "), buttons, attachment=attachment)])
+            f"**{label}:** {text}".rstrip(" "), buttons, attachment=attachment,
+            reply_to=quote)])
         await session.flush()
         session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
                                       author=author[:128], text=recorded,
-                                      desk_ref=desk_ref or None,
+                                      origin_ref=origin_ref or None,
                                       relay_id=rows[0].id if rows else None,
                                       created_at=utcnow()))
         if crew.unreachable_since is not None:  # kept, not tried: say so at once
@@ -239,12 +262,12 @@ class Escalations:
         self.outbox.wake()
 
     async def edited_by_staff(self, session: AsyncSession, escalation: Escalation,
-                              desk_ref: str, text: str) -> bool:
+                              origin_ref: str, text: str) -> bool:
         """A staff edit of a relayed message: the crew's copy is edited where the platform
         allows it (Telegram), else a marked correction follows. False: nothing relayed."""
         relayed = await session.scalar(select(EscalationMessage).where(
             EscalationMessage.escalation_id == escalation.id,
-            EscalationMessage.desk_ref == desk_ref, EscalationMessage.direction == "staff"))
+            EscalationMessage.origin_ref == origin_ref, EscalationMessage.direction == "staff"))
         crew = await session.get(Chat, escalation.chat_id)
         if relayed is None or crew is None:
             return False

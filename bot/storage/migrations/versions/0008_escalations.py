@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("author", sa.String(128), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("desk_ref", sa.String(64), nullable=True),
+        sa.Column("origin_ref", sa.String(64), nullable=True),
         sa.Column("relay_id", sa.Integer(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
