@@ -86,9 +86,18 @@ async def test_a_korean_crew_reaches_staff_and_back(config: Config, fake: FakeTe
         in_topic(fake, thread, "/note crew seems to be a food show, check the permit type",
                  STAFF)
         in_topic(fake, thread, "this should not be relayed", OUTSIDER)
+        in_topic(fake, thread, "/article permit.drone", STAFF)
+        await fake.wait_for(lambda f: any("드론" in (m["plain_text"] or "") and
+                                          "출처" in (m["plain_text"] or "") for m in f.sent(crew)))
+        in_topic(fake, thread, "/reply checking", STAFF)
+        await fake.wait_for(lambda f: any("관련 기관" in (m["plain_text"] or "")
+                                          for m in f.sent(crew)))
         in_topic(fake, thread, "/close", STAFF)
-        closed = (await answered(fake, crew, 5))[4]["plain_text"]
-        assert "영화국" in closed
+        await fake.wait_for(lambda f: any("1 = " in (m["plain_text"] or "")
+                                          for m in f.sent(crew)))
+        closed = next(m for m in fake.sent(crew) if "1 = " in (m["plain_text"] or ""))
+        assert "영화국" in closed["plain_text"]
+        assert "rate:1:5" in callback_data(closed)
         await bot.app.settled()
         sent_to_crew = [m["plain_text"] for m in fake.sent(crew)]
         assert not any("food show" in t or "should not be relayed" in t for t in sent_to_crew)
@@ -96,7 +105,8 @@ async def test_a_korean_crew_reaches_staff_and_back(config: Config, fake: FakeTe
         async with bot.app.db.session() as session:
             directions = [(m.direction, m.text[:12]) for m in (await session.scalars(
                 select(EscalationMessage).order_by(EscalationMessage.id))).all()]
-        assert [d for d, _ in directions] == ["crew", "staff", "crew", "note", "note"]
+        assert [d for d, _ in directions] == ["crew", "staff", "crew", "note", "staff",
+                                              "staff", "note"]
 
         # After closing, a new question opens a new escalation (a new topic).
         fake.message(crew, "/staff 드론 비행 승인 문의입니다", language_code="ko")
@@ -345,3 +355,31 @@ async def test_quoted_replies_keep_their_quote_on_the_other_side(
         quoted = next(m for m in fake.sent(DESK)
                       if "issues it, please" in (m["plain_text"] or ""))
         assert quoted["reply_to_message_id"] == 880
+
+
+async def test_a_deleted_topic_is_made_anew_and_crews_stay_apart(
+        config: Config, fake: FakeTelegram) -> None:
+    async with running(with_desk(telegram_config(config, fake))):
+        first, second = 5701, 5702
+        fake.message(first, "/staff Question from the first crew")
+        fake.message(second, "/staff Question from the second crew")
+        await answered(fake, first, 1)
+        await answered(fake, second, 1)
+        await fake.wait_for(lambda f: len(f.topics(DESK)) == 2 and len(f.sent(DESK)) >= 2)
+        assert len({t["message_thread_id"] for t in fake.topics(DESK)}) == 2  # one each
+        first_thread = next(m["message_thread_id"] for m in fake.sent(DESK)
+                            if "first crew" in (m["plain_text"] or ""))
+        second_thread = next(m["message_thread_id"] for m in fake.sent(DESK)
+                             if "second crew" in (m["plain_text"] or ""))
+        in_topic(fake, first_thread, "For the first crew only.", STAFF)
+        await answered(fake, first, 2)
+        fake.delete_topic(DESK, first_thread)  # staff tidied the forum
+        fake.message(first, "One more detail from the first crew")
+        await fake.wait_for(lambda f: len(f.topics(DESK)) == 2 and any(
+            "One more detail" in (m["plain_text"] or "") for m in f.sent(DESK)))
+        renewed = next(m["message_thread_id"] for m in fake.sent(DESK)
+                       if "One more detail" in (m["plain_text"] or ""))
+        assert renewed not in (first_thread, second_thread)
+        assert first_thread != second_thread
+        assert not any("first crew only" in (m["plain_text"] or "")
+                       for m in fake.sent(second))

@@ -449,6 +449,7 @@ class FakeTelegram:
         self._callback_ids: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._topics: dict[tuple[int, int], JSONDict] = {}
+        self._forums: set[int] = set()  # chats where topics were created
         self._fail_rules: list[_FailRule] = []
         self._blocked: set[int] = set()
         self._delays: dict[str, float] = {}
@@ -1059,6 +1060,9 @@ class FakeTelegram:
         thread = params.get("message_thread_id")
         markup = self._markup(params.get("reply_markup"))
         thread_id = _int(thread, "message_thread_id") if thread is not None else None
+        if (thread_id is not None and chat_id in self._forums
+                and (chat_id, thread_id) not in self._topics):
+            raise _bad("message thread not found")  # as Telegram says for a deleted topic
         reply_to = self._reply_to(chat_id, params)
         message = _Message(
             chat_id=chat_id, message_id=self._next_message_id(chat_id), kind=kind,
@@ -1371,9 +1375,14 @@ class FakeTelegram:
         if params.get("icon_custom_emoji_id"):
             topic["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
         self._topics[(chat_id, topic["message_thread_id"])] = topic
+        self._forums.add(chat_id)
         if chat_id in self._chats and self._chats[chat_id].get("type") == "supergroup":
             self._chats[chat_id]["is_forum"] = True
         return topic
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """What a staff member deleting a forum topic in the app does."""
+        self._topics.pop((chat_id, thread_id), None)
 
     def topics(self, chat_id: int) -> list[dict[str, Any]]:
         return [dict(t) for (chat, _), t in self._topics.items() if chat == chat_id]
