@@ -139,6 +139,17 @@ async def test_a_zalo_crew_gets_the_staff_reply_once(config: Config, fake: FakeT
             await fake.wait_for(lambda f: any("e-mail" in t or "email" in t
                                               for t in desk_texts(f, thread)))
             assert len(oa.texts("zalo-crew")) == 2
+            # An edit in the desk: Zalo cannot edit, so a marked correction follows.
+            update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+            answer = {**update["message"], "message_id": 990, "message_thread_id": thread,
+                      "is_topic_message": True, "text": "Hồ sơ nộp trước 10 ngày."}
+            answer.pop("entities", None)
+            fake.inject({"update_id": update["update_id"] + 20_000, "message": answer})
+            await zalo_answered(oa, "zalo-crew", 3)
+            fake.inject({"update_id": update["update_id"] + 20_001, "edited_message": {
+                **answer, "text": "Hồ sơ nộp trước 15 ngày.", "edit_date": 1_800_000_000}})
+            corrected = (await zalo_answered(oa, "zalo-crew", 4))[3]
+            assert "Đính chính" in corrected and "15 ngày" in corrected
 
 
 async def settled(path: Path) -> bool:
