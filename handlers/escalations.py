@@ -201,11 +201,17 @@ async def desk_article(ctx: Context) -> list[Reply]:
     crew = ctx.with_language(escalation.language)
     replies = render(article, crew)
     title = article.title.get(escalation.language) or article.title["en"]
-    await ctx.app.escalations.send_to_crew(
-        ctx.session, escalation, _author(ctx), replies, f"[article {article.id}]",
-        ctx._("Sent to the crew: {title} ({language})").format(
-            title=title, language=escalation.language))
+    await _send_prepared(ctx, escalation, replies, f"[article {article.id}]", title)
     return []
+
+
+async def _send_prepared(ctx: Context, escalation: Escalation, replies: list[Reply],
+                         record: str, shown: str) -> None:
+    """Send what the bot prepared in the crew's language; the topic shows what went."""
+    await ctx.app.escalations.send_to_crew(
+        ctx.session, escalation, _author(ctx), replies, record,
+        ctx._("Sent to the crew: {title} ({language})").format(
+            title=shown, language=escalation.language))
 
 
 async def desk_reply(ctx: Context) -> list[Reply]:
@@ -221,11 +227,8 @@ async def desk_reply(ctx: Context) -> list[Reply]:
     text = texts_by_language.get(escalation.language) or texts_by_language["en"]
     crew = ctx.with_language(escalation.language)
     label = crew._("Cinema Department")
-    await ctx.app.escalations.send_to_crew(
-        ctx.session, escalation, _author(ctx), [Reply(f"**{label}:** {text}")],
-        f"[reply {ctx.incoming.args.strip()}] {text}",
-        ctx._("Sent to the crew: {title} ({language})").format(
-            title=text, language=escalation.language))
+    await _send_prepared(ctx, escalation, [Reply(f"**{label}:** {text}")],
+                         f"[reply {ctx.incoming.args.strip()}] {text}", text)
     return []
 
 
