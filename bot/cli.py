@@ -149,7 +149,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _quiet_after_the_loop(args: threading.ExceptHookArgs) -> None:
+    """aiosqlite's worker thread may finish a call after `asyncio.run` has closed the
+    loop (a failed connection's clean-up, racing the exit), and then cannot hand back
+    its result: nobody waits for it any more, so that is no error worth a traceback."""
+    if (isinstance(args.exc_value, RuntimeError) and "Event loop is closed"
+            in str(args.exc_value)):
+        return
+    threading.__excepthook__(args)
+
+
 def _main(argv: Sequence[str] | None) -> int:
+    threading.excepthook = _quiet_after_the_loop
     parser, commands = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
