@@ -14,9 +14,10 @@ async def unreadable(ctx: Context) -> list[Reply]:
     With a conversation open with staff, a photo or file is for them (a passport scan, a
     location photo): it goes to the desk.
     """
-    escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
-    if escalation is not None and ctx.incoming.attachment is not None:
-        return await escalations.follow_up(ctx, escalation)
+    if ctx.app.escalations.configured and ctx.incoming.attachment is not None:
+        escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
+        if escalation is not None:
+            return await escalations.follow_up(ctx, escalation)
     if ctx.incoming.action == "media:contact":
         text = ctx._("I can't do anything with a shared contact, and I don't keep it. To "
                      "reach a person at the Cinema Department, press \"Talk to staff\".")

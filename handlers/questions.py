@@ -33,9 +33,10 @@ def decline(t: Translator, kb: KnowledgeBase, answer: Answer) -> Reply:
 
 
 async def question(ctx: Context) -> list[Reply]:
-    escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
-    if escalation is not None:  # an open conversation with staff: they read it
-        return await escalations.follow_up(ctx, escalation)
+    if ctx.app.escalations.configured:  # no desk, no escalations: spare the query
+        escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
+        if escalation is not None:  # an open conversation with staff: they read it
+            return await escalations.follow_up(ctx, escalation)
     kb = ctx.app.knowledge
     text = ctx.incoming.text.strip()
     language, confident = kb.detect_language(text, ctx.incoming.language_hint)
