@@ -49,8 +49,6 @@ OPTIONS = {"case_number": "--case", "production_title": "--title", "company": "-
 LIMITS = {"case_number": 128, "production_title": 256, "company": 256,
           "service_company": 256, "contact_email": 256}
 PERMIT_NUMBER_LIMIT = 64
-# Babel's territories include groupings and placeholders that are nobody's country.
-NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 EMAIL = re.compile(r"[^@\s,;<>\"]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Telegram's rule for a username; a bot's ends in "bot".
@@ -253,10 +251,9 @@ def _problems(values: Mapping[str, object], names: Mapping[str, str],
 
 
 def _is_country(code: str) -> bool:
-    from babel import Locale
+    from bot.services.applications.countries import COUNTRIES
 
-    return (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()
-            and code not in NOT_COUNTRIES and code in Locale("en").territories)
+    return code in COUNTRIES
 
 
 def _new(values: Mapping[str, object]) -> NewApplication:
@@ -306,6 +303,7 @@ class _LeftToTheBot:
     def __init__(self, name: str, text_limit: int) -> None:
         self.name = name
         self.text_limit = text_limit
+        self.edits = False
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         from bot.channels.base import RetryLater

@@ -21,6 +21,7 @@ from bot.services import roles
 from bot.services.applications import texts
 from bot.services.escalations import drafts
 from bot.services.escalations.hours import OfficeHours
+from bot.services.escalations.service import department_says
 from bot.storage.models import Chat, Escalation, UnansweredQuestion, utcnow
 from handlers import applications, staff
 from handlers.articles import render
@@ -226,8 +227,7 @@ async def desk_reply(ctx: Context) -> list[Reply]:
             names=", ".join(sorted(replies)) or "-"))]
     text = texts_by_language.get(escalation.language) or texts_by_language["en"]
     crew = ctx.with_language(escalation.language)
-    label = crew._("Cinema Department")
-    await _send_prepared(ctx, escalation, [Reply(f"**{label}:** {text}")],
+    await _send_prepared(ctx, escalation, [Reply(department_says(crew.t, text))],
                          f"[reply {ctx.incoming.args.strip()}] {text}", text)
     return []
 

@@ -30,10 +30,10 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import func, select
 
 from bot.api import mount
-from bot.api.parse import COUNTRIES
 from bot.app import App
 from bot.config import AdminApiConfig, Config, WebConfig
 from bot.services import chats
+from bot.services.applications.countries import COUNTRIES
 from bot.storage.models import (
     Application,
     ApplicationEvent,

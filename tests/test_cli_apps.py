@@ -192,6 +192,7 @@ class Platform:
     """Telegram or Zalo as the running bot's outbox meets it: records what is sent."""
 
     text_limit = 4096
+    edits = False
 
     def __init__(self, name: str) -> None:
         self.name = name

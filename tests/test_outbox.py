@@ -30,6 +30,7 @@ from bot.storage.models import Base, Chat, Message, utcnow
 class PlatformDouble:
     name = "double"
     text_limit = 50
+    edits = False
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, Reply, str]] = []

@@ -17,18 +17,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
-from babel import Locale
-
 from bot.api.errors import ApiError, bad_request
-
-# Babel's CLDR territories also hold regions ("150"), groupings (EU, UN), pseudo-locales,
-# Kosovo's user-assigned XK and the codes ISO 3166-1 only reserves (Ascension's AC...).
-# What is left are the 249 officially assigned ISO 3166-1 alpha-2 codes.
-_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
-                            "XA", "XB", "XK", "ZZ"})
-COUNTRIES = frozenset(code for code in map(str, Locale("en").territories)
-                      if len(code) == 2 and code.isascii() and code.isalpha()
-                      and code.isupper() and code not in _NOT_COUNTRIES)
+from bot.services.applications.countries import COUNTRIES
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")

@@ -11,6 +11,11 @@ from typing import Protocol
 
 from bot.messages import Reply
 
+# An outbox row's thread `topic:<key>` names a place in a group chat rather than giving
+# the platform's id for it: the channel makes the place (a Telegram forum topic) on
+# first use and remembers it (`DeskTopic`), so a service can address it before it exists.
+TOPIC_PREFIX = "topic:"
+
 
 class DeliveryError(Exception):
     def __init__(self, reason: str) -> None:
@@ -44,6 +49,9 @@ class Sender(Protocol):
 
     name: str
     text_limit: int
+    # Whether a sent message can be changed in place (`edit_ref`); where it cannot, the
+    # reply goes anew, and a correction should say it is one.
+    edits: bool
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
         """Send (or, with `edit_ref`, edit) and return the platform's id of the message.

@@ -45,12 +45,11 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import RetryLater, Undeliverable, Unreachable
+from bot.channels.base import TOPIC_PREFIX, RetryLater, Undeliverable, Unreachable
 from bot.config import Config
 from bot.formatting import to_html
 from bot.messages import Attachment, Incoming, Location, Reply
 from bot.services import failed_updates
-from bot.services.escalations.service import TOPIC_PREFIX
 from bot.storage import Database
 from bot.storage.errors import is_transient
 from bot.storage.models import DeskTopic
@@ -170,6 +169,7 @@ class TelegramSender:
 
     name = CHANNEL
     text_limit = TEXT_LIMIT
+    edits = True
 
     def __init__(self, bot: ExtBot[Any], topics: ForumTopics | None = None) -> None:
         self.bot = bot
@@ -238,7 +238,8 @@ class TelegramSender:
             return await self._send_attachment(chat_id, reply.attachment, text, markup, thread,
                                                quote)
         if reply.image_url:
-            photo = await self.bot.send_photo(chat_id, reply.image_url, caption=text[:1024],
+            photo = await self.bot.send_photo(chat_id, reply.image_url,
+                                              caption=text[:CAPTION_LIMIT],
                                               parse_mode=ParseMode.HTML, reply_markup=markup,
                                               message_thread_id=thread)
             return str(photo.message_id)
@@ -536,26 +537,19 @@ class TelegramChannel:
     async def handle_raw(self, raw: dict[str, Any], background: bool = False) -> bool:
         """Parse and handle one update; False only while storage is down (retry it).
 
-        An update at fault is recorded in `failed_updates` and counts as done: it is
-        confirmed to Telegram, which would otherwise deliver it again forever.
+        An update at fault (it cannot be parsed, or something below raised for a reason
+        of its own) is recorded in `failed_updates` and counts as done: it is confirmed
+        to Telegram, which would otherwise deliver it again forever, on polling and
+        webhook alike.
         """
-        update_id = str(raw.get("update_id", ""))
         try:
             await self.process(self.parse(raw), background)
-        except UpdateFailed as failure:
-            try:
-                await failed_updates.record(self.app.db, CHANNEL, update_id, str(failure),
-                                            json.dumps(raw, ensure_ascii=False))
-            except Exception as error:
-                if is_transient(error):
-                    self.app.outage.failed(error, "telegram")
-                    return False
-                raise
         except Exception as error:
-            if not is_transient(error):
-                raise
-            self.app.outage.failed(error, "telegram")
-            return False
+            if not isinstance(error, UpdateFailed) and not is_transient(error):
+                log.exception("update crashed update_id=%s", raw.get("update_id"))
+            return await failed_updates.set_aside(
+                self.app.db, self.app.outage, CHANNEL, str(raw.get("update_id", "")), error,
+                json.dumps(raw, ensure_ascii=False))
         self.app.outage.recovered()
         return True
 
@@ -618,7 +612,7 @@ class TelegramChannel:
             async with order[key]:
                 if key in waiting:
                     return False
-                finished = await self._safely(raw)
+                finished = await self.handle_raw(raw)
                 if not finished:
                     waiting.add(key)
                 return finished
@@ -634,20 +628,6 @@ class TelegramChannel:
             await self.bot.get_raw_updates(self._offset, 0, ALLOWED_UPDATES)
         except Exception as error:  # then the next start recognises them as duplicates
             log.info("final confirmation failed error=%s", type(error).__name__)
-
-    async def _safely(self, raw: dict[str, Any]) -> bool:
-        """`handle_raw`, with a bug anywhere below recorded rather than raised."""
-        try:
-            return await self.handle_raw(raw)
-        except Exception as error:
-            log.exception("update crashed update_id=%s", raw.get("update_id"))
-            try:
-                await failed_updates.record(self.app.db, CHANNEL, str(raw.get("update_id")),
-                                            f"{type(error).__name__}: {error}",
-                                            json.dumps(raw, ensure_ascii=False))
-            except Exception:
-                return False
-            return True
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's POST: secret checked before anything is read into the database.
@@ -667,12 +647,7 @@ class TelegramChannel:
         if (not isinstance(data, dict) or not isinstance(data.get("update_id"), int)
                 or isinstance(data.get("update_id"), bool)):
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        try:
-            stored = await self.handle_raw(data, background=True)
-        except Exception:
-            log.exception("update crashed update_id=%s", data.get("update_id"))
-            stored = False
-        if not stored:
+        if not await self.handle_raw(data, background=True):
             return web.json_response({"ok": False, "error": "storage unavailable"},
                                      status=503)
         return web.json_response({"ok": True})

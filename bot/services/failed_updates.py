@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from bot.services.chats import insert_for
 from bot.storage import Database
+from bot.storage.errors import Outage, is_transient
 from bot.storage.models import FailedUpdate, utcnow
 
 log = logging.getLogger("crewbot.updates")
@@ -33,8 +32,24 @@ async def record(db: Database, channel: str, update_id: str, error: str, raw: st
                               .on_conflict_do_nothing())
 
 
-async def recent(db: Database, channel: str, limit: int = 50) -> list[FailedUpdate]:
-    async with db.session() as session:
-        return list((await session.scalars(
-            select(FailedUpdate).where(FailedUpdate.channel == channel)
-            .order_by(FailedUpdate.id.desc()).limit(limit))).all())
+async def set_aside(db: Database, outage: Outage, channel: str, update_id: str,
+                    error: BaseException, raw: str) -> bool:
+    """What a channel does with an update that failed: True when it is done with (stored
+    as failed, or nothing to store), False when it must come again (storage is down).
+
+    One place for Telegram and Zalo alike, so both tell an outage from a bad update the
+    same way: an outage is never recorded as the update's fault.
+    """
+    if is_transient(error):
+        outage.failed(error, channel)
+        return False
+    try:
+        await record(db, channel, update_id, f"{type(error).__name__}: {error}", raw)
+    except Exception as record_error:
+        if is_transient(record_error):
+            outage.failed(record_error, channel)
+        else:
+            log.exception("failed update not recorded channel=%s update_id=%s", channel,
+                          update_id)
+        return False
+    return True

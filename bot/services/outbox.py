@@ -163,6 +163,10 @@ class Outbox:
     def delivers(self, channel: str) -> bool:
         return channel in self.senders
 
+    def edits(self, channel: str) -> bool:
+        sender = self.senders.get(channel)
+        return sender is not None and sender.edits
+
     async def enqueue(self, session: AsyncSession, chat: Chat, replies: Iterable[Reply],
                       edit_ref: str = "", claim: bool = False, thread: str = ""
                       ) -> list[Message]:

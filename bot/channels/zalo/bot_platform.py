@@ -122,6 +122,7 @@ class BotSender:
     # The reply's text; its numbered choices are added after the outbox has split it,
     # and go in a message of their own when they do not fit.
     text_limit = MAX_TEXT
+    edits = False
 
     def __init__(self, client: BotClient, choices: Choices, limiter: AsyncLimiter) -> None:
         self.client = client

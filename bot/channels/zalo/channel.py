@@ -262,20 +262,11 @@ class ZaloChannel:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            if is_transient(error):
-                self.app.outage.failed(error, "zalo")
-                return False
-            log.exception("zalo event failed update_id=%s", incoming.update_id)
-            try:
-                await failed_updates.record(self.app.db, CHANNEL, incoming.update_id,
-                                            f"{type(error).__name__}: {error}",
-                                            repr(incoming)[:4000])
-            except Exception as record_error:
-                if is_transient(record_error):
-                    self.app.outage.failed(record_error, "zalo")
-                    return False
-                raise
-            return True
+            if not is_transient(error):
+                log.exception("zalo event failed update_id=%s", incoming.update_id)
+            return await failed_updates.set_aside(self.app.db, self.app.outage, CHANNEL,
+                                                  incoming.update_id, error,
+                                                  repr(incoming)[:4000])
         self.app.outage.recovered()
         return True
 

@@ -77,6 +77,7 @@ class OASender:
 
     name = CHANNEL
     text_limit = MAX_TEXT
+    edits = False
 
     def __init__(self, client: OAClient, tokens: TokenStore, limiter: AsyncLimiter) -> None:
         self.client = client

@@ -18,8 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.base import TOPIC_PREFIX
 from bot.config import Config
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, Translator
 from bot.messages import Attachment, Button, Reply
 from bot.services import chats
 from bot.services.applications import Applications
@@ -40,7 +41,6 @@ log = logging.getLogger("crewbot.escalations")
 OPEN = "open"
 CLOSED = "closed"
 DESK_CHANNEL = "telegram"
-TOPIC_PREFIX = "topic:"
 UNREACHABLE_WORDS = ("⚠️ Not delivered: the crew's chat does not accept messages from the "
                      "bot any more (they blocked it, left, or Zalo's reply window has "
                      "closed). Reach them another way. ({reason})")
@@ -62,8 +62,28 @@ class DeskNotConfigured(Exception):
     """No `[staff] telegram_chat_id`: there is nobody to pass a question to."""
 
 
+KEY_PREFIX = "escalation:"
+
+
+def department_says(t: Translator, text: str) -> str:
+    """A desk answer as the crew sees it: from the department, not from a person."""
+    return f"**{t.gettext('Cinema Department')}:** {text}".rstrip(" ")
+
+
+def recorded(text: str, attachment: Attachment | None) -> str:
+    """How a relayed message is kept in the escalation's history."""
+    return f"[{attachment.kind}] {text}".strip() if attachment else text
+
+
 def topic_key(escalation: Escalation) -> str:
-    return f"escalation:{escalation.id}"
+    return f"{KEY_PREFIX}{escalation.id}"
+
+
+def escalation_id(key: str | None) -> int | None:
+    """The escalation a desk place belongs to (`topic_key` read back), if any."""
+    if not key or not key.startswith(KEY_PREFIX) or not key[len(KEY_PREFIX):].isdigit():
+        return None
+    return int(key[len(KEY_PREFIX):])
 
 
 class Escalations:
@@ -79,10 +99,6 @@ class Escalations:
     def configured(self) -> bool:
         return bool(self.config.staff.telegram_chat_id)
 
-    def is_desk(self, channel: str, chat_id: str) -> bool:
-        return (self.configured and channel == DESK_CHANNEL
-                and chat_id == str(self.config.staff.telegram_chat_id))
-
     async def current(self, session: AsyncSession, chat: Chat) -> Escalation | None:
         return await session.scalar(select(Escalation).where(
             Escalation.chat_id == chat.id, Escalation.status == OPEN))
@@ -95,16 +111,16 @@ class Escalations:
         thread = await session.scalar(select(Message.thread_id).where(
             Message.chat_id == desk.id, Message.direction == "out",
             Message.sent_ref == desk_message_ref).order_by(Message.id).limit(1))
-        prefix = TOPIC_PREFIX + "escalation:"
-        if not thread or not thread.startswith(prefix):
-            return None
-        return await session.get(Escalation, int(thread[len(prefix):]))
+        key = thread[len(TOPIC_PREFIX):] if thread and thread.startswith(TOPIC_PREFIX) else ""
+        return await self._get(session, escalation_id(key))
 
     async def by_thread(self, session: AsyncSession, thread_id: str) -> Escalation | None:
         key = await session.scalar(select(DeskTopic.key).where(DeskTopic.thread_id == thread_id))
-        if key is None or not key.startswith("escalation:"):
-            return None
-        return await session.get(Escalation, int(key.split(":", 1)[1]))
+        return await self._get(session, escalation_id(key))
+
+    @staticmethod
+    async def _get(session: AsyncSession, found: int | None) -> Escalation | None:
+        return await session.get(Escalation, found) if found is not None else None
 
     async def open(self, session: AsyncSession, chat: Chat, language: str, question: str,
                    best_article: str = "", best_score: float = 0.0
@@ -176,10 +192,13 @@ class Escalations:
                                               str(self.config.staff.telegram_chat_id),
                                               "Staff desk")
 
-    async def _to_desk(self, session: AsyncSession, escalation: Escalation, text: str) -> None:
+    async def _to_desk(self, session: AsyncSession, escalation: Escalation,
+                       message: str | Reply) -> list[Message]:
+        """Queue a message into the escalation's place in the desk (its outbox rows)."""
         desk = await self.desk_chat(session)
-        await self.outbox.enqueue(session, desk, [Reply(text)],
-                                  thread=TOPIC_PREFIX + topic_key(escalation))
+        reply = Reply(message) if isinstance(message, str) else message
+        return await self.outbox.enqueue(session, desk, [reply],
+                                         thread=TOPIC_PREFIX + topic_key(escalation))
 
     async def _quoted(self, session: AsyncSession, copy_chat: int, copy_ref: str) -> str:
         """A reply quotes a copy (the desk's copy of a crew message, or the crew's copy of
@@ -200,17 +219,14 @@ class Escalations:
                         origin_ref: str = "", reply_to: str = "") -> None:
         """A crew's follow-up (a scan, a location photo too) lands in the escalation's
         topic, quoting the staff answer it replies to."""
-        recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
         name = chat.display_name or chat.external_id
-        desk = await self.desk_chat(session)
         quote = await self._quoted(session, chat.id, reply_to)
-        rows = await self.outbox.enqueue(
-            session, desk, [Reply(f"{name}: {text}" if text else name, attachment=attachment,
-                                  reply_to=quote)],
-            thread=TOPIC_PREFIX + topic_key(escalation))
+        rows = await self._to_desk(session, escalation, Reply(
+            f"{name}: {text}" if text else name, attachment=attachment, reply_to=quote))
         await session.flush()
         session.add(EscalationMessage(escalation_id=escalation.id, direction="crew",
-                                      author=chat.display_name[:128], text=recorded,
+                                      author=chat.display_name[:128],
+                                      text=recorded(text, attachment),
                                       origin_ref=origin_ref or None,
                                       relay_id=rows[0].id if rows else None,
                                       created_at=utcnow()))
@@ -226,19 +242,16 @@ class Escalations:
         if crew is None:
             return False
         t = self.catalogs.get(crew.language or escalation.language)
-        label = t.gettext("Cinema Department")
-        recorded = f"[{attachment.kind}] {text}".strip() if attachment else text
         if escalation.first_answered_at is None:
             escalation.first_answered_at = utcnow()
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
         desk = await self.desk_chat(session)
         quote = await self._quoted(session, desk.id, reply_to)
         rows = await self.outbox.enqueue(session, crew, [Reply(
-            f"**{label}:** {text}".rstrip(" "), buttons, attachment=attachment,
-            reply_to=quote)])
+            department_says(t, text), buttons, attachment=attachment, reply_to=quote)])
         await session.flush()
         session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
-                                      author=author[:128], text=recorded,
+                                      author=author[:128], text=recorded(text, attachment),
                                       origin_ref=origin_ref or None,
                                       relay_id=rows[0].id if rows else None,
                                       created_at=utcnow()))
@@ -274,12 +287,12 @@ class Escalations:
         copy = await session.get(Message, relayed.relay_id) if relayed.relay_id else None
         relayed.text = text
         t = self.catalogs.get(crew.language or escalation.language)
-        label = t.gettext("Cinema Department")
-        if crew.channel == DESK_CHANNEL and copy is not None and copy.sent_ref:
-            await self.outbox.enqueue(session, crew, [Reply(f"**{label}:** {text}", edit=True)],
+        if self.outbox.edits(crew.channel) and copy is not None and copy.sent_ref:
+            await self.outbox.enqueue(session, crew, [Reply(department_says(t, text),
+                                                            edit=True)],
                                       edit_ref=copy.sent_ref)
         else:
-            correction = t.gettext("Correction")
+            label, correction = t.gettext("Cinema Department"), t.gettext("Correction")
             await self.outbox.enqueue(session, crew, [Reply(
                 f"**{label}** ({correction}): {text}")])
         return True
