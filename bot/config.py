@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -45,6 +45,11 @@ def _choice(*values: str) -> dict[str, Any]:
     return {"choices": values}
 
 
+def _within(accepts: Callable[[Any], bool], expected: str) -> dict[str, Any]:
+    """A number's bounds, with the words the error gives for them."""
+    return {"accepts": accepts, "expected": expected}
+
+
 @dataclass(frozen=True)
 class BotConfig:
     default_language: str = field(default="en", metadata=_choice(*SUPPORTED_LANGUAGES))
@@ -53,7 +58,8 @@ class BotConfig:
     office_hours: str = "Mon-Fri 08:00-17:00"
     # On SIGTERM/SIGINT: how long the batch in hand and the sends in flight may take to
     # finish before the process exits anyway (the next start recovers what is left).
-    shutdown_seconds: float = 10.0
+    shutdown_seconds: float = field(default=10.0, metadata=_within(
+        lambda v: 0.0 < v <= 600.0, "a number of seconds from 0 (exclusive) to 600"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class KnowledgeConfig:
     dir: str = ""
-    answer_threshold: float = 0.32
+    answer_threshold: float = field(default=0.32, metadata=_within(
+        lambda v: 0.0 <= v <= 1.0, "a number from 0 to 1"))
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,9 @@ class ZaloConfig:
     webhook_path: str = "/zalo/webhook"
     webhook_secret: str = ""
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
-    signature_window_seconds: int = 46800
+    signature_window_seconds: int = field(default=46800, metadata=_within(
+        lambda v: v >= 46800, "at least 46800 (13 hours: Zalo re-sends an event with its "
+        "first timestamp for 12 hours)"))
     webhook_url: str = ""
     sends_per_second: float = 10.0
 
@@ -106,14 +115,16 @@ class OutboxConfig:
 @dataclass(frozen=True)
 class WebConfig:
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = field(default=8080, metadata=_within(
+        lambda v: 0 <= v < 65536, "a port from 0 (any free one) to 65535"))
 
 
 @dataclass(frozen=True)
 class ApplicationsConfig:
     # Calendar days the department has for a decision, counted from the day the file is
     # complete (taken into review), and again from the day requested information arrives.
-    decision_days: int = 20
+    decision_days: int = field(default=20, metadata=_within(
+        lambda v: 1 <= v <= 365, "a number of days from 1 to 365"))
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,8 @@ class StaffConfig:
     coordinator_ids: list[str] = field(default_factory=list)
     admin_ids: list[str] = field(default_factory=list)
     # An escalation without a staff answer after this long is raised again in the desk.
-    sla_minutes: int = 60
+    sla_minutes: int = field(default=60, metadata=_within(
+        lambda v: v >= 1, "a number of minutes, at least 1"))
 
 
 @dataclass(frozen=True)
@@ -303,6 +315,10 @@ def _validate(config: Config, where: _Where) -> None:
         for f in fields(section):
             choices = f.metadata.get("choices")
             value = getattr(section, f.name)
+            accepts = f.metadata.get("accepts")
+            if accepts is not None and not accepts(value):
+                raise ConfigError(f"{where(name, f.name)}: expected "
+                                  f"{f.metadata['expected']}, got {value!r}")
             if choices and value not in choices:
                 allowed = ", ".join(repr(c) for c in choices)
                 raise ConfigError(
@@ -326,33 +342,7 @@ def _validate(config: Config, where: _Where) -> None:
             f"{where('bot', 'office_hours')}: expected a form like 'Mon-Fri 08:00-17:00', "
             f"got {config.bot.office_hours!r}"
         )
-    if config.zalo.signature_window_seconds < 46800:
-        raise ConfigError(
-            f"{where('zalo', 'signature_window_seconds')}: expected at least 46800 (13 hours: "
-            f"Zalo re-sends an event with its first timestamp for 12 hours), "
-            f"got {config.zalo.signature_window_seconds!r}"
-        )
-    if not 1 <= config.applications.decision_days <= 365:
-        raise ConfigError(
-            f"{where('applications', 'decision_days')}: expected a number of days from 1 to "
-            f"365, got {config.applications.decision_days!r}"
-        )
-    if not 0.0 < config.bot.shutdown_seconds <= 600.0:
-        raise ConfigError(
-            f"{where('bot', 'shutdown_seconds')}: expected a number of seconds from 0 "
-            f"(exclusive) to 600, got {config.bot.shutdown_seconds!r}"
-        )
-    if not 0.0 <= config.knowledge.answer_threshold <= 1.0:
-        raise ConfigError(
-            f"{where('knowledge', 'answer_threshold')}: expected a number from 0 to 1, "
-            f"got {config.knowledge.answer_threshold!r}"
-        )
     _validate_knowledge_dir(config, where)
-    if not 0 <= config.web.port < 65536:
-        raise ConfigError(
-            f"{where('web', 'port')}: expected a port from 0 (any free one) to 65535, "
-            f"got {config.web.port!r}"
-        )
     scheme = config.database.url.split("://", 1)[0] if "://" in config.database.url else ""
     if scheme not in DATABASE_SCHEMES:
         raise ConfigError(
