@@ -6,7 +6,6 @@ from bot.services.applications.service import (
     NewApplication,
     StatusChange,
     TooManyAttempts,
-    items,
 )
 from bot.services.applications.workflow import (
     STATUSES,
@@ -15,6 +14,7 @@ from bot.services.applications.workflow import (
     MissingDetail,
     TransitionRefused,
     UnknownStatus,
+    items,
 )
 
 __all__ = ["STATUSES", "ApplicationError", "Applications", "Conflict", "MissingDetail",

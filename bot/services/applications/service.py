@@ -69,11 +69,6 @@ class TooManyAttempts(Exception):
     """Five wrong references or codes from one chat within the hour."""
 
 
-def items(raw: str) -> list[str]:
-    value = json.loads(raw or "[]")
-    return [str(item) for item in value] if isinstance(value, list) else []
-
-
 class Applications:
     def __init__(self, db: Database, outbox: Outbox, catalogs: Catalogs, config: Config
                  ) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.i18n import N_, Translator
 from bot.services.applications import workflow
+from bot.services.applications.workflow import items
 from bot.storage.models import Application, ApplicationEvent
 
 
@@ -73,8 +74,6 @@ def label(status: str, t: Translator) -> str:
 
 
 def _details(application: Application, t: Translator) -> list[str]:
-    from bot.services.applications.service import items
-
     _ = t.gettext
     lines: list[str] = []
     requested = items(application.requested)

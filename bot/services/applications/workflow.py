@@ -6,6 +6,7 @@ the command line and the expiry job all refuse the same things with the same wor
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 SUBMITTED = "submitted"
@@ -67,6 +68,12 @@ def check(current: str, wanted: str) -> None:
         raise UnknownStatus(wanted)
     if wanted not in TRANSITIONS.get(current, ()):
         raise TransitionRefused(current, wanted)
+
+
+def items(raw: str) -> list[str]:
+    """A list column (locations, items requested), kept as JSON text."""
+    value = json.loads(raw or "[]")
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def decision_due(complete_since: date | None, days: int) -> date | None:
