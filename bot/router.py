@@ -51,6 +51,15 @@ class Context:
         return Context(self.incoming, self.chat, self.session, self.app.catalogs.get(language),
                        self.app)
 
+    def speaking(self, text: str) -> Context:
+        """This context in the language `text` is written in, when that is clear and
+        offered: a question in Korean gets a Korean answer whatever the chat chose."""
+        language, confident = self.app.knowledge.detect_language(
+            text, self.incoming.language_hint)
+        if confident and language in self.app.config.bot.languages and language != self.language:
+            return self.with_language(language)
+        return self
+
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 

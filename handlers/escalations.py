@@ -53,11 +53,8 @@ async def talk(ctx: Context) -> list[Reply]:
             question = recent.text
             best_article, best_score = recent.best_article or "", recent.score
     if question:  # "/staff Cho hỏi..." is answered, and relayed back, in Vietnamese
-        language, confident = ctx.app.knowledge.detect_language(
-            question, ctx.incoming.language_hint)
-        if confident and language in ctx.app.config.bot.languages:
-            ctx = ctx.with_language(language)
-            _ = ctx._
+        ctx = ctx.speaking(question)
+        _ = ctx._
     _escalation, created = await escalations.open(ctx.session, ctx.chat, ctx.language,
                                                  question, best_article, best_score)
     menu = (Button(_("Main menu"), "menu:main"),)

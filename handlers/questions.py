@@ -39,9 +39,7 @@ async def question(ctx: Context) -> list[Reply]:
             return await escalations.follow_up(ctx, escalation)
     kb = ctx.app.knowledge
     text = ctx.incoming.text.strip()
-    language, confident = kb.detect_language(text, ctx.incoming.language_hint)
-    if confident and language in ctx.app.config.bot.languages and language != ctx.language:
-        ctx = ctx.with_language(language)  # a question in Korean gets a Korean answer
+    ctx = ctx.speaking(text)
     if is_greeting(text):
         return [main_menu(ctx)]
     answer = kb.answer(text, language=ctx.language)
