@@ -1,0 +1,158 @@
+"""Vietnam's places as crews name them, and which article covers each.
+
+`knowledge/places.yaml` lists the provinces and cities after the 2025 mergers (with the
+old provinces), and the parks, heritage sites, islands, towns and districts foreign crews
+ask about, each with its names in the shipped scripts and the location article that
+covers it, if any. Knowing a place that has no article is what lets the bot say "we have
+no location article on Nha Trang yet" instead of answering with Ninh Binh.
+
+Latin names are also matched squashed and with a typo or two ("Halong", "Danag",
+"Hoian"), by rapidfuzz; names in other scripts exactly, wherever they stand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.services.knowledge.text import STOPWORDS, fold
+from bot.services.understanding.terms import Terms, is_latin
+
+KINDS = frozenset({"city", "province", "former-province", "town", "district", "park",
+                   "heritage", "island", "beach", "landmark", "region", "cave", "waterfall",
+                   "pass", "market"})
+# A squashed Latin name this long or longer may be matched with typos.
+FUZZY_MIN_LENGTH = 6
+FUZZY_MIN_SCORE = 88.0
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    kind: str
+    names: dict[str, tuple[str, ...]]
+    article: str | None = None
+    inside: str | None = None
+    merged_into: str | None = None
+    see: tuple[str, ...] = ()
+
+    def name(self, language: str) -> str:
+        for lang in (language, "en", "vi"):
+            names = self.names.get(lang)
+            if names:
+                return names[0]
+        return self.id
+
+
+@dataclass(frozen=True)
+class Mention:
+    place: Place
+    start: int
+    end: int
+
+
+@dataclass
+class Gazetteer:
+    places: dict[str, Place] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        entries: list[tuple[str, Place]] = []
+        self._squashed: dict[str, Place] = {}
+        for place in self.places.values():
+            for names in place.names.values():
+                for name in names:
+                    entries.append((name, place))
+                    key = squash(name)
+                    if is_latin(key) and len(key) >= FUZZY_MIN_LENGTH:
+                        self._squashed.setdefault(key, place)
+        self._terms: Terms[Place] = Terms(entries)
+        # Candidates for a typo'd name share its first letter: a window is compared with
+        # tens of names, not all of them.
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for key in self._squashed:
+            self._by_initial[key[0]].append(key)
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        places: dict[str, Place] = {}
+        problems: list[str] = []
+        for number, entry in enumerate(data.get("places") or [], start=1):
+            if not isinstance(entry, dict) or not entry.get("id"):
+                problems.append(f"{path.name}: entry {number}: needs an id")
+                continue
+            names = {str(lang): tuple(str(n) for n in (values or []))
+                     for lang, values in (entry.get("names") or {}).items()}
+            place = Place(id=str(entry["id"]), kind=str(entry.get("kind", "")), names=names,
+                          article=entry.get("article") or None, inside=entry.get("in") or None,
+                          merged_into=entry.get("merged_into") or None,
+                          see=tuple(entry.get("see") or ()))
+            if place.kind not in KINDS:
+                problems.append(f"{path.name}: {place.id}: unknown kind {place.kind!r}")
+            if not names.get("en") or not names.get("vi"):
+                problems.append(f"{path.name}: {place.id}: needs English and Vietnamese names")
+            if place.id in places:
+                problems.append(f"{path.name}: {place.id}: listed twice")
+            places[place.id] = place
+        for place in places.values():
+            for ref in (place.inside, place.merged_into):
+                if ref and ref not in places:
+                    problems.append(f"{path.name}: {place.id}: no place {ref!r}")
+        return cls(places, problems)
+
+    def check(self, article_ids: set[str]) -> list[str]:
+        """Problems, and links to articles that do not exist."""
+        found = list(self.problems)
+        for place in self.places.values():
+            for ref in (place.article, *place.see):
+                if ref and ref not in article_ids:
+                    found.append(f"places.yaml: {place.id}: no article {ref!r}")
+        return found
+
+    def find(self, text: str) -> list[Mention]:
+        """The places named in `text`, left to right; a typo'd Latin name is found too."""
+        folded = fold(text)
+        mentions = [Mention(f.value, f.start, f.end) for f in self._terms.find(text)]
+        if self._squashed:
+            mentions += self._fuzzy(folded, mentions)
+            mentions.sort(key=lambda m: m.start)
+        return mentions
+
+    def _fuzzy(self, folded: str, exact: list[Mention]) -> list[Mention]:
+        """Windows of one to three words, squashed, against squashed names: "Halong",
+        "Phu Quok", "Nha Trnag". Words already inside an exact match are left out."""
+        taken = [(m.start, m.end) for m in exact]
+        words = [(w.start(), w.end(), w.group()) for w in _WORD.finditer(folded)]
+        found: list[Mention] = []
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                start, end = words[i][0], words[i + size - 1][1]
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                key = "".join(w[2] for w in words[i : i + size])
+                if len(key) < FUZZY_MIN_LENGTH or any(w[2] in STOPWORDS
+                                                      for w in words[i : i + size]):
+                    continue
+                best = process.extractOne(key, self._by_initial.get(key[0], ()),
+                                          scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+                if best is not None:
+                    found.append(Mention(self._squashed[best[0]], start, end))
+                    taken.append((start, end))
+        return found
+
+    def with_article(self, article_id: str) -> Place | None:
+        return next((p for p in self.places.values() if p.article == article_id), None)
+
+
+def squash(name: str) -> str:
+    return "".join(ch for ch in fold(name) if ch.isalnum())
+

@@ -1,0 +1,86 @@
+"""What a message is about, from the words crews use for it (`knowledge/topics.yaml`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.services.understanding.terms import Terms
+
+KINDS = ("subject", "vendor", "local", "aspect", "general")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    kind: str
+    article: str
+    hire: str | None = None
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_subject(self) -> bool:
+        """A matter with its own article, which also covers its lead time and cost."""
+        return self.kind in ("subject", "vendor", "local")
+
+    def words_in(self, language: str) -> tuple[str, ...]:
+        return self.cues.get(language, ())
+
+
+@dataclass
+class Topics:
+    topics: dict[str, Topic] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._terms: Terms[Topic] = Terms(
+            (cue, topic) for topic in self.topics.values()
+            for cues in topic.cues.values() for cue in cues)
+        self.by_article = {t.article: t for t in self.topics.values()}
+        for topic in self.topics.values():
+            if topic.hire:
+                self.by_article.setdefault(topic.hire, topic)
+
+    @classmethod
+    def load(cls, path: Path) -> Topics:
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        topics: dict[str, Topic] = {}
+        problems: list[str] = []
+        for topic_id, entry in (data.get("topics") or {}).items():
+            if not isinstance(entry, dict) or not entry.get("article"):
+                problems.append(f"{path.name}: {topic_id}: needs an article")
+                continue
+            kind = str(entry.get("kind", ""))
+            if kind not in KINDS:
+                problems.append(f"{path.name}: {topic_id}: kind must be one of {', '.join(KINDS)}")
+            cues = {str(lang): tuple(str(c) for c in (values or []))
+                    for lang, values in (entry.get("cues") or {}).items()}
+            topics[str(topic_id)] = Topic(str(topic_id), kind, str(entry["article"]),
+                                          entry.get("hire") or None, cues)
+        return cls(topics, problems)
+
+    def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
+        found = list(self.problems)
+        for topic in self.topics.values():
+            for ref in (topic.article, topic.hire):
+                if ref and ref not in article_ids:
+                    found.append(f"topics.yaml: {topic.id}: no article {ref!r}")
+            for language in languages:
+                if not topic.cues.get(language):
+                    found.append(f"topics.yaml: {topic.id}: no words in {language}")
+        return found
+
+    def find(self, text: str) -> list[Topic]:
+        """The topics `text` names, in order of first mention, each once."""
+        seen: dict[str, Topic] = {}
+        for found in self._terms.find(text):
+            seen.setdefault(found.value.id, found.value)
+        return list(seen.values())
+
+    def mentions(self, topic: Topic, text: str) -> bool:
+        """Whether `text` (an article's sentence) speaks of `topic`, in any language."""
+        return any(f.value.id == topic.id for f in self._terms.find(text))
