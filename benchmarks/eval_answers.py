@@ -23,6 +23,7 @@ from rank_bm25 import BM25Okapi
 from bot.paths import bundled
 from bot.services.knowledge import KnowledgeBase
 from bot.services.knowledge.model import Article
+from bot.services.understanding import Reader
 
 
 @dataclass
@@ -93,17 +94,23 @@ def load_rows(path: Path) -> list[dict[str, object]]:
 
 
 def evaluate(rows: list[dict[str, object]], kb: KnowledgeBase, hints: bool = False,
-             show_misses: bool = False, by_language: bool = False
+             show_misses: bool = False, by_language: bool = False, search_only: bool = False
              ) -> dict[str, dict[str, float]]:
     ours, base = Scores(), Scores()
     per_language: dict[str, Scores] = {}
     baseline = Bm25Baseline(kb)
     baseline.calibrate(rows)
+    reader = Reader.load(kb)
     for row in rows:
         question, expect = str(row["q"]), row.get("expect")
         lang = str(row.get("lang", ""))
         answer = kb.answer(question, hint=lang if hints else "")
         got = answer.article.id if answer.article else None
+        language = answer.language
+        if not search_only:  # as the bot reads it: the first article it answers with
+            reading = reader.read(question, lang if hints else None)
+            got = reading.articles[0] if reading.articles else None
+            language = reading.language
         base_got = baseline.answer(question)
         for scores, result in ((ours, got), (base, base_got)):
             scores.total += 1
@@ -113,10 +120,10 @@ def evaluate(rows: list[dict[str, object]], kb: KnowledgeBase, hints: bool = Fal
             else:
                 scores.answerable += 1
                 scores.top1 += result == expect
-        ours.lang_right += answer.language == lang
+        ours.lang_right += language == lang
         mine = per_language.setdefault(lang, Scores())
         mine.total += 1
-        mine.lang_right += answer.language == lang
+        mine.lang_right += language == lang
         if expect is None:
             mine.out_of_scope += 1
             mine.declined += got is None
@@ -124,9 +131,9 @@ def evaluate(rows: list[dict[str, object]], kb: KnowledgeBase, hints: bool = Fal
             mine.answerable += 1
             mine.top1 += got == expect
         base.lang_right += lang == "en"
-        if show_misses and (got != expect or answer.language != lang):
+        if show_misses and (got != expect or language != lang):
             print(f"MISS expect={expect} got={got} score={answer.score:.3f} "
-                  f"lang={answer.language}/{lang} cands={answer.candidates[:3]} q={question}",
+                  f"lang={language}/{lang} cands={answer.candidates[:3]} q={question}",
                   file=sys.stderr)
     result = {"crewbot": ours.as_dict(), "bm25_baseline": base.as_dict(),
               "counts": {"answerable": ours.answerable, "out_of_scope": ours.out_of_scope}}
@@ -143,6 +150,8 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--hints", action="store_true", help="pass the labelled language as hint")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--search-only", action="store_true",
+                        help="the knowledge base's search alone, without the reader")
     parser.add_argument("--by-language", action="store_true",
                         help="crewbot's figures per expected language too")
     args = parser.parse_args()
@@ -152,7 +161,7 @@ def main() -> int:
         load_config(None).knowledge.answer_threshold
     kb = KnowledgeBase.load(args.knowledge, threshold)
     result = evaluate(load_rows(args.dataset), kb, args.hints, show_misses=args.show_misses,
-                      by_language=args.by_language)
+                      by_language=args.by_language, search_only=args.search_only)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -66,6 +66,8 @@ NAME_BONUS = 0.8
 NAME_WEIGHT = 2.0
 # A place name followed by one of these is a language or a nationality ("한국어", "日本語").
 _NOT_A_PLACE_AFTER = tuple("어語语人인")
+# A foreign place's Vietnamese name this short, once folded, is matched with its marks.
+SHORT_MARKED_NAME = 3
 
 
 @dataclass(frozen=True)
@@ -406,7 +408,12 @@ class KnowledgeBase:
         return knowledge
 
     @staticmethod
-    def _load_foreign_places(root: Path) -> list[re.Pattern[str]]:
+    def _load_foreign_places(root: Path) -> list[tuple[re.Pattern[str], bool]]:
+        """(pattern, whether it must match the text as written, with its marks).
+
+        A short Vietnamese name loses its meaning without its marks: "Mỹ" folds to the
+        English "my", "Ý" to the French "y", "Úc" to "uc"; those match only as written.
+        """
         path = root / "scope.yaml"
         if not path.exists():
             return []
@@ -414,13 +421,16 @@ class KnowledgeBase:
         patterns = []
         for names in (data.get("foreign_places") or {}).values():
             for name in names:
-                folded = re.escape(fold(str(name)))
+                written = unicodedata.normalize("NFKC", str(name)).lower()
+                folded = fold(written)
+                as_written = folded != written and len(folded) <= SHORT_MARKED_NAME
+                text = re.escape(written if as_written else folded)
                 if folded.isascii():
-                    patterns.append(re.compile(rf"\b{folded}\b"))
+                    patterns.append((re.compile(rf"(?<!\w){text}(?!\w)"), as_written))
                 else:
                     after = "".join(_NOT_A_PLACE_AFTER)
-                    patterns.append(re.compile(rf"(?<![\u30a0-\u30ff]){folded}"
-                                               rf"(?![\u30a0-\u30ff{after}])"))
+                    patterns.append((re.compile(rf"(?<![\u30a0-\u30ff]){text}"
+                                                rf"(?![\u30a0-\u30ff{after}])"), False))
         return patterns
 
     @cached_property
@@ -469,9 +479,11 @@ class KnowledgeBase:
         comes from, which is what visas and customs are about, so it costs nothing.
         """
         folded = fold(question)
+        # Same length as `folded` (one character for one), so positions agree.
+        written = unicodedata.normalize("NFKC", question).lower()
         roles: tuple[list[str], list[str], list[str]] = ([], [], [])
-        for pattern in self.foreign_places:
-            for match in pattern.finditer(folded):
+        for pattern, on_written in self.foreign_places:
+            for match in pattern.finditer(written if on_written else folded):
                 start, end = match.start(), match.end()
                 if _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
                     roles[0].append(match.group())
