@@ -124,13 +124,13 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 # drone" about the vendors); confidence does not.
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("rent", "rental", "hire", "hiring", "book", "booking", "find", "recommend",
-           "supplier", "vendor", "company", "companies", "operator", "agency", "who can"),
+           "supplier", "vendor", "operator", "agency", "who can", "charter"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
-           "fournisseur", "societe", "agence", "engager", "embaucher", "qui peut"),
-    "vi": ("thue", "tim", "gioi thieu", "cong ty", "don vi", "nha cung cap", "cho nao"),
-    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "회사", "고용"),
-    "ja": ("レンタル", "借り", "手配", "紹介", "業者", "会社", "頼め", "依頼", "探し"),
-    "zh": ("租", "借", "找", "推荐", "公司", "供应商", "服务商", "雇"),
+           "fournisseur", "agence", "engager", "embaucher", "qui peut"),
+    "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao"),
+    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용"),
+    "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター"),
+    "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇"),
 }
 _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",
@@ -338,7 +338,10 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     """A whole word or phrase; a katakana term not inside a longer one (バー, ドライバー)."""
     if all(ch.isascii() or ord(ch) < 0x2000 for ch in term):
         return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
-    return re.compile(rf"(?<![\u30a0-\u30ff]){re.escape(term)}(?![\u30a0-\u30ff])")
+    # Only a katakana edge needs a katakana boundary: 両替 is whole in 両替レート.
+    before = r"(?<![\u30a0-\u30ff])" if "\u30a0" <= term[0] <= "\u30ff" else ""
+    after = r"(?![\u30a0-\u30ff])" if "\u30a0" <= term[-1] <= "\u30ff" else ""
+    return re.compile(f"{before}{re.escape(term)}{after}")
 
 
 class KnowledgeBase:

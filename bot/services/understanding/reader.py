@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import intent_of
-from bot.services.knowledge.text import script_counts
+from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place
-from bot.services.understanding.segments import sentences
+from bot.services.understanding.segments import is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -37,6 +37,14 @@ FOLLOW_UP_CHARS = 60
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
+# A sentence naming a place and at most this many letters besides ("Hue citadel?",
+# "Hội An thì sao?") asks about the place; a longer one needs filming words or the
+# search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
+BARE_PLACE_LETTERS = 12
+# Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
+_BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|there|ca|cela|celui|celle|y|do|nay"
+                   r"|vay|kia)(?!\w)|그거|그것|그건|이거|거기|それ|その|そこ|あれ|这个|那个|这样"
+                   r"|那样|那里|这里|那边")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
 
@@ -81,6 +89,15 @@ class Reading:
 
 
 @dataclass
+class _Context:
+    """What the message's statements say ("We shoot a TVC in Da Nang and Hoi An."), for
+    its questions that do not say it again ("Do we need a permit?")."""
+
+    places: list[Place] = field(default_factory=list)
+    subjects: list[Topic] = field(default_factory=list)
+
+
+@dataclass
 class _Sentence:
     text: str
     topics: list[Topic]
@@ -88,6 +105,8 @@ class _Sentence:
     answer: Answer
     abroad: bool  # names a foreign destination, or a foreign place and no Vietnamese one
     off_topic: bool
+    question: bool  # a question, not a statement of context ("We shoot in May.")
+    bare: bool  # little besides a place name
 
     @property
     def subjects(self) -> list[Topic]:
@@ -104,6 +123,10 @@ class _Sentence:
     @property
     def short(self) -> bool:
         return len(self.text) <= FOLLOW_UP_CHARS
+
+    @property
+    def filming(self) -> bool:
+        return any(t.kind == "filming" for t in self.topics)
 
 
 class Reader:
@@ -156,19 +179,46 @@ class Reader:
             now, self.memory_minutes) else None
         parts = [self._sentence(s, language) for s in sentences(text)
                  if small_talk(s) is None]
-        named = next((p for part in parts for p in part.places), None)
-        found: list[Ask] = []
-        searched: list[Ask] = []
+        context = _Context()
+        asks: dict[bool, list[Ask]] = {True: [], False: []}
+        unknown: dict[bool, list[Place]] = {True: [], False: []}
+        searched: list[tuple[bool, Ask]] = []
+        for part in parts:  # statements first: they set the scene for the questions
+            if not part.question:
+                context.places += [p for p in part.places if p not in context.places]
+                context.subjects += [t for t in part.subjects if t not in context.subjects]
+        off_topic = any(part.off_topic for part in parts)
+        declined = any(part.off_topic and part.question for part in parts)
         for part in parts:
-            asks, unknown = self._decide(part, named, remembered)
-            for ask in asks:
-                (searched if ask.via == "search" else found).append(ask)
-            for place in unknown:
-                if place not in reading.unknown_places:
-                    reading.unknown_places.append(place)
-        if not found and searched and not reading.unknown_places:
-            found = [max(searched, key=lambda a: a.score)]
-        reading.asks = _distinct(found)[:MAX_ASKS]
+            found, places = self._decide(part, context, remembered, off_topic, text, language)
+            for ask in found:
+                if ask.via == "search":
+                    searched.append((part.question, ask))
+                else:
+                    asks[part.question].append(ask)
+            unknown[part.question] += [p for p in places if p not in unknown[part.question]]
+            if part.question:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
+                context.places += [p for p in part.places if p not in context.places]
+                context.subjects += [t for t in part.subjects if t not in context.subjects]
+        if declined:  # a question out of scope ("hotels near My Khe?"): no statement's topic
+            asks[False], unknown[False] = [], []
+            searched = [(q, a) for q, a in searched if q]
+        # A question's topics, else what the search makes of a question, else the
+        # statements' topics ("We'd like to fly a drone over Ha Long Bay."), else theirs
+        # as the search reads them.
+        by_search = {side: max((a for q, a in searched if q == side), default=None,
+                               key=lambda a: a.score) for side in (True, False)}
+        chosen_asks: list[Ask] = []
+        for side, searched_too in ((True, False), (True, True), (False, False),
+                                   (False, True)):
+            best = by_search[side]
+            if not searched_too and (asks[side] or unknown[side]):
+                chosen_asks, reading.unknown_places = asks[side], unknown[side]
+                break
+            if searched_too and best is not None:
+                chosen_asks = [best]
+                break
+        reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
         if reading.unknown_places:  # a place asked about has no article: not another's
             reading.asks = [a for a in reading.asks if a.article.kind != "location"]
         if not reading.asks and not reading.unknown_places:
@@ -183,19 +233,18 @@ class Reader:
 
     def _sentence(self, text: str, language: str) -> _Sentence:
         places: list[Place] = []
-        for mention in self.gazetteer.find(text):
-            place = self._resolved(mention.place)
-            if place not in places:
-                places.append(place)
+        rest = text
+        for mention in reversed(self.gazetteer.find(text)):
+            rest = rest[:mention.start] + " " + rest[mention.end:]
+            if mention.place not in places:
+                places.insert(0, mention.place)
         going, _, elsewhere = self.kb.foreign_roles(text)
-        return _Sentence(text, self.topics.find(text), places,
+        letters = sum(ch.isalpha() for ch in rest)
+        return _Sentence(text, self.topics.find(text), _most_specific(places),
                          self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places),
-                         off_topic=bool(self.kb.off_topic_in(text)))
-
-    def _resolved(self, place: Place) -> Place:
-        """A former province is asked about as itself; its article, if any, is its own."""
-        return place
+                         off_topic=bool(self.kb.off_topic_in(text)),
+                         question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
@@ -211,20 +260,23 @@ class Reader:
             place = None  # the place's own article needs no note about the place
         return [Ask(article, max(score, part.answer.threshold), via, place, topic, part.text)]
 
-    def _decide(self, part: _Sentence, named: Place | None, memory: Memory | None
+    def _decide(self, part: _Sentence, context: _Context, memory: Memory | None,
+                off_topic: bool, message: str, language: str
                 ) -> tuple[list[Ask], list[Place]]:
         """The asks of one sentence, and the places it asks about that have no article.
 
-        `named`: the first Vietnamese place of the whole message ("We shoot in Da Nang in
-        May. Do we need a permit?"); `memory`: what the chat talked about last, if recent.
+        `context`: what the message's statements named; `memory`: what the chat talked
+        about last, if recent; `off_topic`: the message speaks of hotels, sport, banks...
         """
-        if part.abroad or part.off_topic:  # the search weighs these itself
+        if part.off_topic:  # "a visa to teach English", "hotels near the old town"
+            return [], []
+        if part.abroad:  # the search weighs a foreign place itself
             return self._searched(part), []
         place = part.places[0] if part.places else None
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
         last = self.topics.by_article.get(memory.article or "") if memory else None
-        # A short sentence with no place of its own may be about the chat's last place.
-        local = place or named or (last_place if part.short else None)
+        recent = last_place if memory is not None and part.short else None
+        local = place or (context.places[0] if context.places else None) or recent
         hire = intent_of(part.text, part.answer.language) == "hire"
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
@@ -232,22 +284,31 @@ class Reader:
         subjects = [t for t in part.subjects if t.kind != "vendor" or hire or top == t.article]
         if subjects:
             topic, article = self._pick(subjects, part.answer, hire)
-            if topic.kind == "local" and local is not None and local.article:
-                return self._ask(local.article, part, "place"), []
-            via = "follow-up" if local is not None and local is last_place and (
-                place is None and named is None) else "topic"
+            if topic.kind == "local" and place is not None and place.article:
+                return self._ask(place.article, part, "place"), []
+            via = "follow-up" if local is not None and local is recent and place is None and (
+                not context.places) else "topic"
             return self._ask(article, part, via, local, topic), []
         if place is not None:
+            if hire and top is not None and top.startswith("vendors."):
+                return self._searched(part), []  # "où louer une caméra à Hô Chi Minh-Ville"
             if part.aspects:
-                return self._ask(part.aspects[0].article, part, "topic", place,
-                                 part.aspects[0]), []
+                if part.general or not place.article:  # "how long is a permit for Hue?"
+                    return self._ask(part.aspects[0].article, part, "topic", place,
+                                     part.aspects[0]), []
+                # "how early do the boats leave Tuan Chau?" is about the place
+                return self._places(part, part.places)
             if (memory and last is not None and last.is_subject and last.kind != "local"
                     and part.short and not part.general):
                 # "and in Hoi An?" after the drone answer: drones in Hoi An.
                 return self._ask(memory.article, part, "follow-up", place, last), []
-            asks = [a for p in part.places if p.article for a in self._ask(p.article, part,
-                                                                           "place")]
-            return asks, [p for p in part.places if not p.article]
+            if off_topic and not part.general:  # "the Hai Van pass ... on our day off"
+                return [], []
+            named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
+            agrees = part.answer.article is not None and part.answer.article.id in named
+            if part.general or part.filming or part.bare or agrees:
+                return self._places(part, part.places)
+            return self._searched(part), []
         if part.aspects:
             if memory is not None and last is not None and last.is_subject and part.short:
                 # "how long does that take?" after the drone answer: still drones.
@@ -260,41 +321,92 @@ class Reader:
             aspect = next((t for t in part.aspects if t.article == top), part.aspects[0])
             return self._ask(aspect.article, part, "topic", local, aspect), []
         if part.general:
-            if local is not None:
-                if local.article:
-                    return self._ask(local.article, part, "place"), []
-                return [], [local]
+            places = context.places[:MAX_ASKS] or ([recent] if recent else [])
+            if context.subjects and places:
+                # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
+                # whole message, searched, tells the subject from the place.
+                if not self._place_before_subject(message, language, context.subjects[0],
+                                                  places):
+                    topic = context.subjects[0]
+                    return self._ask(topic.article, part, "topic", local, topic), []
+            elif context.subjects:  # "We shoot a TVC. Which permits do we need?"
+                topic = context.subjects[0]
+                return self._ask(topic.article, part, "topic", local, topic), []
+            if places:
+                return self._places(part, places)
             found = part.answer.article
-            if found is not None and found.kind != "location":
-                return self._ask(found.id, part, "topic"), []
+            if found is not None and found.kind != "location" and (
+                    found.id not in self._aspect_articles):
+                return self._searched(part), []  # "…without a contract, will we get a permit?"
             general = next(t for t in part.topics if t.kind == "general")
             return self._ask(general.article, part, "topic", None, general), []
+        if memory is not None and last is not None and part.short and _BACK.search(
+                fold(part.text)):
+            # "who applies for that?", "那怎么找这样的公司？": the last answer's subject.
+            back = last.hire if hire and last.hire else memory.article
+            return self._ask(back, part, "follow-up", last_place, last), []
+        if part.question and part.short and context.subjects:
+            topic = context.subjects[0]  # "We want aerials over the bay. Is that possible?"
+            return self._ask(topic.article, part, "topic", local, topic), []
+        found = part.answer.article
+        if (part.question and context.places and found is not None
+                and found.kind == "location"):
+            # The search names another place than the one the message is about.
+            return self._places(part, context.places[:MAX_ASKS])
         return self._searched(part), []
 
-    def _searched(self, part: _Sentence) -> list[Ask]:
+    def _place_before_subject(self, message: str, language: str, subject: Topic,
+                              places: list[Place]) -> bool:
+        """Whether the whole message, searched, ranks a place's article above the
+        subject's article."""
+        candidates = [a for a, _ in self.kb.answer(message, language=language).candidates]
+
+        def position(article: str | None) -> int:
+            return candidates.index(article) if article in candidates else len(candidates)
+
+        best_place = min(position(a) for p in places for a in (p.article, *p.see))
+        return best_place < position(subject.article)
+
+    def _places(self, part: _Sentence, places: list[Place]) -> tuple[list[Ask], list[Place]]:
+        """Each place's article; for a place with none, the article covering places in it
+        (Can Tho: the Mekong Delta), said to be so, or the place as one we have nothing
+        on (Nha Trang)."""
+        asks: list[Ask] = []
+        for place in places:
+            if place.article:
+                asks += self._ask(place.article, part, "place")
+            elif place.see:
+                asks += self._ask(place.see[0], part, "place", place)
+        return asks, [p for p in places if not p.article and not p.see]
+
+    def _searched(self, part: _Sentence, floor: float = 0.0) -> list[Ask]:
         """What the search alone answers, when it is sure enough."""
         article = part.answer.article
-        if article is None:
+        if article is None or part.answer.score < floor:
             return []
         return [Ask(article, part.answer.score, "search", None, None, part.text)]
 
     @staticmethod
     def _pick(subjects: list[Topic], answer: Answer, hire: bool) -> tuple[Topic, str]:
-        """Of the subjects of one sentence and their two articles each (the rules, the
-        vendors), the one the search ranks first; else the first named, its vendor
-        article when the sentence asks to hire."""
+        """Of the subjects of one sentence, the one the search ranks first (else the first
+        named); its vendor article when the sentence asks to hire or the search prefers
+        it ("un pilote de drone sur place ?"), else its rules."""
         ranked = [article_id for article_id, _ in answer.candidates]
-        best: tuple[int, Topic, str] | None = None
-        for topic in subjects:
-            for article in (topic.article, topic.hire):
-                if article and article in ranked:
-                    position = ranked.index(article)
-                    if best is None or position < best[0]:
-                        best = (position, topic, article)
-        if best is not None:
-            return best[1], best[2]
-        topic = subjects[0]
-        return topic, (topic.hire if hire and topic.hire else topic.article)
+        scores = dict(answer.candidates)
+
+        def position(topic: Topic) -> int:
+            found = [ranked.index(a) for a in (topic.article, topic.hire) if a in ranked]
+            return min(found) if found else len(ranked)
+
+        topic = min(subjects, key=position)
+        if not topic.hire:
+            return topic, topic.article
+        if hire:
+            return topic, topic.hire
+        rules, vendors = scores.get(topic.article, 0.0), scores.get(topic.hire, 0.0)
+        if rules == vendors:  # "Local fixer", "drone?": the topic's own preference
+            return topic, (topic.hire if topic.prefer_hire else topic.article)
+        return topic, (topic.hire if vendors > rules else topic.article)
 
     # -- what a place's article says about a topic --------------------------------------
 
@@ -321,6 +433,15 @@ class Reader:
                         and self.topics.mentions(ask.topic, sentence)):
                     picked.append(sentence)
         return article, picked[:3]
+
+
+def _most_specific(places: list[Place]) -> list[Place]:
+    """"Cai Rang market in Can Tho": the market, which an article covers, not the city,
+    which has none of its own; a place is dropped for one inside it that has an article."""
+    covered = {p.article for p in places if p.article}
+    inner = {p.inside for p in places if p.article}
+    return [p for p in places
+            if p.article or not (set(p.see) & covered or p.id in inner)] or places
 
 
 def _distinct(asks: list[Ask]) -> list[Ask]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.services.knowledge.text import fold
+
 # A sentence ends at . ? ! ; (Latin: followed by a space or the end; "e.g." and "2.5" stay
 # whole) or at 。？！ (CJK, which has no spaces), and at every line break.
 _END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)")
@@ -28,3 +30,43 @@ def sentences(text: str) -> list[str]:
         else:
             parts.append(piece)
     return parts
+
+
+# What makes a sentence a question rather than a statement of context ("We shoot a TVC in
+# Da Nang in May."): a question mark, or a question word or ending of its language.
+# Folded (no marks); Latin cues are whole words.
+_QUESTION_WORDS = (
+    # English
+    "how", "what", "which", "where", "when", "who", "whom", "why", "can we", "can i",
+    "could we", "could you", "do we", "do i", "does", "is it", "is there", "are there",
+    "are we", "should we", "must we", "would it", "wondering", "any idea", "please advise",
+    "let me know", "tell me", "like to know", "need to know", "any advice", "recommend",
+    "is that", "will we", "anyone",
+    # French
+    "comment", "quel", "quelle", "quels", "quelles", "combien", "ou", "quand", "qui",
+    "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
+    "savoir si", "aimerais savoir", "voudrais savoir", "conseillez", "connaissez",
+    # Vietnamese
+    "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
+    "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",
+    "cho hoi", "chua",
+)
+_QUESTION_LATIN = re.compile(r"(?<!\w)(?:" + "|".join(
+    re.escape(w) for w in sorted(_QUESTION_WORDS, key=len, reverse=True)) + r")(?!\w)")
+_QUESTION_CJK = re.compile(
+    # Korean endings and words
+    r"나요|까요|가요|습니까|을까|어떻게|무엇|뭐|언제|어디|누가|누구|얼마|인지|는지|은지|알려|궁금"
+    r"|문의|되나|되죠|할까|하나요|있나요|없나요|건가요|한가요"
+    # Japanese
+    r"|ですか|ますか|でしょうか|ませんか|教えて|知りたい|どう|どこ|いつ|誰|何|いくら|どのくらい"
+    r"|どれくらい|可能か|べきか|のか|ください"
+    # Chinese
+    r"|吗|呢|怎么|什么|如何|哪|多少|多久|是否|能否|可否|请问|想问|想了解|麻烦|请教")
+
+
+def is_question(sentence: str) -> bool:
+    """A question mark, or a question word or ending: "Do we need a permit", "cần giấy
+    phép gì", "허가가 필요한가요", "許可は必要ですか", "需要许可吗"."""
+    if "?" in sentence or "？" in sentence:
+        return True
+    return bool(_QUESTION_LATIN.search(fold(sentence)) or _QUESTION_CJK.search(sentence))

@@ -78,7 +78,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
 }
 # Words that may surround small talk without making it a question ("thanks a lot guys!",
 # "cảm ơn ad nhiều nhé", "ok merci beaucoup").
-FILLERS = frozenset(fold(w) for w in (
+FILLERS = frozenset(w for word in (
     "so", "much", "very", "lot", "a", "again", "guys", "all", "you", "bot", "crewbot",
     "team", "everyone", "there", "for", "the", "help", "info", "information", "answer",
     "your", "really", "bạn", "anh", "chị", "em", "ad", "admin", "ạ", "nhé", "nha", "nhiều",
@@ -86,8 +86,7 @@ FILLERS = frozenset(fold(w) for w in (
     "votre", "aide", "tout", "le", "monde", "à", "tous", "et", "and", "then", "oh", "ah",
     "well", "ok", "okay", "yes", "yeah", "oui", "ouais", "vâng", "dạ", "요", "정말", "진짜",
     "너무", "네", "ね", "よ", "本当に", "とても", "了", "啊", "呀", "哦", "你", "您", "非常",
-))
-_PHRASE_KIND = {fold(p): kind for kind, phrases in PHRASES.items() for p in phrases}
+) for w in fold(word).replace("'", " ").split())
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -102,6 +101,9 @@ class SmallTalk:
 
 def _words(text: str) -> list[str]:
     return [w for w in _PUNCT.split(fold(text)) if w]
+
+
+_PHRASE_KIND = {" ".join(_words(p)): kind for kind, phrases in PHRASES.items() for p in phrases}
 
 
 def _is_symbols(text: str) -> bool:

@@ -4,9 +4,10 @@ Latin-script terms are matched folded (no case, no diacritics: "cảm ơn" = "ca
 whole words, a plural -s allowed; terms in Hangul, kana or Han are matched anywhere, as
 those scripts attach particles to words or write no spaces ("드론을", "無人機で").
 
-A short marked word is matched only as written: folded, the Vietnamese "bão" (storm) is
-"bao" (how, in "bao nhiêu", and in "bảo hiểm", insurance), "đèn" (lights) is "đến" (to
-come) and "chùa" (pagoda) is "chưa" (not yet).
+A term written with marks is matched with its marks in a text that has marks: folded,
+the Vietnamese "mùa bão" (storm season) is "mua bảo(hiểm)" (buy insurance), "hải quan"
+(customs) is "hải quân" (navy), "đèn" (lights) is "đến" (to come). A text typed without
+any marks is matched folded throughout, as its writer could not tell them apart either.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import Generic, TypeVar
 from bot.services.knowledge.text import fold
 
 T = TypeVar("T")
-# A marked Latin word this short (folded) is matched only with its marks.
-SHORT_MARKED_WORD = 4
 
 
 def _written(text: str) -> str:
@@ -42,9 +41,18 @@ def is_latin(term: str) -> bool:
 
 
 class Terms(Generic[T]):
-    """Terms, each standing for a value (a topic, a place); the longest match wins."""
+    """Terms, each standing for a value (a topic, a place).
 
-    def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
+    `marks_matter`: a term's marks must match in a marked text (topic words); place
+    names are matched folded, as "Hô Chi Minh" and "Hồ Chí Minh" are one city.
+    `overlapping`: matches of different values may overlap ("xin phép bay": asking leave,
+    and a flight permit); otherwise the longest match at a place wins.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, T]], marks_matter: bool = False,
+                 overlapping: bool = False) -> None:
+        self._marks_matter = marks_matter
+        self._overlapping = overlapping
         latin: dict[str, T] = {}
         marked: dict[str, T] = {}
         other: dict[str, T] = {}
@@ -55,47 +63,60 @@ class Terms(Generic[T]):
                 continue
             if not is_latin(key):
                 other.setdefault(key, value)
-            elif written != key and " " not in key and len(key) <= SHORT_MARKED_WORD:
+                continue
+            if written != key and marks_matter:
                 marked.setdefault(written, value)
-            else:
-                latin.setdefault(key, value)
+            latin.setdefault(key, value)
+        unmarked = {k: v for k, v in latin.items() if k not in {fold(m) for m in marked}}
         self._values = {**latin, **other}
         self._marked_values = marked
-        self._latin = self._compile(sorted(latin, key=len, reverse=True), latin_words=True)
-        self._marked = self._compile(sorted(marked, key=len, reverse=True), latin_words=True)
-        self._other = self._compile(sorted(other, key=len, reverse=True), latin_words=False)
+        self._unmarked_values = unmarked
+        self._latin = self._compile(latin, latin_words=True)
+        self._unmarked = self._compile(unmarked, latin_words=True)
+        self._marked = self._compile(marked, latin_words=True)
+        self._other = self._compile(other, latin_words=False)
 
-    @staticmethod
-    def _compile(terms: list[str], latin_words: bool) -> re.Pattern[str] | None:
+    def _compile(self, terms: dict[str, T], latin_words: bool) -> re.Pattern[str] | None:
+        """One pattern for all terms, the longest first; the match is group 1. When
+        matches may overlap, it is a lookahead, so that every position is tried."""
         if not terms:
             return None
-        body = "|".join(re.escape(term) for term in terms)
+        body = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
         if latin_words:
-            return re.compile(rf"(?<![\w'])(?:{body})(?:e?s)?(?!\w)")
-        # A katakana term is not part of a longer katakana word (バー in ドライバー).
-        return re.compile(rf"(?<![\u30a0-\u30ff])(?:{body})")
+            # Latin letters around, not any letter: "MV" in "拍MV" is a word.
+            letter = r"a-z0-9\u00c0-\u024f\u1e00-\u1eff"
+            before, word = rf"(?<![{letter}])", rf"((?:{body})(?:e?s)?)(?![{letter}])"
+        else:
+            # A katakana term is not part of a longer katakana word (バー in ドライバー).
+            before, word = r"(?<![\u30a0-\u30ff])", rf"({body})"
+        return re.compile(f"{before}(?={word})" if self._overlapping else f"{before}{word}")
 
     def find(self, text: str) -> list[Found[T]]:
         """Matches in `text`, left to right, never overlapping; positions are the same
         in the text as written and folded (one character for one)."""
         found: list[Found[T]] = []
         folded = fold(text)
-        written = _written(text) if self._marked is not None else folded
-        for pattern, values, within in ((self._latin, self._values, folded),
-                                        (self._marked, self._marked_values, written),
-                                        (self._other, self._values, folded)):
+        written = _written(text)
+        passes: tuple[tuple[re.Pattern[str] | None, dict[str, T], str], ...]
+        if written == folded or not self._marks_matter:  # typed without marks: all folded
+            passes = ((self._latin, self._values, folded),)
+        else:
+            passes = ((self._unmarked, self._unmarked_values, folded),
+                      (self._marked, self._marked_values, written))
+        for pattern, values, within in (*passes, (self._other, self._values, folded)):
             if pattern is None:
                 continue
             for match in pattern.finditer(within):
-                term = match.group()
+                term = match.group(1)
                 value = values.get(term)
                 if value is None:  # the plural ending was taken along
                     value = values.get(term[:-1]) or values.get(term[:-2])
                 if value is not None:
-                    found.append(Found(value, term, match.start(), match.end()))
+                    found.append(Found(value, term, match.start(1), match.end(1)))
         found.sort(key=lambda f: (f.start, -(f.end - f.start)))
         kept: list[Found[T]] = []
         for item in found:
-            if not kept or item.start >= kept[-1].end:
+            if not kept or item.start >= kept[-1].end or (
+                    self._overlapping and all(k.value != item.value for k in kept)):
                 kept.append(item)
         return kept

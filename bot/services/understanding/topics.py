@@ -9,7 +9,7 @@ import yaml
 
 from bot.services.understanding.terms import Terms
 
-KINDS = ("subject", "vendor", "local", "aspect", "general")
+KINDS = ("subject", "vendor", "local", "aspect", "general", "filming")
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Topic:
     kind: str
     article: str
     hire: str | None = None
+    prefer_hire: bool = False  # when the search cannot tell the rules from the vendors
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -36,8 +37,9 @@ class Topics:
 
     def __post_init__(self) -> None:
         self._terms: Terms[Topic] = Terms(
-            (cue, topic) for topic in self.topics.values()
-            for cues in topic.cues.values() for cue in cues)
+            ((cue, topic) for topic in self.topics.values()
+             for cues in topic.cues.values() for cue in cues),
+            marks_matter=True, overlapping=True)
         self.by_article = {t.article: t for t in self.topics.values()}
         for topic in self.topics.values():
             if topic.hire:
@@ -60,7 +62,8 @@ class Topics:
             cues = {str(lang): tuple(str(c) for c in (values or []))
                     for lang, values in (entry.get("cues") or {}).items()}
             topics[str(topic_id)] = Topic(str(topic_id), kind, str(entry["article"]),
-                                          entry.get("hire") or None, cues)
+                                          entry.get("hire") or None,
+                                          entry.get("prefer") == "hire", cues)
         return cls(topics, problems)
 
     def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
