@@ -7,6 +7,11 @@ they are cheap to reproduce), because the channel's retry and give-up decisions 
 
 Everything runs on the test's event loop; state changes wake waiters through a broadcast
 event, so tests wait for conditions, never for time.
+
+Files the bot may fetch are registered with `add_file`: getFile answers their size and
+a `file_path`, refuses a file over 20 MB ("file is too big") as Telegram does for bots,
+and `GET /file/bot<token>/<file_path>` serves the bytes (each download recorded in
+`downloads`; `fail("downloadFile", ...)` makes the next download fail).
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ _STRING_FIELDS = frozenset({
     "switch_pm_text", "question", "explanation", "sticker",
 })
 _JSONISH_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: bots download files of up to 20 MB
 
 _CHAT_ACTIONS = frozenset({
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
@@ -435,6 +442,9 @@ class FakeTelegram:
         self.webhook_dropped: list[JSONDict] = []
         self.deleted: list[dict[str, Any]] = []
         self.uploads: list[tuple[str, bytes]] = []
+        self.downloads: list[str] = []  # file_id of each file served
+        self._files: dict[str, JSONDict] = {}
+        self._file_paths: dict[str, str] = {}
         self.callback_answers: dict[str, JSONDict] = {}
         self.descriptions: dict[tuple[str, str], str] = {}
         self.internal_errors: list[Exception] = []
@@ -496,6 +506,7 @@ class FakeTelegram:
             "getChatMenuButton": lambda p: {"type": "commands"},
             "createForumTopic": self._create_forum_topic,
             "getChat": self._get_chat,
+            "getFile": self._get_file,
         }
         self._canonical = {name.lower(): name for name in self._handlers}
 
@@ -912,7 +923,31 @@ class FakeTelegram:
                         raw[key] = value
         return {key: _decode_param(key, value) for key, value in raw.items()}
 
+    async def _download(self, request: web.Request, token: str, path: str) -> web.StreamResponse:
+        """`GET /file/bot<token>/<file_path>`: the bytes, as Telegram's file server."""
+        call = Call("downloadFile", {"file_path": path}, time.monotonic())
+        self.calls.append(call)
+        failure = (ApiError(401, "Unauthorized") if token != self.token
+                   else self._injected_failure("downloadFile", {}))
+        file_id = self._file_paths.get(path)
+        if failure is None and file_id is None:
+            failure = ApiError(404, "Not Found")
+        if failure is not None:
+            call.failed, call.status, call.description = True, failure.status, \
+                failure.description
+            self._changed()
+            return failure.response()
+        assert file_id is not None
+        self.downloads.append(file_id)
+        call.status = 200
+        self._changed()
+        return web.Response(body=self._files[file_id]["content"],
+                            content_type="application/octet-stream")
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        download = re.fullmatch(r"/file/bot([^/]+)/(.+)", request.path)
+        if download is not None and request.method == "GET":
+            return await self._download(request, *download.groups())
         match = re.fullmatch(r"/bot([^/]+)/([A-Za-z0-9_]+)/?", request.path)
         if match is None:
             return ApiError(404, "Not Found").response()
@@ -1386,6 +1421,25 @@ class FakeTelegram:
 
     def topics(self, chat_id: int) -> list[dict[str, Any]]:
         return [dict(t) for (chat, _), t in self._topics.items() if chat == chat_id]
+
+    def add_file(self, file_id: str, content: bytes, file_path: str = "",
+                 size: int | None = None) -> None:
+        """A file the bot can fetch with getFile; `size` is what Telegram says it weighs
+        (default: the content's length; say more to play a file over 20 MB)."""
+        path = file_path or f"documents/{file_id}"
+        self._files[file_id] = {"content": content, "file_path": path,
+                                "file_size": len(content) if size is None else size}
+        self._file_paths[path] = file_id
+
+    def _get_file(self, params: JSONDict) -> JSONDict:
+        file_id = str(params.get("file_id") or "")
+        found = self._files.get(file_id)
+        if found is None:
+            raise _bad("invalid file_id")
+        if found["file_size"] > DOWNLOAD_LIMIT:
+            raise _bad("file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}"[:32],
+                "file_size": found["file_size"], "file_path": found["file_path"]}
 
     def _get_chat(self, params: JSONDict) -> JSONDict:
         chat = self._chat(self._chat_id(params))

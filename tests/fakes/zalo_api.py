@@ -35,8 +35,16 @@ show them rather than as crewbot reads them:
   Platform docs show (flat on request). Updates carry `from.is_bot`, `chat.chat_type`
   PRIVATE or GROUP, and `photo_url`, `sticker` or `voice_url` by event.
 
+The OA fake also takes uploads (`/v2.0/oa/upload/image`, `/v2.0/oa/upload/file`,
+multipart field `file`, as ZaloDotNetSDK and zalo-php-sdk send them), keeps their
+bytes in `uploads`, refuses what the integrations say Zalo refuses (an image that is
+not JPG/PNG or is over 1 MB, a file that is not PDF/DOC/DOCX or is over 5 MB) and
+answers `data.attachment_id` / `data.token`; message/cs then checks that a `media`
+template's `attachment_id` or a `file` attachment's `token` is one it handed out.
+
 Where the docs say nothing (which OAuth code a wrong secret gets, what getUpdates says
-while a webhook is set) the fakes pick something plausible; the comments say so.
+while a webhook is set, which code an oversized upload gets: -210 here) the fakes pick
+something plausible; the comments say so.
 """
 
 from __future__ import annotations
@@ -129,6 +137,17 @@ class SentOA:
 
 
 @dataclass(frozen=True)
+class Uploaded:
+    """One file uploaded to the OA: `kind` "image" or "file", and the id handed out."""
+
+    kind: str
+    filename: str
+    content_type: str
+    data: bytes
+    id: str
+
+
+@dataclass(frozen=True)
 class SentBot:
     method: str
     chat_id: str
@@ -171,7 +190,8 @@ class _FakeServer:
         raise NotImplementedError
 
     async def start(self) -> Self:
-        app = web.Application()
+        # Room for uploads over Zalo's limits, so the fake can refuse them as Zalo does.
+        app = web.Application(client_max_size=32 * 1024 * 1024)
         self._routes(app)
         # No access log: Bot Platform paths carry the token. Cancelled handlers and a
         # short shutdown keep a pending long poll from holding the test's teardown.
@@ -300,7 +320,14 @@ class FakeZaloOA(_FakeServer):
         "refresh": "access_token", "authorize": "access_token", "oauth": "access_token",
         "/v4/oa/access_token": "access_token",
         "get_profile": "user/detail", "/v3.0/oa/user/detail": "user/detail",
+        "upload_image": "upload/image", "/v2.0/oa/upload/image": "upload/image",
+        "upload_file": "upload/file", "/v2.0/oa/upload/file": "upload/file",
     }
+    # What the uploads take, by the file name's extension (the integrations' limits).
+    UPLOAD_TYPES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "image": (".jpg", ".jpeg", ".png"), "file": (".pdf", ".doc", ".docx")}
+    UPLOAD_LIMITS: ClassVar[Mapping[str, int]] = {"image": 1024 * 1024,
+                                                  "file": 5 * 1024 * 1024}
 
     def __init__(self, *, app_id: str = "2553928453557884079",
                  app_secret: str = "fake-app-secret-key",
@@ -318,6 +345,7 @@ class FakeZaloOA(_FakeServer):
         self.refresh_token = refresh_token or "RT-" + secrets.token_urlsafe(24)
         self.refreshes = 0
         self.sent: list[SentOA] = []
+        self.uploads: list[Uploaded] = []
         self.profiles: dict[str, dict[str, Any]] = {}
         self._valid_access = {self.access_token}
         self._codes: dict[str, str | None] = {}
@@ -327,6 +355,8 @@ class FakeZaloOA(_FakeServer):
         app.router.add_post("/v3.0/oa/message/cs", self._send_cs)
         app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
         app.router.add_post("/v4/oa/access_token", self._access_token)
+        app.router.add_post("/v2.0/oa/upload/image", self._upload_image)
+        app.router.add_post("/v2.0/oa/upload/file", self._upload_file)
 
     # -- controls -------------------------------------------------------------------
 
@@ -350,6 +380,34 @@ class FakeZaloOA(_FakeServer):
     def calls_to(self, path_or_name: str) -> list[Call]:
         name = self._name(path_or_name)
         return [call for call in self.calls if call.name == name]
+
+    def attachments_to(self, user_id: str) -> list[tuple[str, Uploaded]]:
+        """The uploaded files sent to `user_id`, in order: ("image" | "file", upload)."""
+        found: list[tuple[str, Uploaded]] = []
+        for sent in self.sent_to(user_id):
+            upload = self._uploaded_in(sent.message)
+            if upload is not None:
+                found.append((upload.kind, upload))
+        return found
+
+    def _uploaded_in(self, message: Mapping[str, Any]) -> Uploaded | None:
+        attachment = message.get("attachment")
+        if not isinstance(attachment, Mapping):
+            return None
+        payload = attachment.get("payload")
+        if not isinstance(payload, Mapping):
+            return None
+        wanted: tuple[str, Any] | None = None
+        if attachment.get("type") == "file":
+            wanted = ("file", payload.get("token"))
+        elif payload.get("template_type") == "media":
+            elements = payload.get("elements")
+            if isinstance(elements, list) and elements and isinstance(elements[0], Mapping) \
+                    and "attachment_id" in elements[0]:
+                wanted = ("image", elements[0]["attachment_id"])
+        if wanted is None:
+            return None
+        return next((u for u in self.uploads if (u.kind, u.id) == wanted), None)
 
     # -- handlers -------------------------------------------------------------------
 
@@ -389,11 +447,68 @@ class FakeZaloOA(_FakeServer):
             if kind not in BUTTON_TYPES or (kind in QUERY_BUTTONS
                                             and not isinstance(button.get("payload"), str)):
                 return await self._zalo_error(call, -201)
+        if not self._attachment_ok(message):
+            return await self._zalo_error(call, -201)
         message_id = new_id()
         self.sent.append(SentOA(user_id, message, message_id))
         await self._finish(call, "ok")
         return web.json_response({"error": 0, "message": "Success",
                                   "data": {"message_id": message_id, "user_id": user_id}})
+
+    def _attachment_ok(self, message: Mapping[str, Any]) -> bool:
+        """An uploaded image or file must be one this fake handed out, in the shape the
+        SDKs send: `media` template element with `attachment_id`, or `file` + `token`."""
+        attachment = message.get("attachment")
+        if not isinstance(attachment, Mapping):
+            return True
+        payload = attachment.get("payload")
+        if attachment.get("type") == "file":
+            return isinstance(payload, Mapping) and self._uploaded_in(message) is not None
+        if isinstance(payload, Mapping) and payload.get("template_type") == "media":
+            elements = payload.get("elements")
+            if not isinstance(elements, list) or len(elements) != 1 \
+                    or not isinstance(elements[0], Mapping) \
+                    or elements[0].get("media_type") != "image":
+                return False
+            if "attachment_id" in elements[0]:
+                return self._uploaded_in(message) is not None
+            return isinstance(elements[0].get("url"), str)
+        return True
+
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        return await self._upload(request, "image", "upload/image", "attachment_id")
+
+    async def _upload_file(self, request: web.Request) -> web.Response:
+        return await self._upload(request, "file", "upload/file", "token")
+
+    async def _upload(self, request: web.Request, kind: str, name: str, key: str
+                      ) -> web.Response:
+        token = request.headers.get("access_token", "")
+        form = await request.post() if request.content_type == "multipart/form-data" else {}
+        field = form.get("file")
+        upload = field if isinstance(field, web.FileField) else None
+        data = upload.file.read() if upload is not None else b""
+        call = await self._record(name, {
+            "access_token": token, "filename": upload.filename if upload else None,
+            "content_type": upload.content_type if upload else None, "size": len(data)})
+        await self._maybe_delay(name)
+        failure = self._take_failure(name, None)
+        if failure is not None:
+            return await self._failure(call, failure)
+        if token not in self._valid_access:
+            return await self._zalo_error(call, -216)
+        if upload is None or not data:
+            return await self._zalo_error(call, -201)
+        if not upload.filename.lower().endswith(self.UPLOAD_TYPES[kind]):
+            return await self._zalo_error(call, -201)
+        if len(data) > self.UPLOAD_LIMITS[kind]:
+            return await self._zalo_error(call, -210)
+        handed_out = secrets.token_hex(16) if kind == "file" else new_id()
+        self.uploads.append(Uploaded(kind, upload.filename, upload.content_type, data,
+                                     handed_out))
+        await self._finish(call, "ok")
+        return web.json_response({"error": 0, "message": "Success",
+                                  "data": {key: handed_out}})
 
     async def _user_detail(self, request: web.Request) -> web.Response:
         token = request.headers.get("access_token", "")
