@@ -15,6 +15,7 @@ from bot.services.applications import Applications
 from bot.services.escalations import Escalations
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
+from bot.services.understanding import Reader
 from bot.storage import Database
 from bot.storage.errors import Outage, is_transient
 from bot.storage.models import Chat
@@ -32,6 +33,8 @@ class App:
         self.config = config
         self.db = db
         self.knowledge = knowledge
+        # Reads a crew's message for its questions, places, follow-ups and small talk.
+        self.reader = Reader.load(knowledge, config.knowledge.follow_up_minutes)
         self.router = router
         self.catalogs = Catalogs(config.bot.languages)
         self.outage = Outage()

@@ -231,27 +231,50 @@ async def cmd_chat(config: Config, language: str | None) -> int:
     return OK
 
 
-def _answer_record(kb: Any, question: str, hint: str, language: str | None) -> dict[str, Any]:
+def _answer_record(reader: Any, question: str, hint: str, language: str | None
+                   ) -> dict[str, Any]:
+    """What the bot would answer: read as a chat would read it (one message, no earlier
+    turn), with the reply's text as plain text."""
     from bot.formatting import to_plain
     from bot.i18n import default_catalogs
     from handlers.articles import render_text
-    from handlers.questions import decline
+    from handlers.questions import decline, no_article_text, several_text
+    from handlers.small_talk import text_for
 
-    answer = kb.answer(question, hint=hint, language=language)
-    t = default_catalogs().get(answer.language)
-    if answer.article is None:
-        text = decline(t, kb, answer).text
+    kb = reader.kb
+    reading = reader.read(question, language, hint=hint)
+    t = default_catalogs().get(reading.language)
+    asks = reading.asks
+    if reading.small_talk is not None:
+        text = text_for(t, reading.small_talk) or ""
+        candidates: list[tuple[str, float]] = []
+    elif len(asks) > 1:
+        text = several_text(t, asks)
+        candidates = [(a.article.id, a.score) for a in asks]
+    elif asks:
+        text = render_text(asks[0].article, kb, t)
+        candidates = [(asks[0].article.id, asks[0].score)]
+    elif reading.unknown_places:
+        text = no_article_text(t, reading.unknown_places)
+        candidates = []
     else:
-        text = render_text(answer.article, kb, t)
+        text = decline(t, kb, reading.search).text
+        candidates = list(reading.search.candidates) if reading.search else []
+    first = asks[0] if asks else None
     return {
         "q": question,
-        "lang": answer.language,
-        "article": answer.article.id if answer.article else None,
-        "score": round(answer.score, 4),
-        "escalate": answer.escalate,
-        "answer_lang": answer.answer_language,
+        "lang": reading.language,
+        "article": first.article.id if first else None,
+        "articles": [a.article.id for a in asks],
+        "score": round(first.score if first else (
+            reading.search.score if reading.search else 0.0), 4),
+        "escalate": not asks and reading.small_talk is None,
+        "small_talk": reading.small_talk.kind if reading.small_talk else None,
+        "unknown_places": [p.name("en") for p in reading.unknown_places],
+        "answer_lang": (reading.language if first is None or first.article.has_language(
+            reading.language) else "en"),
         "text": to_plain(text),
-        "candidates": [list(c) for c in answer.candidates[:3]],
+        "candidates": [[a, round(s, 4)] for a, s in candidates[:3]],
     }
 
 
@@ -275,8 +298,10 @@ def _read_batch(path: str) -> tuple[list[dict[str, Any]], str | None]:
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.app import knowledge_dir
     from bot.services.knowledge import KnowledgeBase
+    from bot.services.understanding import Reader
 
     kb = KnowledgeBase.load(knowledge_dir(config), config.knowledge.answer_threshold)
+    reader = Reader.load(kb)
     if args.batch:
         try:
             rows, error = _read_batch(args.batch)
@@ -288,10 +313,10 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
             return USAGE
         for row in rows:
             hint = row.get("lang") if isinstance(row.get("lang"), str) else ""
-            record = _answer_record(kb, row["q"], hint or "", args.lang)
+            record = _answer_record(reader, row["q"], hint or "", args.lang)
             print(json.dumps(record, ensure_ascii=False))
         return OK
-    record = _answer_record(kb, " ".join(args.question), "", args.lang)
+    record = _answer_record(reader, " ".join(args.question), "", args.lang)
     if args.json:
         print(json.dumps(record, ensure_ascii=False))
     else:

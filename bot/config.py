@@ -72,6 +72,9 @@ class KnowledgeConfig:
     dir: str = ""
     answer_threshold: float = field(default=0.32, metadata=_within(
         lambda v: 0.0 <= v <= 1.0, "a number from 0 to 1"))
+    # How long "and in Hoi An?" is read with the chat's last topic and place.
+    follow_up_minutes: int = field(default=30, metadata=_within(
+        lambda v: 0 <= v <= 1440, "a number of minutes from 0 to 1440"))
 
 
 @dataclass(frozen=True)

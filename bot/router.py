@@ -52,11 +52,12 @@ class Context:
                        self.app)
 
     def speaking(self, text: str) -> Context:
-        """This context in the language `text` is written in, when that is clear and
-        offered: a question in Korean gets a Korean answer whatever the chat chose."""
-        language, confident = self.app.knowledge.detect_language(
-            text, self.incoming.language_hint)
-        if confident and language in self.app.config.bot.languages and language != self.language:
+        """This context in the language `text` is written in, when it is clearly a whole
+        sentence in an offered language: a question in Korean gets a Korean answer
+        whatever the chat chose, but "visa" or "Ha Long" in a Korean chat stays Korean."""
+        language = self.app.reader.language_of(text, self.chat.language,
+                                               self.incoming.language_hint)
+        if language in self.app.config.bot.languages and language != self.language:
             return self.with_language(language)
         return self
 

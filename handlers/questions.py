@@ -1,29 +1,35 @@
-"""Free text: a question for the knowledge base, answered in the language it was asked."""
+"""Free text: read for its questions, each answered from the knowledge base in the
+chat's language, or small talk answered in kind, or an honest "I don't know"."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.questions import record_unanswered
-from handlers import escalations
+from bot.services.understanding import Ask, Memory, Place, Reading
+from bot.storage.models import utcnow
+from handlers import escalations, small_talk
 from handlers.articles import render
-from handlers.greetings import is_greeting
-from handlers.menus import footer_buttons, main_menu
+from handlers.menus import footer_buttons
 
 # Below the threshold but this close: offer the article as a suggestion, never as an answer.
 SUGGESTION_RATIO = 0.6
+# Articles that apply wherever a crew films: what a place without its own article gets.
+EVERYWHERE = ("permit.overview", "permit.drone", "permit.heritage-sites")
 
 
-def decline(t: Translator, kb: KnowledgeBase, answer: Answer) -> Reply:
+def decline(t: Translator, kb: KnowledgeBase, answer: Answer | None) -> Reply:
     """The honest "I don't know", with near misses offered as suggestions only."""
     _ = t.gettext
     text = _("I don't have a reliable answer to that in the knowledge base, and I won't "
              "guess. A member of staff can help you: press \"Talk to staff\".")
     rows: list[tuple[Button, ...]] = []
     suggestions = [kb.by_id[article_id] for article_id, score in answer.candidates[:2]
-                   if score >= answer.threshold * SUGGESTION_RATIO]
+                   if score >= answer.threshold * SUGGESTION_RATIO] if answer else []
     if suggestions:
         text += "\n\n" + _("Perhaps one of these articles helps:")
         rows += [(Button(a.title.get(t.language) or a.title["en"], f"article:{a.id}"),)
@@ -32,21 +38,120 @@ def decline(t: Translator, kb: KnowledgeBase, answer: Answer) -> Reply:
     return Reply(text, tuple(rows))
 
 
+def _title(ctx: Context, article_id: str) -> str:
+    article = ctx.app.knowledge.by_id[article_id]
+    return article.title.get(ctx.language) or article.title["en"]
+
+
+def no_article_text(t: Translator, places: list[Place]) -> str:
+    """A place we know but have no article on: say so, and what applies everywhere."""
+    _ = t.gettext
+    names = ", ".join(place.name(t.language) for place in places)
+    return _("We have no location article on {place} yet, so I won't guess what applies "
+             "there. What applies everywhere in Vietnam: a foreign production films with a "
+             "permit, through a Vietnamese film-service company; a drone needs its own "
+             "flight permit; heritage sites, parks and the province add their own "
+             "approvals. A member of staff can tell you about {place}.").format(place=names)
+
+
+def no_article_on(ctx: Context, places: list[Place]) -> Reply:
+    text = no_article_text(ctx.t, places)
+    rows: list[tuple[Button, ...]] = [(Button(_title(ctx, a), f"article:{a}"),)
+                                      for a in EVERYWHERE if a in ctx.app.knowledge.by_id]
+    rows.append(footer_buttons(ctx.t))
+    return Reply(text, tuple(rows))
+
+
+def place_note(ctx: Context, ask: Ask) -> Reply | None:
+    """After "drone in Da Nang"'s drone article: what the Da Nang article says about
+    drones, or that there is no article on the place."""
+    place = ask.place
+    if place is None:
+        return None
+    _ = ctx._
+    name = place.name(ctx.language)
+    if not place.article:
+        return Reply(_("We have no location article on {place} yet: what is above applies "
+                       "everywhere, and a member of staff can tell you about {place}'s own "
+                       "rules.").format(place=name), (footer_buttons(ctx.t),))
+    article, sentences = ctx.app.reader.place_note(ask, ctx.language)
+    if article is None:
+        return None
+    button = (Button(_title(ctx, article.id), f"article:{article.id}"),)
+    if sentences:
+        text = _("What our {place} article says about this:").format(place=name)
+        return Reply(text + "\n" + "\n".join(f"- {s}" for s in sentences), (button,))
+    return Reply(_("Our {place} article says nothing more on this; it is here:").format(
+        place=name), (button,))
+
+
+def several_text(t: Translator, asks: list[Ask]) -> str:
+    """Several questions in one message: the short answer to each."""
+    _ = t.gettext
+    parts = [_("Your message asks about {count} things. The short answers:").format(
+        count=len(asks))]
+    for number, ask in enumerate(asks, start=1):
+        article = ask.article
+        lang = t.language if article.has_language(t.language) else "en"
+        parts.append(f"{number}. **{article.title[lang]}**\n{article.summary[lang]}")
+    parts.append(_("Press a topic for the full article with its sources."))
+    return "\n\n".join(parts)
+
+
+def several(ctx: Context, asks: list[Ask]) -> Reply:
+    """The short answers, and each article as a button."""
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{n}. {_title(ctx, a.article.id)}", f"article:{a.article.id}"),)
+        for n, a in enumerate(asks, start=1)]
+    rows.append(footer_buttons(ctx.t))
+    return Reply(several_text(ctx.t, asks), tuple(rows))
+
+
+def memory_of(ctx: Context) -> Memory:
+    chat = ctx.chat
+    return Memory(chat.topic_article, chat.topic_place, chat.topic_at)
+
+
+def remember(ctx: Context, reading: Reading, now: datetime) -> None:
+    if reading.memory.at == now:
+        ctx.chat.topic_article = reading.memory.article
+        ctx.chat.topic_place = reading.memory.place
+        ctx.chat.topic_at = now
+
+
 async def question(ctx: Context) -> list[Reply]:
     if ctx.app.escalations.configured:  # no desk, no escalations: spare the query
         escalation = await ctx.app.escalations.current(ctx.session, ctx.chat)
         if escalation is not None:  # an open conversation with staff: they read it
             return await escalations.follow_up(ctx, escalation)
-    kb = ctx.app.knowledge
     text = ctx.incoming.text.strip()
-    ctx = ctx.speaking(text)
-    if is_greeting(text):
-        return [main_menu(ctx)]
-    answer = kb.answer(text, language=ctx.language)
-    if answer.article is None:
-        await record_unanswered(ctx.session, ctx.chat.id, answer)
-        return [decline(ctx.t, kb, answer)]
-    return render(answer.article, ctx)
+    now = utcnow()
+    reader = ctx.app.reader
+    reading = reader.read(text, ctx.chat.language, memory_of(ctx), now,
+                          hint=ctx.incoming.language_hint)
+    if reading.language != ctx.language and reading.language in ctx.app.config.bot.languages:
+        ctx = ctx.with_language(reading.language)
+    if reading.small_talk is not None:
+        return [small_talk.reply_to(ctx, reading.small_talk)]
+    remember(ctx, reading, now)
+    if not reading.asks:
+        if reading.unknown_places:
+            await record_unanswered(ctx.session, ctx.chat.id, ctx.app.knowledge.answer(
+                text, language=reading.language))
+            return [no_article_on(ctx, reading.unknown_places)]
+        assert reading.search is not None
+        await record_unanswered(ctx.session, ctx.chat.id, reading.search)
+        return [decline(ctx.t, ctx.app.knowledge, reading.search)]
+    if len(reading.asks) > 1:
+        replies = [several(ctx, reading.asks)]
+    else:
+        replies = render(reading.asks[0].article, ctx)
+        note = place_note(ctx, reading.asks[0])
+        if note is not None:
+            replies.insert(1, note)
+    if reading.unknown_places and len(reading.asks) > 0:
+        replies.append(no_article_on(ctx, reading.unknown_places))
+    return replies
 
 
 def register(router: Router) -> None:

@@ -38,7 +38,6 @@ from bot.messages import Button, Location, Reply
 from bot.runner import Running
 from bot.storage import Database
 from bot.storage.models import Chat, Message, ZaloToken, utcnow
-from handlers.greetings import is_greeting
 from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA, buttons_of, now_ms
 from tests.harness import free_port, running, send_from_outbox, wait_until
 
@@ -902,15 +901,6 @@ async def test_healthz_says_so_when_polling_has_stopped(config: Config,
 
 
 # -- rendering and parsing, without servers ---------------------------------------------------
-
-def test_greetings_are_told_from_questions() -> None:
-    for text in ("Xin chào", "xin chào!", "Chào anh ạ", "Hello there", "안녕하세요", "你好！",
-                 "Bonjour", "こんにちは"):
-        assert is_greeting(text), text
-    for text in ("Xin chào, cần giấy phép quay flycam không?", "Hello, do we need a permit?",
-                 "", "3", "안녕하세요 드론 허가"):
-        assert not is_greeting(text), text
-
 
 def test_oa_rendering_keeps_every_button_and_at_most_five_per_message() -> None:
     rows = tuple((Button(f"Choice {n}", f"pick:{n}"),) for n in range(12))

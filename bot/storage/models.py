@@ -67,6 +67,12 @@ class Chat(Base):
     # interaction window closed); cleared when the user writes again.
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     unreachable_reason: Mapped[str] = mapped_column(String(256), default="")
+    # What the chat asked about last (article id, place id from the gazetteer) and when:
+    # "and in Hoi An?" right after the drone answer means drones in Hoi An. Kept for
+    # `[knowledge] follow_up_minutes`; after that a question stands on its own.
+    topic_article: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    topic_place: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    topic_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Message(Base):

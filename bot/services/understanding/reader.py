@@ -26,7 +26,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import intent_of
 from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place
-from bot.services.understanding.segments import is_question, sentences
+from bot.services.understanding.segments import clauses, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -169,16 +169,17 @@ class Reader:
 
     def read(self, text: str, chosen: str | None = None, memory: Memory | None = None,
              now: datetime | None = None, hint: str = "") -> Reading:
+        talk = small_talk(text)
+        if talk is not None:  # "merci" in a chat with no language yet: French
+            language = talk.language if talk.language and chosen is None else (
+                self.language_of(text, chosen, hint))
+            return Reading(text, language, small_talk=talk, memory=memory or Memory())
         language = self.language_of(text, chosen, hint)
         reading = Reading(text, language, memory=memory or Memory())
-        talk = small_talk(text)
-        if talk is not None:
-            reading.small_talk = talk
-            return reading
         remembered = memory if memory is not None and now is not None and memory.fresh(
             now, self.memory_minutes) else None
-        parts = [self._sentence(s, language) for s in sentences(text)
-                 if small_talk(s) is None]
+        parts = [part for s in sentences(text) if small_talk(s) is None
+                 for part in self._parts(s, language)]
         context = _Context()
         asks: dict[bool, list[Ask]] = {True: [], False: []}
         unknown: dict[bool, list[Place]] = {True: [], False: []}
@@ -231,6 +232,26 @@ class Reader:
             reading.memory = Memory(None, reading.unknown_places[-1].id, now)
         return reading
 
+    def _parts(self, sentence: str, language: str) -> list[_Sentence]:
+        """The sentence, or its clauses when "and" joins two that each name a topic or a
+        place of their own ("what documents, and how long does it take?")."""
+        whole = self._sentence(sentence, language)
+        pieces = clauses(sentence)
+        if len(pieces) < 2:
+            return [whole]
+        parts = [self._sentence(piece, language) for piece in pieces]
+        # A clause names something of its own with a place or a topic; a vendor's word
+        # only with hiring words ("flying in with two ARRI cameras, and ..." is no rental).
+        named = [p for p in parts if p.places or any(
+            t.kind not in ("general", "filming", "vendor") or (
+                t.kind == "vendor" and intent_of(p.text, p.answer.language) == "hire")
+            for t in p.topics)]
+        if len(named) < 2:
+            return [whole]
+        for part in parts:  # each clause is as much a question as its sentence
+            part.question = whole.question
+        return [p for p in parts if p.places or p.topics]
+
     def _sentence(self, text: str, language: str) -> _Sentence:
         places: list[Place] = []
         rest = text
@@ -277,13 +298,14 @@ class Reader:
         last = self.topics.by_article.get(memory.article or "") if memory else None
         recent = last_place if memory is not None and part.short else None
         local = place or (context.places[0] if context.places else None) or recent
-        hire = intent_of(part.text, part.answer.language) == "hire"
+        intent = intent_of(part.text, part.answer.language)
+        hire = intent == "hire"
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
         # only a subject when the search agrees ("is it easy to get there?" is access).
         subjects = [t for t in part.subjects if t.kind != "vendor" or hire or top == t.article]
         if subjects:
-            topic, article = self._pick(subjects, part.answer, hire)
+            topic, article = self._pick(subjects, part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
                 return self._ask(place.article, part, "place"), []
             via = "follow-up" if local is not None and local is recent and place is None and (
@@ -315,7 +337,8 @@ class Reader:
                 return self._ask(memory.article, part, "follow-up", last_place, last), []
             found = part.answer.article
             if found is not None and found.id not in self._aspect_articles and (
-                    found.kind != "location"):
+                    found.kind != "location") and found.id not in {
+                    t.article for t in context.subjects}:
                 # "脚本の審査って、どういう内容…": the search knows a subject our words missed.
                 return self._searched(part), []
             aspect = next((t for t in part.aspects if t.article == top), part.aspects[0])
@@ -387,10 +410,12 @@ class Reader:
         return [Ask(article, part.answer.score, "search", None, None, part.text)]
 
     @staticmethod
-    def _pick(subjects: list[Topic], answer: Answer, hire: bool) -> tuple[Topic, str]:
+    def _pick(subjects: list[Topic], answer: Answer, intent: str) -> tuple[Topic, str]:
         """Of the subjects of one sentence, the one the search ranks first (else the first
-        named); its vendor article when the sentence asks to hire or the search prefers
-        it ("un pilote de drone sur place ?"), else its rules."""
+        named); its vendor article when the sentence asks to hire, its rules when it asks
+        leave; else as the search orders them ("un pilote de drone sur place ?"), and
+        where the search cannot tell them apart ("Local fixer", "drone?"), as the topic
+        prefers."""
         ranked = [article_id for article_id, _ in answer.candidates]
         scores = dict(answer.candidates)
 
@@ -399,14 +424,15 @@ class Reader:
             return min(found) if found else len(ranked)
 
         topic = min(subjects, key=position)
-        if not topic.hire:
+        if not topic.hire or intent == "permit":
             return topic, topic.article
-        if hire:
+        if intent == "hire":
             return topic, topic.hire
-        rules, vendors = scores.get(topic.article, 0.0), scores.get(topic.hire, 0.0)
-        if rules == vendors:  # "Local fixer", "drone?": the topic's own preference
+        if scores.get(topic.article, 0.0) == scores.get(topic.hire, 0.0):
             return topic, (topic.hire if topic.prefer_hire else topic.article)
-        return topic, (topic.hire if vendors > rules else topic.article)
+        rules = ranked.index(topic.article) if topic.article in ranked else len(ranked)
+        vendors = ranked.index(topic.hire) if topic.hire in ranked else len(ranked)
+        return topic, (topic.hire if vendors < rules else topic.article)
 
     # -- what a place's article says about a topic --------------------------------------
 

@@ -70,3 +70,16 @@ def is_question(sentence: str) -> bool:
     if "?" in sentence or "？" in sentence:
         return True
     return bool(_QUESTION_LATIN.search(fold(sentence)) or _QUESTION_CJK.search(sentence))
+
+
+# Where one sentence joins two questions: "what documents, and how long does it take?",
+# "허가 수수료가 얼마인지, 그리고 인센티브가 있는지", "撮影許可と、ドローンの許可は".
+_JOINS = re.compile(
+    r",?\s+(?:and also|and|as well as|plus|also|et aussi|et|ainsi que|va|và|cung nhu|"
+    r"cũng như|voi lai|với lại)\s+|;\s*|\s*(?:그리고|또한|또|및)\s*|と、|、そして|、また|また、"
+    r"|，?(?:还有|以及|另外|并且|和)，?", re.IGNORECASE)
+
+
+def clauses(sentence: str) -> list[str]:
+    """The parts of a sentence joined by "and" (or its like in each language)."""
+    return [part.strip(" ,，、") for part in _JOINS.split(sentence) if part.strip(" ,，、")]

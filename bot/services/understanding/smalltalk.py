@@ -15,67 +15,92 @@ from dataclasses import dataclass
 
 from bot.services.knowledge.text import fold
 
-# kind -> phrases, all languages together (folded forms are derived).
-PHRASES: dict[str, tuple[str, ...]] = {
-    "thanks": (
-        "thanks", "thank you", "thank u", "thx", "ty", "tks", "tk", "many thanks",
-        "thanks a lot", "thank you so much", "thanks so much", "cheers", "much appreciated",
-        "appreciate it", "great thanks", "perfect thanks", "merci", "merci beaucoup",
-        "merci bien", "mille merci", "mille mercis", "super merci", "cảm ơn", "cám ơn",
-        "cảm ơn bạn", "cảm ơn nhiều", "cảm ơn ạ", "cảm ơn anh", "cảm ơn chị", "cảm ơn em",
-        "xin cảm ơn", "cám ơn nhiều", "cảm ơn nhé", "cảm ơn nha", "thank", "tks ad",
-        "감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "감사", "땡큐", "ありがとう",
-        "ありがとうございます", "ありがとうございました", "どうもありがとう", "どうも",
-        "感謝します",
-        "助かりました", "谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "谢啦",
-    ),
-    "ok": (
-        "ok", "okay", "okie", "k", "kk", "got it", "understood", "i see", "alright",
-        "all right", "noted", "sure", "cool", "great", "perfect", "nice", "good", "fine",
-        "d'accord", "dac", "entendu", "compris", "parfait", "tres bien", "bien", "vu",
-        "super", "ok merci", "ok thanks", "ok thank you", "okay thanks", "vâng", "dạ",
-        "ừ", "được", "được rồi", "ok ạ", "dạ vâng", "vâng ạ", "hiểu rồi", "rõ rồi", "oke",
-        "알겠습니다", "알겠어요", "네", "넵", "예", "좋아요", "오케이", "확인했습니다", "了解",
-        "了解です", "わかりました", "分かりました", "はい", "承知しました", "オッケー", "好的",
-        "好",
-        "知道了", "明白", "明白了", "收到", "行", "可以", "嗯",
-    ),
-    "bye": (
-        "bye", "goodbye", "bye bye", "see you", "see ya", "have a nice day", "good night",
-        "au revoir", "a bientot", "bonne journee", "bonne soiree", "salut", "tạm biệt",
-        "hẹn gặp lại", "bye nhé", "chào nhé", "안녕히 계세요", "안녕히", "잘 있어요", "수고하세요",
-        "さようなら", "またね", "では失礼します", "失礼します", "お疲れ様です", "再见", "拜拜",
-        "回头见", "晚安",
-    ),
-    "laughter": (
-        "haha", "hahaha", "hahahaha", "hehe", "hihi", "lol", "lmao", "mdr", "ptdr", "kkk",
-        "kaka", "ㅋㅋ", "ㅋㅋㅋ", "ㅋㅋㅋㅋ", "ㅎㅎ", "ㅎㅎㅎ", "www", "ww", "笑", "哈哈", "哈哈哈",
-        "呵呵", "嘻嘻",
-    ),
-    "help": (
-        "help", "help me", "aide", "aidez-moi", "au secours", "giúp", "giúp tôi", "giúp đỡ",
-        "trợ giúp", "hướng dẫn", "도움", "도움말", "도와주세요", "ヘルプ", "助けて", "使い方",
-        "帮助", "帮忙", "救命", "怎么用",
-    ),
-    "menu": (
-        "menu", "main menu", "start", "home", "options", "menú", "accueil", "danh mục",
-        "bắt đầu", "메뉴", "처음", "시작", "メニュー", "スタート", "菜单", "开始", "主菜单",
-    ),
-    "greeting": (
-        "hello", "hi", "hey", "hi there", "hello there", "good morning", "good afternoon",
-        "good evening", "greetings", "bonjour", "bonsoir", "salut", "coucou", "xin chào",
-        "chào", "chào bạn", "alo", "chào ad", "chào anh", "chào chị", "안녕하세요", "안녕",
-        "안녕하십니까", "こんにちは", "こんばんは", "おはよう", "おはようございます",
-        "はじめまして",
-        "你好", "您好", "大家好", "哈喽", "嗨",
-    ),
-    "bot": (
-        "are you a bot", "are you a robot", "are you human", "is this a bot", "who are you",
-        "tu es un robot", "es-tu un robot", "vous etes un robot", "bạn là ai", "bạn là bot à",
-        "bạn là robot à", "봇이에요", "누구세요", "로봇이에요", "ボットですか", "あなたは誰",
-        "你是机器人吗", "你是谁",
-    ),
+# kind -> language -> phrases (folded forms are derived). The language is the reply's
+# when the chat has not chosen one: "merci" is answered in French, "cảm ơn" in Vietnamese.
+PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "thanks": {
+        "en": ("thanks", "thank you", "thank u", "thx", "ty", "tks", "tk", "many thanks",
+               "thanks a lot", "thank you so much", "thanks so much", "cheers",
+               "much appreciated", "appreciate it", "great thanks", "perfect thanks",
+               "thank", "ok thanks", "ok thank you", "okay thanks"),
+        "fr": ("merci", "merci beaucoup", "merci bcp", "merci bien", "mille merci",
+               "mille mercis", "super merci", "ok merci", "merci a vous", "je vous remercie"),
+        "vi": ("cảm ơn", "cám ơn", "cảm ơn bạn", "cảm ơn nhiều", "cảm ơn ạ", "cảm ơn anh",
+               "cảm ơn chị", "cảm ơn em", "xin cảm ơn", "cám ơn nhiều", "cảm ơn nhé",
+               "cảm ơn nha", "tks ad", "ok cảm ơn", "thanks ad", "camon", "cmon"),
+        "ko": ("감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "감사", "땡큐"),
+        "ja": ("ありがとう", "ありがとうございます", "ありがとうございました", "どうもありがとう",
+               "どうも", "感謝します", "助かりました", "サンキュー"),
+        "zh": ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "谢啦", "谢了"),
+    },
+    "ok": {
+        "en": ("ok", "okay", "okie", "k", "kk", "got it", "understood", "i see", "alright",
+               "all right", "noted", "sure", "cool", "great", "perfect", "nice", "good",
+               "fine"),
+        "fr": ("d'accord", "dac", "entendu", "compris", "parfait", "tres bien", "bien", "vu",
+               "super", "ok merci"),
+        "vi": ("vâng", "dạ", "ừ", "được", "được rồi", "ok ạ", "dạ vâng", "vâng ạ", "hiểu rồi",
+               "rõ rồi", "oke"),
+        "ko": ("알겠습니다", "알겠어요", "네", "넵", "예", "좋아요", "오케이", "확인했습니다"),
+        "ja": ("了解", "了解です", "わかりました", "分かりました", "はい", "承知しました",
+               "オッケー"),
+        "zh": ("好的", "好", "知道了", "明白", "明白了", "收到", "行", "可以", "嗯"),
+    },
+    "bye": {
+        "en": ("bye", "goodbye", "bye bye", "see you", "see ya", "have a nice day",
+               "good night"),
+        "fr": ("au revoir", "a bientot", "bonne journee", "bonne soiree"),
+        "vi": ("tạm biệt", "hẹn gặp lại", "bye nhé", "chào nhé"),
+        "ko": ("안녕히 계세요", "안녕히", "잘 있어요", "수고하세요"),
+        "ja": ("さようなら", "またね", "では失礼します", "失礼します", "お疲れ様です"),
+        "zh": ("再见", "拜拜", "回头见", "晚安"),
+    },
+    "laughter": {
+        "en": ("haha", "hahaha", "hahahaha", "hehe", "lol", "lmao"),
+        "fr": ("mdr", "ptdr", "hihi"),
+        "vi": ("kkk", "kaka", "hihi"),
+        "ko": ("ㅋㅋ", "ㅋㅋㅋ", "ㅋㅋㅋㅋ", "ㅎㅎ", "ㅎㅎㅎ"),
+        "ja": ("www", "ww", "笑"),
+        "zh": ("哈哈", "哈哈哈", "呵呵", "嘻嘻"),
+    },
+    "help": {
+        "en": ("help", "help me"),
+        "fr": ("aide", "aidez-moi", "au secours"),
+        "vi": ("giúp", "giúp tôi", "giúp đỡ", "trợ giúp", "hướng dẫn"),
+        "ko": ("도움", "도움말", "도와주세요"),
+        "ja": ("ヘルプ", "助けて", "使い方"),
+        "zh": ("帮助", "帮忙", "救命", "怎么用"),
+    },
+    "menu": {
+        "en": ("menu", "main menu", "start", "home", "options"),
+        "fr": ("accueil", "menu principal"),
+        "vi": ("danh mục", "bắt đầu"),
+        "ko": ("메뉴", "처음", "시작"),
+        "ja": ("メニュー", "スタート"),
+        "zh": ("菜单", "开始", "主菜单"),
+    },
+    "greeting": {
+        "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning",
+               "good afternoon", "good evening", "greetings"),
+        "fr": ("bonjour", "bonsoir", "salut", "coucou"),
+        "vi": ("xin chào", "chào", "chào bạn", "alo", "chào ad", "chào anh", "chào chị"),
+        "ko": ("안녕하세요", "안녕", "안녕하십니까"),
+        "ja": ("こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして"),
+        "zh": ("你好", "您好", "大家好", "哈喽", "嗨"),
+    },
+    "bot": {
+        "en": ("are you a bot", "are you a robot", "are you human", "is this a bot",
+               "who are you"),
+        "fr": ("tu es un robot", "es-tu un robot", "vous etes un robot"),
+        "vi": ("bạn là ai", "bạn là bot à", "bạn là robot à"),
+        "ko": ("봇이에요", "누구세요", "로봇이에요"),
+        "ja": ("ボットですか", "あなたは誰"),
+        "zh": ("你是机器人吗", "你是谁"),
+    },
 }
+# Said alike in several languages: these set no language ("ok", "menu", "bye").
+UNIVERSAL = frozenset({"ok", "okay", "k", "kk", "menu", "bye", "bye bye", "super", "hihi",
+                       "start", "cool", "nice"})
 # Words that may surround small talk without making it a question ("thanks a lot guys!",
 # "cảm ơn ad nhiều nhé", "ok merci beaucoup").
 FILLERS = frozenset(w for word in (
@@ -94,16 +119,23 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 @dataclass(frozen=True)
 class SmallTalk:
     """What kind of small talk a message is: thanks, ok, bye, laughter, help, menu,
-    greeting, bot (asking what crewbot is), number, or empty (emoji, punctuation)."""
+    greeting, bot (asking what crewbot is), number, or empty (emoji, punctuation); and
+    the language its words belong to, if they tell ("" for "ok", "9", "👍")."""
 
     kind: str
+    language: str = ""
 
 
 def _words(text: str) -> list[str]:
     return [w for w in _PUNCT.split(fold(text)) if w]
 
 
-_PHRASE_KIND = {" ".join(_words(p)): kind for kind, phrases in PHRASES.items() for p in phrases}
+_PHRASE_KIND: dict[str, tuple[str, str]] = {}
+for _kind, _languages in PHRASES.items():
+    for _language, _phrases in _languages.items():
+        for _phrase in _phrases:
+            _key = " ".join(_words(_phrase))
+            _PHRASE_KIND.setdefault(_key, (_kind, "" if _key in UNIVERSAL else _language))
 
 
 def _is_symbols(text: str) -> bool:
@@ -114,13 +146,14 @@ def small_talk(text: str) -> SmallTalk | None:
     """The message's small-talk kind, or None when it may hold a question."""
     stripped = text.strip()
     if not stripped or _is_symbols(stripped):
+        # Full-width punctuation ("？？？") is typed on Chinese and Japanese keyboards.
         return SmallTalk("empty")
     if _NUMBER.match(stripped):
         return SmallTalk("number")
     if len(stripped) > 80:
         return None
     words = _words(stripped)
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     i = 0
     while i < len(words):
         for size in (5, 4, 3, 2, 1):
@@ -131,9 +164,9 @@ def small_talk(text: str) -> SmallTalk | None:
                 break
         else:
             joined = "".join(words[i:])  # CJK and Hangul are written without spaces
-            kind = _cjk_kind(joined)
-            if kind is not None:
-                found.append(kind)
+            cjk = _cjk_kinds(joined)
+            if cjk:
+                found += cjk
                 break
             if words[i] in FILLERS:
                 i += 1
@@ -141,19 +174,20 @@ def small_talk(text: str) -> SmallTalk | None:
             return None
     if not found:
         return None
-    # "ok thanks bye": the last word is what it comes to, but thanks beats ok.
+    language = next((lang for _, lang in found if lang), "")
+    # "ok thanks bye": thanks beats ok, whatever the order.
     for kind in ("bot", "help", "menu", "thanks", "bye", "greeting", "laughter", "ok"):
-        if kind in found:
-            return SmallTalk(kind)
+        if any(k == kind for k, _ in found):
+            return SmallTalk(kind, language)
     return None
 
 
-def _cjk_kind(run: str) -> str | None:
-    """A run of Hangul, kana or Han that is small talk from its start to its end,
-    allowing filler characters between known phrases."""
+def _cjk_kinds(run: str) -> list[tuple[str, str]]:
+    """The small talk a run of Hangul, kana or Han is from its start to its end, allowing
+    filler characters between known phrases; none if it is something else."""
     if not run or run.isascii():
-        return None
-    kinds: list[str] = []
+        return []
+    kinds: list[tuple[str, str]] = []
     pos = 0
     while pos < len(run):
         for end in range(len(run), pos, -1):
@@ -169,5 +203,5 @@ def _cjk_kind(run: str) -> str | None:
             if run[pos] in "ㅋㅎ~!":
                 pos += 1
                 continue
-            return None
-    return kinds[-1] if kinds else None
+            return []
+    return kinds
