@@ -42,7 +42,10 @@ class Attachment:
 
     `channel` says where `ref` is valid: "telegram" for a Telegram file id (this bot can
     send it to any chat), "" for a public URL (what Zalo gives). A crew's passport scan
-    reaches the desk this way without the bot storing the file.
+    reaches the desk this way without the bot storing the file. Where the ref means
+    nothing (a staff member's Telegram file for a Zalo crew), the sending channel asks
+    the ref's channel for the bytes (`bot.channels.base.MediaSource`) and uploads them,
+    in memory.
     """
 
     kind: str  # "photo" | "document"

@@ -113,25 +113,18 @@ async def _desk_escalation(ctx: Context) -> Escalation | None:
 
 
 async def desk_text(ctx: Context) -> list[Reply]:
+    """A staff message (with its photo or file, if any) goes to the crew: the crew's
+    channel carries the file its own way, and says in the topic if it cannot."""
     escalation = await _desk_escalation(ctx)
     if escalation is None:
         return []
-    attachment = ctx.incoming.attachment
-    notes: list[Reply] = []
-    if attachment is not None and escalation.channel != attachment.channel:
-        # A Telegram file id means nothing to Zalo, and its download link holds the token.
-        notes.append(Reply(ctx._("This crew writes on {channel}: the file was not passed "
-                                 "on, only the text. Send the file by e-mail.").format(
-            channel=escalation.channel)))
-        attachment = None
-        if not ctx.incoming.text.strip():
-            return notes
     if not await ctx.app.escalations.from_staff(ctx.session, escalation, _author(ctx),
-                                                ctx.incoming.text.strip(), attachment,
+                                                ctx.incoming.text.strip(),
+                                                ctx.incoming.attachment,
                                                 ctx.incoming.message_ref,
                                                 ctx.incoming.reply_to):
         return [Reply(ctx._("This escalation is closed; nothing was sent to the crew."))]
-    return notes
+    return []
 
 
 async def desk_edit(ctx: Context) -> list[Reply]:

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from bot.config import Config, StaffConfig
 from bot.storage.models import EscalationMessage, Message
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.zalo_api import FakeZaloOA
+from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA
 from tests.harness import free_port, running, wait_until
 from tests.test_telegram import answered, callback_data, telegram_config
 from tests.test_zalo import answered as zalo_answered
-from tests.test_zalo import hook, oa_config
+from tests.test_zalo import bot_config, hook, oa_config
 
 DESK = -1009000000001
 STAFF = 770001
@@ -128,7 +128,8 @@ async def test_a_zalo_crew_gets_the_staff_reply_once(config: Config, fake: FakeT
             assert "Cục Điện ảnh" in texts[1] and "công ty dịch vụ" in texts[1]
             await bot.app.settled()
             assert sum("công ty dịch vụ" in t for t in oa.texts("zalo-crew")) == 1
-            # A Telegram file cannot reach a Zalo chat: the topic is told, nothing is sent.
+            # A file Telegram will not hand over (an unknown file id): the topic is told,
+            # nothing is sent.
             update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
             message = {k: v for k, v in update["message"].items()
                        if k not in ("text", "entities")}
@@ -252,6 +253,8 @@ async def test_photos_and_documents_cross_the_desk(config: Config, fake: FakeTel
         (form,) = [m for m in fake.sent(crew) if m["kind"] == "document"]
         assert form["media"]["file_id"] == "visa-form-file"
         assert "Cinema Department" in form["plain_text"] and "fill in" in form["plain_text"]
+        # Telegram to Telegram needs no bytes: nothing was fetched.
+        assert not fake.calls_to("getFile") and not fake.downloads
 
 
 async def test_a_relay_that_cannot_arrive_is_reported_in_the_topic(
@@ -394,3 +397,168 @@ async def test_a_deleted_topic_is_made_anew_and_crews_stay_apart(
         assert first_thread != second_thread
         assert not any("first crew only" in (m["plain_text"] or "")
                        for m in fake.sent(second))
+
+
+# -- a staff member's files for a crew on Zalo ------------------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 800  # ~200 KB
+PDF = b"%PDF-1.7\n" + b"visa form " * 30_000 + b"\n%%EOF\n"  # ~300 KB
+
+
+@pytest.fixture
+async def oa() -> AsyncIterator[FakeZaloOA]:
+    async with FakeZaloOA() as server:
+        yield server
+
+
+@pytest.fixture
+async def zbot() -> AsyncIterator[FakeZaloBot]:
+    async with FakeZaloBot() as server:
+        yield server
+
+
+def staff_file(fake: FakeTelegram, thread: int, *, photo: str = "", document: str = "",
+               name: str = "", caption: str = "") -> None:
+    """A staff member's photo (by file id) or document in the topic, as Telegram sends it."""
+    update = fake.message(DESK, "x", chat_type="supergroup", user_id=STAFF)
+    message = {k: v for k, v in update["message"].items() if k not in ("text", "entities")}
+    message.update(message_id=message["message_id"] + 10_000, message_thread_id=thread,
+                   is_topic_message=True, chat={**message["chat"], "is_forum": True})
+    if photo:
+        message["photo"] = [{"file_id": f"{photo}-small", "file_unique_id": "s",
+                             "width": 90, "height": 60},
+                            {"file_id": photo, "file_unique_id": "l", "width": 1280,
+                             "height": 853}]
+    if document:
+        message["document"] = {"file_id": document, "file_unique_id": "d",
+                               "file_name": name}
+    if caption:
+        message["caption"] = caption
+    fake.inject({"update_id": update["update_id"] + 10_000, "message": message})
+
+
+def file_note(text: str) -> bool:
+    """The topic's word that a file did not reach the crew (in the desk's language)."""
+    return text.startswith("⚠️") and "e-mail" in text
+
+
+async def all_sent(bot: Any) -> bool:
+    async with bot.app.db.session() as session:
+        statuses = (await session.scalars(select(Message.status).where(
+            Message.direction == "out"))).all()
+    return not {"pending", "sending"} & set(statuses)
+
+
+async def zalo_escalation(bot: Any, oa: FakeZaloOA, fake: FakeTelegram, crew: str) -> int:
+    """A Zalo OA crew asks for staff; the topic's thread id."""
+    assert await oa.post_event(hook(bot), oa.text_event(
+        crew, "/staff Cho hỏi mẫu đơn xin thị thực cho đoàn làm phim")) == 200
+    await zalo_answered(oa, crew, 1)
+    await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+    return int(fake.topics(DESK)[0]["message_thread_id"])
+
+
+async def test_a_staff_photo_and_pdf_reach_a_zalo_crew_uploaded_once(
+        config: Config, fake: FakeTelegram, oa: FakeZaloOA) -> None:
+    """Fetched from Telegram only because they cross, uploaded to Zalo, sent by the id
+    Zalo handed out: one upload and one message each, with the very bytes."""
+    fake.add_file("staff-photo", JPEG, "photos/file_7.jpg")
+    fake.add_file("staff-form", PDF, "documents/file_8.pdf")
+    async with running(with_desk(oa_config(telegram_config(config, fake), oa))) as bot:
+        crew = "zalo-crew-files"
+        thread = await zalo_escalation(bot, oa, fake, crew)
+        staff_file(fake, thread, photo="staff-photo")
+        await oa.wait_for(lambda: len(oa.attachments_to(crew)) == 1)
+        staff_file(fake, thread, document="staff-form", name="Tờ khai NA5.pdf",
+                   caption="Please fill in this form.")
+        await oa.wait_for(lambda: any("fill in" in t for t in oa.texts(crew)))
+        await bot.app.settled()
+        await wait_until(lambda: all_sent(bot))
+
+        image, form = oa.uploads
+        assert (image.kind, image.content_type, image.data) == ("image", "image/jpeg", JPEG)
+        assert image.filename.endswith(".jpg")
+        assert (form.kind, form.filename, form.content_type, form.data) == (
+            "file", "Tờ khai NA5.pdf", "application/pdf", PDF)
+        assert oa.attachments_to(crew) == [("image", image), ("file", form)]  # once each
+        assert len(oa.calls_to("upload/image")) == len(oa.calls_to("upload/file")) == 1
+        assert fake.downloads == ["staff-photo", "staff-form"]
+        # The file first, then the staff's words, labelled, once; a photo sent without
+        # words gets no empty label of its own.
+        after_form = [sent.message.get("text", "") for sent in oa.sent_to(crew)][2:]
+        assert after_form[1:] == [after_form[1]] and "fill in" in after_form[1]
+        assert "Cục Điện ảnh" in after_form[1]
+        assert len(oa.sent_to(crew)) == 4  # the "passed on" line, the photo, file, words
+        assert not any(file_note(t) for t in desk_texts(fake, thread))
+        async with bot.app.db.session() as session:
+            kept = [m.text for m in (await session.scalars(select(EscalationMessage)
+                    .where(EscalationMessage.direction == "staff"))).all()]
+        assert kept == ["[photo]", "[document] Please fill in this form."]
+
+
+async def test_a_file_zalo_will_not_take_is_said_in_the_topic_and_nothing_reaches_zalo(
+        config: Config, fake: FakeTelegram, oa: FakeZaloOA) -> None:
+    """Too big for Zalo (refused before it is even downloaded), or of a type Zalo does
+    not take: the topic says so in plain words; the crew gets the words only."""
+    fake.add_file("big-scan", b"%PDF-1.4\n" + bytes(6_800_000), "documents/file_9.pdf")
+    fake.add_file("budget", b"PK\x03\x04" + bytes(2000), "documents/file_10.xlsx")
+    async with running(with_desk(oa_config(telegram_config(config, fake), oa))) as bot:
+        crew = "zalo-crew-big"
+        thread = await zalo_escalation(bot, oa, fake, crew)
+        staff_file(fake, thread, document="big-scan", name="scan.pdf")
+        await fake.wait_for(lambda f: any(file_note(t) and "5 MB" in t
+                                          for t in desk_texts(f, thread)))
+        note = next(t for t in desk_texts(fake, thread) if file_note(t))
+        # The desk's words (Vietnamese here, as the card), then the reason.
+        assert note.startswith("⚠️ Đoàn phim này nhắn qua zalo") and "e-mail" in note
+        assert note.endswith("(scan.pdf is 6.5 MB; Zalo takes files up to 5 MB)")
+        staff_file(fake, thread, document="budget", name="budget.xlsx",
+                   caption="The budget is attached.")
+        await oa.wait_for(lambda: any("budget is attached" in t for t in oa.texts(crew)))
+        await fake.wait_for(lambda f: any("budget.xlsx" in t
+                                          for t in desk_texts(f, thread)))
+        await bot.app.settled()
+        await wait_until(lambda: all_sent(bot))
+        assert not fake.downloads  # neither was worth fetching
+        assert not oa.uploads and not oa.calls_to("upload/file")
+        assert not oa.attachments_to(crew)
+        assert len(oa.sent_to(crew)) == 2  # the "passed on" line and the words
+
+
+async def test_a_failed_download_or_upload_is_retried_and_the_file_arrives_once(
+        config: Config, fake: FakeTelegram, oa: FakeZaloOA) -> None:
+    fake.add_file("staff-form", PDF, "documents/file_11.pdf")
+    fake.fail("downloadFile", status=502)
+    oa.fail("upload/file", 503)
+    async with running(with_desk(oa_config(telegram_config(config, fake), oa))) as bot:
+        crew = "zalo-crew-retry"
+        thread = await zalo_escalation(bot, oa, fake, crew)
+        staff_file(fake, thread, document="staff-form", name="form.pdf")
+        await oa.wait_for(lambda: len(oa.attachments_to(crew)) == 1)
+        await bot.app.settled()
+        await wait_until(lambda: all_sent(bot))
+        assert len(oa.uploads) == 1 and oa.uploads[0].data == PDF
+        assert len(oa.calls_to("upload/file")) == 2  # the 503, then the upload
+        assert fake.downloads == ["staff-form", "staff-form"]  # the 502 was not served
+        assert len(fake.calls_to("downloadFile")) == 3
+        assert len(oa.attachments_to(crew)) == 1
+        assert not any(file_note(t) for t in desk_texts(fake, thread))
+
+
+async def test_a_zalo_bot_platform_crew_gets_the_words_and_the_topic_says_why_not_the_file(
+        config: Config, fake: FakeTelegram, zbot: FakeZaloBot) -> None:
+    """The Bot Platform takes a photo only by a public link: the file stays, with the
+    reason in the topic; nothing is downloaded."""
+    fake.add_file("staff-photo", JPEG, "photos/file_12.jpg")
+    async with running(with_desk(bot_config(telegram_config(config, fake), zbot))) as bot:
+        crew = "zalo-bot-crew"
+        await zbot.inject_text(crew, "/staff Cho hỏi giấy phép quay flycam ở Đà Nẵng")
+        await zbot.wait_for(lambda: len(zbot.texts(crew)) >= 1)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)) and bool(f.sent(DESK)))
+        thread = fake.topics(DESK)[0]["message_thread_id"]
+        staff_file(fake, thread, photo="staff-photo", caption="Đây là bản đồ vùng cấm.")
+        await zbot.wait_for(lambda: any("vùng cấm" in t for t in zbot.texts(crew)))
+        await fake.wait_for(lambda f: any(file_note(t) and "Bot Platform" in t
+                                          for t in desk_texts(f, thread)))
+        await bot.app.settled()
+        assert not zbot.calls_to("sendPhoto") and not fake.downloads

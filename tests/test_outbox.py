@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from bot.app import App
 from bot.channels.base import DeliveryError, RetryLater, Undeliverable, Unreachable
 from bot.config import Config, DatabaseConfig, OutboxConfig, parse_config
-from bot.messages import Button, Incoming, Location, Reply
+from bot.messages import Attachment, Button, Incoming, Location, Reply
 from bot.services import chats
 from bot.services.outbox import Outbox, parts, reply_from_json, reply_to_json
 from bot.storage import Database
@@ -83,6 +83,21 @@ def test_long_text_is_split_with_buttons_on_the_last_part() -> None:
     assert not any(piece.edit for piece in pieces)  # a split reply cannot replace one message
     assert " ".join(p.text for p in pieces).split() == text.split()
     assert parts(Reply("short", buttons, edit=True), 400) == [Reply("short", buttons, edit=True)]
+
+
+def test_a_file_crossing_platforms_is_a_part_of_its_own_ahead_of_the_words() -> None:
+    """A Telegram file for a Zalo chat is fetched and uploaded when sent: alone in its
+    row, so it can be retried or refused while the words still go."""
+    menu = ((Button("Menu", "menu:main"),),)
+    scan = Attachment("document", "file-id", "scan.pdf", "telegram")
+    reply = Reply("Please sign it.", menu, attachment=scan, reply_to="12")
+    assert parts(reply, 400, "zalo") == [Reply("", attachment=scan, reply_to="12"),
+                                         Reply("Please sign it.", menu)]
+    assert parts(replace(reply, text=""), 400, "zalo") == [
+        Reply("", attachment=scan, reply_to="12")]
+    assert parts(reply, 400, "telegram") == [reply]  # its own platform: one message
+    linked = replace(reply, attachment=Attachment("photo", "https://zalo.example/a.jpg"))
+    assert parts(linked, 400, "telegram") == [linked]  # a public link goes anywhere
 
 
 async def test_delivered_once_in_order(config: Config) -> None:

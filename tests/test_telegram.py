@@ -25,6 +25,8 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.base import Media, RetryLater, TooLarge, Undeliverable
+from bot.channels.telegram import TelegramMedia, build_bot, file_base_url
 from bot.config import (
     Config,
     DatabaseConfig,
@@ -34,7 +36,7 @@ from bot.config import (
     WebConfig,
     parse_config,
 )
-from bot.messages import Reply
+from bot.messages import Attachment, Reply
 from bot.router import Context
 from bot.runner import Running
 from bot.storage.models import Chat, Message
@@ -365,3 +367,39 @@ async def test_crewbot_run_subprocess_answers_start_and_korean(tmp_path: Path,
     log = stderr.decode()
     assert process.returncode == 0, log
     assert fake.token.split(":")[1] not in log  # tokens never reach the log
+
+
+async def test_a_telegram_file_is_fetched_only_within_the_limit_asked(fake: FakeTelegram
+                                                                        ) -> None:
+    """The media source behind a staff member's file: getFile's size is checked before
+    any download, Telegram's refusals and outages become the outbox's outcomes, and no
+    reason carries the token that the download link holds."""
+    assert file_base_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
+    settings = TelegramConfig(token=fake.token, api_base_url=fake.base_url)
+    bot = build_bot(replace(parse_config({}, "tests"), telegram=settings))
+    await bot.initialize()
+    media = TelegramMedia(bot)
+    try:
+        fake.add_file("form", b"%PDF-1.7 form", "documents/file_1.pdf")
+        fake.add_file("scan", b"\xff\xd8\xff scan", "photos/file_2.jpg")
+        fake.add_file("huge", b"", "videos/file_3.mp4", size=25 * 1024 * 1024)
+        form = Attachment("document", "form", "Tờ khai.pdf", "telegram")
+        assert await media.fetch(form, 1024) == Media(b"%PDF-1.7 form", "Tờ khai.pdf")
+        photo = await media.fetch(Attachment("photo", "scan", "", "telegram"), 1024)
+        assert photo == Media(b"\xff\xd8\xff scan", "file_2.jpg")
+        with pytest.raises(TooLarge) as small:
+            await media.fetch(form, 5)
+        assert (small.value.size, small.value.limit) == (13, 5)
+        with pytest.raises(TooLarge) as huge:  # Telegram's "file is too big" for bots
+            await media.fetch(Attachment("document", "huge", "a.mp4", "telegram"), 10**9)
+        assert huge.value.size is None
+        with pytest.raises(Undeliverable) as unknown:
+            await media.fetch(Attachment("document", "nope", "", "telegram"), 1024)
+        assert not isinstance(unknown.value, TooLarge)
+        fake.fail("downloadFile", status=502)
+        with pytest.raises(RetryLater) as outage:
+            await media.fetch(form, 1024)
+        assert fake.token not in outage.value.reason
+        assert fake.downloads == ["form", "scan"]  # nothing over the limit was fetched
+    finally:
+        await bot.shutdown()

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.channels.base import Media, Undeliverable
 from bot.channels.zalo.bot_client import BotClient
 from bot.channels.zalo.errors import (
     ZaloBadRequest,
@@ -40,12 +41,15 @@ from bot.channels.zalo.events import (
     parse_oa_event,
     update_id,
 )
+from bot.channels.zalo.oa import Upload, identify, upload_limit
 from bot.channels.zalo.oa_client import (
     OAClient,
     buttons_message,
+    file_message,
     image_message,
     link_button,
     text_message,
+    uploaded_image_message,
 )
 from bot.channels.zalo.signature import (
     BOT_SECRET_HEADER,
@@ -57,6 +61,7 @@ from bot.channels.zalo.signature import (
     verify_oa_request,
     verify_oa_signature,
 )
+from bot.messages import Attachment
 from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOA, SentOA
 
 NOW = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -194,6 +199,78 @@ def test_message_builders_refuse_what_zalo_would() -> None:
     image = image_message("https://img.example/a.jpg", "caption")
     assert image["attachment"]["payload"]["elements"] == [
         {"media_type": "image", "url": "https://img.example/a.jpg"}]
+
+
+async def test_uploaded_image_and_file_are_sent_by_the_ids_zalo_hands_out(
+        oa: FakeZaloOA, oa_client: OAClient) -> None:
+    """`/v2.0/oa/upload/image` answers an `attachment_id` for a `media` template,
+    `/v2.0/oa/upload/file` a `token` for a `file` attachment (the SDKs' shapes)."""
+    jpeg, pdf = b"\xff\xd8\xff\xe0 photo", b"%PDF-1.7 form"
+    image_id = await oa_client.upload_image(oa.access_token, jpeg, "bản đồ.jpg", "image/jpeg")
+    token = await oa_client.upload_file(oa.access_token, pdf, "Tờ khai.pdf", "application/pdf")
+    assert [(u.kind, u.filename, u.content_type, u.data, u.id) for u in oa.uploads] == [
+        ("image", "bản đồ.jpg", "image/jpeg", jpeg, image_id),
+        ("file", "Tờ khai.pdf", "application/pdf", pdf, token)]
+    assert oa.calls_to("upload/image")[0].params["access_token"] == oa.access_token
+    await oa_client.send_cs(oa.access_token, "u1", uploaded_image_message(image_id))
+    await oa_client.send_cs(oa.access_token, "u1", file_message(token))
+    assert oa.sent[0].message == {"attachment": {"type": "template", "payload": {
+        "template_type": "media",
+        "elements": [{"media_type": "image", "attachment_id": image_id}]}}}
+    assert oa.sent[1].message == {"attachment": {"type": "file", "payload": {"token": token}}}
+    assert oa.attachments_to("u1") == [("image", oa.uploads[0]), ("file", oa.uploads[1])]
+
+
+async def test_uploads_zalo_refuses(oa: FakeZaloOA, oa_client: OAClient) -> None:
+    with pytest.raises(ZaloBadRequest) as big:  # over 1 MB
+        await oa_client.upload_image(oa.access_token, bytes(1024 * 1024 + 1), "a.jpg",
+                                     "image/jpeg")
+    assert big.value.code == -210
+    with pytest.raises(ZaloBadRequest):  # over 5 MB
+        await oa_client.upload_file(oa.access_token, bytes(5 * 1024 * 1024 + 1), "a.pdf",
+                                    "application/pdf")
+    with pytest.raises(ZaloBadRequest) as kind:
+        await oa_client.upload_file(oa.access_token, b"PK\x03\x04", "a.xlsx",
+                                    "application/octet-stream")
+    assert kind.value.code == -201
+    oa.expire_access_token()
+    with pytest.raises(ZaloTokenInvalid):
+        await oa_client.upload_image(oa.access_token, b"\xff\xd8\xff", "a.jpg", "image/jpeg")
+    oa.fail("upload/file", 502)
+    with pytest.raises(ZaloServerError):
+        await oa_client.upload_file("any", b"%PDF-", "a.pdf", "application/pdf")
+    assert oa.uploads == []
+    # Ids it never handed out are refused at message/cs.
+    new = await oa_client.refresh(oa.refresh_token)
+    for message in (uploaded_image_message("0123456789abcdef0123"), file_message("nope")):
+        with pytest.raises(ZaloBadRequest):
+            await oa_client.send_cs(new.access_token, "u1", message)
+
+
+def test_what_a_file_from_another_platform_goes_to_zalo_as() -> None:
+    """Told by the name before fetching and by the first bytes after: JPG/PNG as an
+    image up to 1 MB, PDF/DOC/DOCX as a file up to 5 MB, nothing else."""
+    def attachment(name: str, kind: str = "document") -> Attachment:
+        return Attachment(kind, "file-id", name, "telegram")
+
+    assert upload_limit(attachment("", "photo")) == 1024 * 1024
+    assert upload_limit(attachment("map.PNG")) == 1024 * 1024
+    assert upload_limit(attachment("form.docx")) == upload_limit(attachment("")) == 5 * 2**20
+    with pytest.raises(Undeliverable, match=r"budget\.xlsx is not one of them"):
+        upload_limit(attachment("budget.xlsx"))
+    jpeg, zipped = b"\xff\xd8\xff\xe0" + bytes(100), b"PK\x03\x04" + bytes(100)
+    assert identify(attachment("", "photo"), Media(jpeg, "file_3.jpg")) == Upload(
+        True, "file_3.jpg", "image/jpeg")
+    assert identify(attachment("map.png"), Media(jpeg, "map.png")) == Upload(
+        True, "map.jpg", "image/jpeg")  # named as it is
+    assert identify(attachment("Tờ khai.docx"), Media(zipped, "Tờ khai.docx")).content_type \
+        == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert identify(attachment(""), Media(b"%PDF-1.4", "file_9")) == Upload(
+        False, "file_9.pdf", "application/pdf")
+    with pytest.raises(Undeliverable):  # a ZIP that does not say it is a DOCX
+        identify(attachment(""), Media(zipped, "file_10"))
+    with pytest.raises(Undeliverable, match=r"the photo is 1\.4 MB; Zalo takes images up to 1 MB"):
+        identify(attachment("", "photo"), Media(jpeg + bytes(1_500_000), "file_4.jpg"))
 
 
 async def test_expired_access_token_is_token_invalid(oa: FakeZaloOA,

@@ -7,9 +7,10 @@ the retry policy is written once for Telegram and Zalo alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from bot.messages import Reply
+from bot.messages import Attachment, Reply
 
 # An outbox row's thread `topic:<key>` names a place in a group chat rather than giving
 # the platform's id for it: the channel makes the place (a Telegram forum topic) on
@@ -60,3 +61,64 @@ class Sender(Protocol):
         belongs; platforms without such places ignore it.
         """
         ...
+
+
+class TooLarge(Undeliverable):
+    """A file over the size the receiving platform (or the source) takes.
+
+    `size` is what the source says the file weighs (None when it did not say), `limit`
+    the most that was asked for: the receiving sender words the refusal in its terms.
+    """
+
+    def __init__(self, reason: str, size: int | None, limit: int) -> None:
+        super().__init__(reason)
+        self.size = size
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file's bytes, fetched to cross to another platform; held in memory, never on disk.
+
+    `name` is the file's name as its sender gave it (or the platform's, for a photo).
+    """
+
+    data: bytes
+    name: str
+
+
+class MediaSource(Protocol):
+    """One platform's way of handing over the bytes behind its own attachment refs.
+
+    An `Attachment` names the channel where its ref means something (a Telegram file
+    id); a sender of another platform that cannot use the ref asks that channel's source
+    for the bytes and uploads them its own way. Errors are the outbox's outcomes: a
+    network failure is `RetryLater`, a file that cannot be had is `Undeliverable`, one
+    over `max_bytes` is `TooLarge` (checked before downloading when the platform says
+    the size).
+    """
+
+    name: str
+
+    async def fetch(self, attachment: Attachment, max_bytes: int) -> Media:
+        ...
+
+
+class MediaSources:
+    """The media sources of the running channels, by channel name (as senders are)."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, MediaSource] = {}
+
+    def register(self, source: MediaSource) -> None:
+        self._sources[source.name] = source
+
+    def get(self, channel: str) -> MediaSource | None:
+        return self._sources.get(channel)
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it: 740 KB, 7.3 MB, 5 MB."""
+    if size < 1024 * 1024:
+        return f"{max(size // 1024, 1)} KB"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"

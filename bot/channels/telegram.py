@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -45,7 +46,14 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import TOPIC_PREFIX, RetryLater, Undeliverable, Unreachable
+from bot.channels.base import (
+    TOPIC_PREFIX,
+    Media,
+    RetryLater,
+    TooLarge,
+    Undeliverable,
+    Unreachable,
+)
 from bot.config import Config
 from bot.formatting import to_html
 from bot.messages import Attachment, Incoming, Location, Reply
@@ -87,6 +95,9 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+# getFile: "bots can download files of up to 20 MB in size" (Bot API); larger ones are
+# refused with "file is too big".
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
 # Edits are for the staff desk (a staff edit edits the crew's copy); crews' edits stay
 # unanswered, as the README's table says.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -263,6 +274,50 @@ class TelegramSender:
         return str(message.message_id)
 
 
+class TelegramMedia:
+    """The bytes behind a Telegram file id, for a platform that cannot use the id.
+
+    A staff member's photo or document in the desk reaches a Telegram crew by its file
+    id; a Zalo crew needs the file itself, which only this bot can fetch (the download
+    link carries its token). getFile says the size, so a file over `max_bytes` (or
+    Telegram's 20 MB for bots) is refused before anything is downloaded; what is
+    downloaded stays in memory for the one upload and is not kept.
+    """
+
+    name = CHANNEL
+
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        self.bot = bot
+
+    async def fetch(self, attachment: Attachment, max_bytes: int) -> Media:
+        limit = min(max_bytes, DOWNLOAD_LIMIT)
+        try:
+            found = await self.bot.get_file(attachment.ref)
+            if found.file_size is not None and found.file_size > limit:
+                raise TooLarge(f"the file is {found.file_size} bytes", found.file_size, limit)
+            data = bytes(await found.download_as_bytearray())
+        except RetryAfter as error:
+            raise RetryLater("rate limited", _seconds(error.retry_after)) from error
+        except BadRequest as error:
+            if "too big" in error.message.lower():
+                raise TooLarge("over Telegram's 20 MB download limit", None,
+                               limit) from error
+            raise Undeliverable(f"Telegram will not hand the file over: {error.message}"
+                                ) from error
+        except TelegramError as error:
+            # Network trouble, a 5xx, a download link that expired (404, which
+            # python-telegram-bot calls InvalidToken): the next try asks getFile anew.
+            raise RetryLater(self._redacted(_short(error))) from error
+        if len(data) > limit:  # getFile did not say, or said less than it was
+            raise TooLarge(f"the file is {len(data)} bytes", len(data), limit)
+        name = attachment.name or PurePosixPath(urlsplit(found.file_path or "").path).name
+        return Media(data, name)
+
+    def _redacted(self, text: str) -> str:
+        """The download URL holds the bot's token; no error text may carry it."""
+        return text.replace(self.bot.token, "<redacted>") if self.bot.token else text
+
+
 class PollingBot(ExtBot[Any]):
     """The Bot API client, plus getUpdates that returns the batch unparsed.
 
@@ -284,6 +339,16 @@ class PollingBot(ExtBot[Any]):
         return [item for item in result if isinstance(item, dict)]
 
 
+def file_base_url(api_base_url: str) -> str:
+    """Where files are downloaded: `https://api.telegram.org/file/bot<token>/<file_path>`
+    beside `https://api.telegram.org/bot<token>/<method>`, on the same server (Telegram's,
+    a self-hosted Bot API server's, or a test fake's)."""
+    base = api_base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[:-len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
 def build_bot(config: Config) -> PollingBot:
     """The Bot API client: rate-limited, waiting out short 429s itself, on `api_base_url`."""
     settings = config.telegram
@@ -293,6 +358,7 @@ def build_bot(config: Config) -> PollingBot:
     return PollingBot(
         settings.token,
         base_url=settings.api_base_url,
+        base_file_url=file_base_url(settings.api_base_url),
         request=HTTPXRequest(connection_pool_size=16, read_timeout=15, connect_timeout=10),
         get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout,
                                          connect_timeout=10),
@@ -311,6 +377,7 @@ class TelegramChannel:
         self.settings = config.telegram
         self.bot = build_bot(config)
         self.sender = TelegramSender(self.bot, ForumTopics(app.db, self.bot))
+        self.media = TelegramMedia(self.bot)
         self.username = ""
         self.bot_id = 0
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -344,6 +411,7 @@ class TelegramChannel:
         """Connect (getMe), publish the command menu per language, then poll or hook."""
         await self.bot.initialize()
         self.app.outbox.register(self.sender)
+        self.app.outbox.media.register(self.media)
         self.username = self.bot.username
         self.bot_id = self.bot.id
         await self.publish_commands()

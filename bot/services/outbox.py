@@ -23,14 +23,14 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import RetryLater, Sender, Undeliverable, Unreachable
+from bot.channels.base import MediaSources, RetryLater, Sender, Undeliverable, Unreachable
 from bot.config import OutboxConfig
 from bot.formatting import split_text
 from bot.messages import Attachment, Button, Location, Reply
@@ -51,7 +51,10 @@ FINISH_PATIENCE_SECONDS = 600.0
 HOSTNAME = socket.gethostname()[:200]
 
 
-# (chat id, "unreachable" | "failed", the platform's reason)
+# (chat id, outcome, the platform's reason). The outcome is "unreachable" (the chat
+# takes nothing now), "failed" (this message will not arrive), or "file" (a file that
+# went as a row of its own, one crossing from another platform, will not arrive; the
+# words that came with it are rows of their own).
 UndeliveredHook = Callable[[int, str, str], Awaitable[None]]
 
 
@@ -98,18 +101,38 @@ def reply_from_json(raw: str) -> Reply:
                  bool(data.get("edit", False)), attachment, str(data.get("reply_to", "")))
 
 
-def parts(reply: Reply, limit: int) -> list[Reply]:
+def parts(reply: Reply, limit: int, channel: str = "") -> list[Reply]:
     """One reply as the platform messages it takes; buttons ride on the last one.
 
     An edit survives only when the reply fits one message: replacing a menu with the
     first of several parts would leave the rest dangling after it.
+
+    An attachment that must cross to another platform (`channel` is where the reply
+    goes; the attachment's ref is only good on its own channel) is a part of its own,
+    ahead of the words: it is fetched and uploaded when sent, which may be retried, or
+    refused (too big, a type the platform does not take) and reported, while the words
+    still go.
     """
+    attachment = reply.attachment
+    if attachment is not None and attachment.channel and channel \
+            and attachment.channel != channel:
+        alone = Reply("", attachment=attachment, reply_to=reply.reply_to)
+        if not reply.text.strip():
+            return [alone]
+        return [alone, *parts(replace(reply, attachment=None, reply_to="", edit=False),
+                                     limit, channel)]
     if (reply.location is not None or reply.image_url or reply.attachment is not None
             or not limit or len(reply.text) <= limit):
         return [reply]
     chunks = split_text(reply.text, limit)
     head = [Reply(chunk) for chunk in chunks[:-1]]
     return [*head, Reply(chunks[-1], reply.buttons)]
+
+
+def _failure(reply: Reply) -> str:
+    """The undelivered outcome of a row given up: a file alone, or a message."""
+    alone = reply.attachment is not None and not reply.text.strip()
+    return "file" if alone else "failed"
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,9 @@ class Outbox:
         self.outage = outage or Outage()
         self.worker_id = new_worker_id()
         self.senders: dict[str, Sender] = {}
+        # Where a sender finds the bytes behind another platform's attachment (a staff
+        # member's Telegram file for a Zalo crew); channels register theirs at start.
+        self.media = MediaSources()
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wake = asyncio.Event()
         self._last_beat = 0.0
@@ -180,7 +206,8 @@ class Outbox:
         sender = self.senders.get(chat.channel)
         now = utcnow()
         pieces = [piece for reply in replies
-                  for piece in (parts(reply, sender.text_limit) if sender else [reply])]
+                  for piece in (parts(reply, sender.text_limit, chat.channel) if sender
+                                else [reply])]
         if sender is not None and claim and pieces:
             waiting = await session.scalar(select(Message.id).where(
                 Message.chat_id == chat.id, Message.direction == "out",
@@ -293,7 +320,7 @@ class Outbox:
             log.error("message undeliverable id=%s channel=%s reason=%s", item.message_id,
                       item.channel, error.reason)
             await self._finish(item.message_id, status="failed", last_error=error.reason[:512])
-            await self._undelivered(item.chat_id, "failed", error.reason)
+            await self._undelivered(item.chat_id, _failure(item.reply), error.reason)
             return "failed"
         except Exception as error:  # RetryLater, or anything unexpected from the platform
             after = error.after if isinstance(error, RetryLater) else None
@@ -306,7 +333,7 @@ class Outbox:
                 log.error("message given up id=%s channel=%s attempts=%s reason=%s",
                           item.message_id, item.channel, item.attempts, reason)
                 await self._finish(item.message_id, status="failed", last_error=reason[:512])
-                await self._undelivered(item.chat_id, "failed", reason)
+                await self._undelivered(item.chat_id, _failure(item.reply), reason)
                 return "failed"
             due = utcnow() + self._backoff(item.attempts, after)
             log.info("send deferred id=%s channel=%s attempt=%s reason=%s", item.message_id,

@@ -7,7 +7,8 @@ format and nothing more, so the channel that turns their events into `Incoming` 
 outbox that delivers replies) can be written and tested against plain Python values:
 
 - `errors`: one exception type per way a call can fail, with `retryable`;
-- `oa_client`: `OAClient` (send, token refresh, OAuth code exchange, profile);
+- `oa_client`: `OAClient` (send, uploads, token refresh, OAuth code exchange,
+  profile);
 - `bot_client`: `BotClient` (getUpdates, webhooks, sendMessage...);
 - `signature`: the OA webhook MAC, the Bot Platform secret header, timestamp freshness;
 - `events`: webhook / poll bodies -> `ZaloEvent`, or `MalformedEvent`.

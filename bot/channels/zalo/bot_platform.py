@@ -19,6 +19,13 @@ task end all the same, `/healthz` says so.
 Events the docs list (text, image, sticker, voice, unsupported) are answered; any
 other event name is acknowledged and left alone, on the webhook as when polling.
 Groups (Beta on the platform) are described in `BotChannel.addressed`.
+
+Files from another platform do not reach a Bot Platform chat: sendPhoto takes the
+image as a public link (`photo`, a URL, in a JSON body, as `BotClient.send_photo` and
+the platform's method list quoted by integrations show; no multipart upload is
+described) and there is no method for documents. A staff member's Telegram file has no
+public link (its download link carries the bot's token), so it is refused with that
+reason, which the desk is shown; the words of the message still go.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.channels.base import RetryLater
+from bot.channels.base import RetryLater, Undeliverable
 from bot.channels.zalo.bot_client import DEFAULT_BASE_URL, MAX_TEXT, BotClient
 from bot.channels.zalo.channel import (
     CHANNEL,
@@ -71,6 +78,9 @@ MAX_STORAGE_PAUSE = 8.0
 # Pauses of the polling loop after a failure: doubling from the first to the last.
 POLL_BACKOFF = (1.0, 60.0)
 TOKEN_REJECTED_PAUSE = 60.0
+NO_UPLOAD = ("the Zalo Bot Platform cannot take a file from the bot: sendPhoto wants a "
+             "public link to the image, no method takes documents, and a file from the "
+             "desk has no public link")
 
 
 class Choices:
@@ -133,6 +143,17 @@ class BotSender:
         self.token_rejected = False
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
+        attachment = reply.attachment
+        if attachment is not None:
+            if attachment.channel:
+                raise Undeliverable(NO_UPLOAD)
+            # A public link: a photo goes as one, a file as its link under the text.
+            if attachment.kind == "photo":
+                reply = replace(reply, image_url=attachment.ref, attachment=None)
+            else:
+                label = attachment.name or "📎"
+                reply = replace(reply, attachment=None, text="\n\n".join(
+                    part for part in (reply.text, f"{label}: {attachment.ref}") if part))
         numbered = any(b.action and not b.url for b in reply.all_buttons())
         earlier = await self.choices.current_turn(chat_id) if numbered else []
         rendering = bot_rendering(reply, first_number=len(earlier) + 1)

@@ -24,6 +24,12 @@ non-200 answers for requests that are not Zalo's:
 Sends go through the outbox to `OASender`, which gets a token from the `TokenStore`
 (refreshed ahead of expiry, and once more when Zalo answers -216/-220), waits its turn
 on an aiolimiter rate limit, and maps Zalo's error codes onto the outbox's outcomes.
+
+A file from another platform (a staff member's photo or PDF in the Telegram desk) is
+fetched from that platform's media source, uploaded (`/v2.0/oa/upload/image` or
+`/upload/file`) and sent by the id Zalo gives back. What Zalo does not take (an image
+over 1 MB, a file over 5 MB, anything but JPG, PNG, PDF, DOC and DOCX, told by the name
+and by the first bytes) is refused before any upload, in words the desk is shown.
 """
 
 from __future__ import annotations
@@ -33,12 +39,23 @@ import contextlib
 import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
-from bot.channels.base import RetryLater
+from bot.channels.base import (
+    DeliveryError,
+    Media,
+    MediaSources,
+    RetryLater,
+    TooLarge,
+    Undeliverable,
+    size_text,
+)
 from bot.channels.zalo.channel import (
     CHANNEL,
     NOT_AUTHORIZED_RETRY_SECONDS,
@@ -51,12 +68,24 @@ from bot.channels.zalo.channel import (
 )
 from bot.channels.zalo.errors import ZaloError, ZaloTokenInvalid
 from bot.channels.zalo.events import MalformedEvent, parse_oa_event
-from bot.channels.zalo.oa_client import DEFAULT_API_BASE_URL, MAX_TEXT, OAClient
+from bot.channels.zalo.oa_client import (
+    DEFAULT_API_BASE_URL,
+    FILE_TYPES,
+    IMAGE_TYPES,
+    MAX_FILE_BYTES,
+    MAX_IMAGE_BYTES,
+    MAX_TEXT,
+    OAClient,
+    file_message,
+    image_message,
+    text_message,
+    uploaded_image_message,
+)
 from bot.channels.zalo.render import oa_messages
 from bot.channels.zalo.signature import OA_SIGNATURE_HEADER, is_fresh, verify_oa_request
 from bot.channels.zalo.tokens import TokenStore
 from bot.config import Config
-from bot.messages import Reply
+from bot.messages import Attachment, Reply
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -72,6 +101,70 @@ MIN_WINDOW_SECONDS = 13 * 3600
 MAX_CHALLENGE = 256
 
 
+# What a file is, by its first bytes, whatever its name says. OLE2 is DOC (and XLS,
+# PPT...), a ZIP is DOCX (and XLSX...): those two are taken with their extension only.
+_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"%PDF-", ".pdf"),
+               (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".doc"), (b"PK\x03\x04", ".docx"))
+ACCEPTED = "Zalo takes JPG and PNG images and PDF, DOC and DOCX files only"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """How a file goes to Zalo: as an image or a file, its name and content type."""
+
+    image: bool
+    name: str
+    content_type: str
+
+    @property
+    def limit(self) -> int:
+        return MAX_IMAGE_BYTES if self.image else MAX_FILE_BYTES
+
+
+def _label(attachment: Attachment) -> str:
+    if attachment.name:
+        return attachment.name
+    return "the photo" if attachment.kind == "photo" else "the file"
+
+
+def _too_big(attachment: Attachment, size: int | None, limit: int) -> str:
+    kind = "images" if limit == MAX_IMAGE_BYTES else "files"
+    weight = f"is {size_text(size)}" if size is not None else f"is over {size_text(limit)}"
+    return f"{_label(attachment)} {weight}; Zalo takes {kind} up to {size_text(limit)}"
+
+
+def upload_limit(attachment: Attachment) -> int:
+    """The most worth fetching for `attachment`, judged by its kind and name before any
+    download; a type Zalo never takes is refused here (`Undeliverable`)."""
+    suffix = PurePosixPath(attachment.name).suffix.lower()
+    if attachment.kind == "photo" or suffix in IMAGE_TYPES:
+        return MAX_IMAGE_BYTES
+    if suffix in FILE_TYPES or not suffix:  # nameless: the bytes will tell
+        return MAX_FILE_BYTES
+    raise Undeliverable(f"{ACCEPTED}; {_label(attachment)} is not one of them")
+
+
+def identify(attachment: Attachment, media: Media) -> Upload:
+    """What the fetched bytes are and how they go up; `Undeliverable` for anything Zalo
+    does not take, by type or by size."""
+    suffix = PurePosixPath(media.name).suffix.lower()
+    found = next((kind for magic, kind in _SIGNATURES if media.data.startswith(magic)), "")
+    if found in (".doc", ".docx") and suffix != found:
+        found = ""  # a spreadsheet, a presentation, an archive...
+    if not found:
+        raise Undeliverable(f"{ACCEPTED}; {_label(attachment)} is not one of them")
+    image = found in IMAGE_TYPES
+    content_type = (IMAGE_TYPES if image else FILE_TYPES)[found]
+    name = media.name
+    if IMAGE_TYPES.get(suffix, FILE_TYPES.get(suffix)) != content_type:
+        # The name Zalo shows ends as the content is, whatever the sender called it.
+        name = (PurePosixPath(media.name).stem or ("photo" if image else "file")) + found
+    upload = Upload(image, name, content_type)
+    if len(media.data) > upload.limit:
+        raise Undeliverable(_too_big(attachment, len(media.data), upload.limit))
+    return upload
+
+
 class OASender:
     """Sends one outbox row as one or more consultation messages."""
 
@@ -79,20 +172,29 @@ class OASender:
     text_limit = MAX_TEXT
     edits = False
 
-    def __init__(self, client: OAClient, tokens: TokenStore, limiter: AsyncLimiter) -> None:
+    def __init__(self, client: OAClient, tokens: TokenStore, limiter: AsyncLimiter,
+                 media: MediaSources | None = None) -> None:
         self.client = client
         self.tokens = tokens
         self.limiter = limiter
+        self.media = media if media is not None else MediaSources()
         self.progress = Progress()
         self.not_authorized_retry = NOT_AUTHORIZED_RETRY_SECONDS
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
-        """Zalo cannot edit a sent message, so `edit_ref` is ignored: the reply goes anew."""
-        messages = oa_messages(reply)
-        if not messages:
+        """Zalo cannot edit a sent message, so `edit_ref` is ignored: the reply goes anew.
+
+        An attachment goes first, as a message of its own (Zalo puts no caption on a
+        file); the outbox sends one from another platform as a row of its own.
+        """
+        parts = [functools.partial(self._send_one, chat_id, message)
+                 for message in oa_messages(reply)]
+        if reply.attachment is not None:
+            parts.insert(0, functools.partial(self._send_attachment, chat_id,
+                                              reply.attachment))
+        if not parts:
             return ""
         key = Progress.key(chat_id, reply)
-        parts = [functools.partial(self._send_one, chat_id, message) for message in messages]
         try:
             return await self.progress.send(key, parts)
         except ZaloError as error:
@@ -100,6 +202,45 @@ class OASender:
             if not isinstance(result, RetryLater):
                 self.progress.forget(key)
             raise result from error
+        except DeliveryError as error:  # fetching the file from its own platform
+            if not isinstance(error, RetryLater):
+                self.progress.forget(key)
+            raise
+
+    async def _send_attachment(self, chat_id: str, attachment: Attachment) -> str:
+        return await self._send_one(chat_id, await self._attachment_message(attachment))
+
+    async def _attachment_message(self, attachment: Attachment) -> dict[str, Any]:
+        """The consultation message that carries `attachment`, uploading it if need be."""
+        if not attachment.channel:  # a public link
+            if attachment.kind == "photo":
+                return image_message(attachment.ref)
+            return text_message(f"{_label(attachment)}: {attachment.ref}")
+        source = self.media.get(attachment.channel)
+        if source is None:
+            raise RetryLater(f"no {attachment.channel} channel running to fetch the file from")
+        limit = upload_limit(attachment)
+        try:
+            media = await source.fetch(attachment, limit)
+        except TooLarge as error:
+            raise Undeliverable(_too_big(attachment, error.size, limit)) from error
+        upload = identify(attachment, media)
+        if upload.image:
+            attachment_id = await self._upload(self.client.upload_image, media.data, upload)
+            return uploaded_image_message(attachment_id)
+        return file_message(await self._upload(self.client.upload_file, media.data, upload))
+
+    async def _upload(self, call: Callable[[str, bytes, str, str], Awaitable[str]],
+                      data: bytes, upload: Upload) -> str:
+        token = await self.tokens.access_token()
+        try:
+            async with self.limiter:
+                return await call(token, data, upload.name, upload.content_type)
+        except ZaloTokenInvalid as error:
+            log.info("zalo access token refused code=%s; refreshing", error.code)
+        token = await self.tokens.refresh(stale=token)
+        async with self.limiter:
+            return await call(token, data, upload.name, upload.content_type)
 
     async def _send_one(self, chat_id: str, message: dict[str, Any]) -> str:
         token = await self.tokens.access_token()
@@ -122,7 +263,8 @@ class OAChannel(ZaloChannel):
                                oauth_base_url=settings.oauth_base_url)
         self.tokens = TokenStore(app.db, self.client, settings.app_id, settings.refresh_token)
         self.sender = OASender(self.client, self.tokens,
-                               AsyncLimiter(settings.sends_per_second, 1.0))
+                               AsyncLimiter(settings.sends_per_second, 1.0),
+                               app.outbox.media)
         self._stop = asyncio.Event()
         self._refresher: asyncio.Task[None] | None = None
         self.window_seconds = float(max(self.settings.signature_window_seconds,

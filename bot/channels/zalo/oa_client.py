@@ -40,6 +40,28 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 SEND_CS_PATH = "/v3.0/oa/message/cs"
 USER_DETAIL_PATH = "/v3.0/oa/user/detail"
 ACCESS_TOKEN_PATH = "/v4/oa/access_token"
+# Uploads for consultation messages: multipart field `file`, the `access_token` header,
+# answered {"error": 0, "data": {"attachment_id": ...}} for an image (then sent in a
+# `media` template) and {"error": 0, "data": {"token": ...}} for a file (then sent as
+# an attachment of type `file`). As the official SDKs call them: ZaloDotNetSDK's
+# src/sdk/oa/ZaloClient.cs (uploadImageForOfficialAccountAPI,
+# uploadFileForOfficialAccountAPI, sendImageMessageToUserIdByAttachmentIdV3,
+# sendFileToUserIdV3) and zalo-php-sdk's src/Builder/MessageBuilder.php (its `media`
+# and `file` messages); the answers' `data.attachment_id` / `data.token` as the
+# open-source integrations read them (an Odoo module, Node.js services). The limits
+# (images JPG or PNG up to 1 MB; files PDF, DOC or DOCX up to 5 MB) are those the
+# integrations quote (nextlevelbuilder/goclaw's Zalo OA channel; eSMS's "attached
+# photo" page for the image limit); Zalo's own pages were not reachable to confirm.
+UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
+MAX_IMAGE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 # Limits of a consultation message with buttons (the text limit is
 # assumed). Zalo answers an oversized message with an error (-210 "Parameter exceeds
@@ -126,6 +148,19 @@ def image_message(url: str, text: str = "") -> dict[str, Any]:
     return message
 
 
+def uploaded_image_message(attachment_id: str) -> dict[str, Any]:
+    """An image uploaded with `upload_image`, by its `attachment_id` (`media` template)."""
+    return {"attachment": {"type": "template", "payload": {
+        "template_type": "media",
+        "elements": [{"media_type": "image", "attachment_id": attachment_id}],
+    }}}
+
+
+def file_message(token: str) -> dict[str, Any]:
+    """A file uploaded with `upload_file`, by its `token`."""
+    return {"attachment": {"type": "file", "payload": {"token": token}}}
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -166,7 +201,7 @@ class OAClient(SessionClient):
     async def _call(self, name: str, method: str, url: str, *,
                     headers: Mapping[str, str],
                     json_body: Mapping[str, Any] | None = None,
-                    form: Mapping[str, str] | None = None,
+                    form: Mapping[str, str] | aiohttp.FormData | None = None,
                     params: Mapping[str, str] | None = None) -> dict[str, Any]:
         status, raw = await self._fetch(name, method, url, headers=dict(headers),
                                         json=json_body, data=form, params=params)
@@ -198,6 +233,34 @@ class OAClient(SessionClient):
             log.warning("zalo call=message/cs status=ok message_id=missing")
             return ""
         return message_id
+
+    async def upload_image(self, access_token: str, data: bytes, name: str,
+                           content_type: str) -> str:
+        """Upload a JPG or PNG (up to 1 MB) and return its `attachment_id`."""
+        return await self._upload("upload/image", UPLOAD_IMAGE_PATH, "attachment_id",
+                                  access_token, data, name, content_type)
+
+    async def upload_file(self, access_token: str, data: bytes, name: str,
+                          content_type: str) -> str:
+        """Upload a PDF, DOC or DOCX (up to 5 MB) and return its `token`."""
+        return await self._upload("upload/file", UPLOAD_FILE_PATH, "token", access_token,
+                                  data, name, content_type)
+
+    async def _upload(self, name: str, path: str, key: str, access_token: str,
+                      data: bytes, filename: str, content_type: str) -> str:
+        # A new form each call (a form is sent once). The name goes as it is, UTF-8 in
+        # quotes as browsers send it, not percent-encoded: "Tờ khai.pdf" stays readable.
+        form = aiohttp.FormData(quote_fields=False)
+        form.add_field("file", data, filename=filename, content_type=content_type)
+        body = await self._call(name, "POST", self.api_base_url + path,
+                                headers={"access_token": access_token}, form=form)
+        answer = body.get("data")
+        value = answer.get(key) if isinstance(answer, dict) else None
+        if not isinstance(value, str) or not value:
+            # Nothing to send without it; an upload repeated later costs nothing.
+            raise ZaloServerError(0, f"{name}: answer without {key}")
+        log.info("zalo call=%s bytes=%s", name, len(data))
+        return value
 
     async def get_profile(self, access_token: str, user_id: str) -> dict[str, Any]:
         """The user's profile (`display_name`, `avatars`, `user_is_follower`...)."""

@@ -166,9 +166,13 @@ class Escalations:
                               created_at=utcnow()))
         await session.flush()
 
+    def _desk_translator(self) -> Translator:
+        """The desk reads Vietnamese where the bot speaks it, else English."""
+        return self.catalogs.get("vi" if "vi" in self.config.bot.languages else "en")
+
     async def _card(self, session: AsyncSession, escalation: Escalation, chat: Chat) -> str:
         """What staff need to answer without asking: who, where, what, the bot's guess."""
-        t = self.catalogs.get("vi" if "vi" in self.config.bot.languages else "en")
+        t = self._desk_translator()
         _ = t.gettext
         lines = [_("New escalation #{id}").format(id=escalation.id),
                  _("Crew: {name} · language: {language} · channel: {channel}").format(
@@ -247,8 +251,11 @@ class Escalations:
         buttons = ((Button(t.gettext("Main menu"), "menu:main"),),)
         desk = await self.desk_chat(session)
         quote = await self._quoted(session, desk.id, reply_to)
+        # A file sent without words needs no label: it comes from the bot all the same,
+        # and a label alone would be an empty message where the file goes on its own.
+        words = department_says(t, text) if text or attachment is None else ""
         rows = await self.outbox.enqueue(session, crew, [Reply(
-            department_says(t, text), buttons, attachment=attachment, reply_to=quote)])
+            words, buttons, attachment=attachment, reply_to=quote)])
         await session.flush()
         session.add(EscalationMessage(escalation_id=escalation.id, direction="staff",
                                       author=author[:128], text=recorded(text, attachment),
@@ -269,6 +276,11 @@ class Escalations:
                 return  # not a crew in conversation with the desk (or the desk itself)
             if outcome == "unreachable":
                 words = UNREACHABLE_WORDS.format(reason=reason)
+            elif outcome == "file":  # a staff file the crew's platform would not take
+                _ = self._desk_translator().gettext
+                words = "⚠️ " + _("This crew writes on {channel}: the file was not passed "
+                                  "on, only the text. Send the file by e-mail.").format(
+                    channel=escalation.channel) + f" ({reason})"
             else:
                 words = f"⚠️ Not delivered: the platform refused the message. ({reason})"
             await self._to_desk(session, escalation, words)
