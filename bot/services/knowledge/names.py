@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from difflib import SequenceMatcher
+
+from rapidfuzz.distance import Indel
 
 from bot.services.knowledge.text import fold, tokenize
 
@@ -80,7 +81,7 @@ class NameMatcher:
         for name, shared in votes.items():
             if shared * 2 < len(grams):
                 continue
-            ratio = SequenceMatcher(None, key, name).ratio()
+            ratio = Indel.normalized_similarity(key, name)  # rapidfuzz: C++, not difflib
             if ratio >= MIN_RATIO and (best is None or ratio > best[1]):
                 best = (name, ratio)
         return best

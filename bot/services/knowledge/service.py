@@ -33,6 +33,7 @@ from bot.services.knowledge.index import (
 from bot.services.knowledge.langdetect import LanguageDetector
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
+from bot.services.knowledge.phrases import Phrases
 from bot.services.knowledge.text import (
     fold,
     han_pieces,
@@ -334,16 +335,6 @@ def question_match(index: LanguageIndex, weights: dict[str, float],
     return best
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    """A whole word or phrase; a katakana term not inside a longer one (バー, ドライバー)."""
-    if all(ch.isascii() or ord(ch) < 0x2000 for ch in term):
-        return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
-    # Only a katakana edge needs a katakana boundary: 両替 is whole in 両替レート.
-    before = r"(?<![\u30a0-\u30ff])" if "\u30a0" <= term[0] <= "\u30ff" else ""
-    after = r"(?![\u30a0-\u30ff])" if "\u30a0" <= term[-1] <= "\u30ff" else ""
-    return re.compile(f"{before}{re.escape(term)}{after}")
-
-
 class KnowledgeBase:
     def __init__(self, content: Content, root: Path, threshold: float,
                  unknown_weight: float = 0.5,
@@ -411,30 +402,31 @@ class KnowledgeBase:
         return knowledge
 
     @staticmethod
-    def _load_foreign_places(root: Path) -> list[tuple[re.Pattern[str], bool]]:
-        """(pattern, whether it must match the text as written, with its marks).
+    def _load_foreign_places(root: Path) -> tuple[Phrases[str], Phrases[str]]:
+        """Foreign places' names (folded; matched as written, with their marks).
 
         A short Vietnamese name loses its meaning without its marks: "Mỹ" folds to the
         English "my", "Ý" to the French "y", "Úc" to "uc"; those match only as written.
         """
         path = root / "scope.yaml"
-        if not path.exists():
-            return []
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        patterns = []
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+        folded_names: list[tuple[str, str]] = []
+        written_names: list[tuple[str, str]] = []
         for names in (data.get("foreign_places") or {}).values():
             for name in names:
                 written = unicodedata.normalize("NFKC", str(name)).lower()
                 folded = fold(written)
-                as_written = folded != written and len(folded) <= SHORT_MARKED_NAME
-                text = re.escape(written if as_written else folded)
-                if folded.isascii():
-                    patterns.append((re.compile(rf"(?<!\w){text}(?!\w)"), as_written))
+                if folded != written and len(folded) <= SHORT_MARKED_NAME:
+                    written_names.append((written, written))
                 else:
-                    after = "".join(_NOT_A_PLACE_AFTER)
-                    patterns.append((re.compile(rf"(?<![\u30a0-\u30ff]){text}"
-                                                rf"(?![\u30a0-\u30ff{after}])"), False))
-        return patterns
+                    folded_names.append((folded, folded))
+        after = "".join(_NOT_A_PLACE_AFTER)
+        return Phrases(folded_names, not_after=after), Phrases(written_names, not_after=after)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019  (one knowledge base per process)
+    def _questions(self, number: int) -> dict[str, tuple[str, ...]]:
+        """An article's crew questions, unpacked once for the articles often ranked."""
+        return self.articles[number].questions
 
     @cached_property
     def _foreign_penalty(self) -> np.ndarray:
@@ -446,17 +438,15 @@ class KnowledgeBase:
         return np.array([a.kind == "vendors" for a in self.articles], dtype=np.float64)
 
     @cached_property
-    def _off_topic(self) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
-        """(as written, folded) patterns per off-topic term of `scope.yaml`, read on
-        first use."""
+    def _off_topic(self) -> tuple[Phrases[str], Phrases[str]]:
+        """Every off-topic term of `scope.yaml` as written and folded, read on first use."""
         path = self.root / "scope.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-        patterns = []
-        for terms in ((data or {}).get("off_topic") or {}).values():
-            for term in terms:
-                written = unicodedata.normalize("NFC", str(term).lower())
-                patterns.append((_term_pattern(written), _term_pattern(fold(written))))
-        return patterns
+        terms = [unicodedata.normalize("NFC", str(term).lower())
+                 for listed in ((data or {}).get("off_topic") or {}).values()
+                 for term in listed]
+        return (Phrases((term, term) for term in terms),
+                Phrases((fold(term), term) for term in terms))
 
     def off_topic_in(self, question: str) -> list[str]:
         """Off-topic terms in the question. A question typed with Vietnamese or French
@@ -466,12 +456,10 @@ class KnowledgeBase:
         folded = fold(written)
         marked = written != folded and any(
             not ch.isascii() and ch.isalpha() and ord(ch) < 0x2000 for ch in written)
-        found = []
-        for as_written, as_folded in self._off_topic:
-            match = as_written.search(written) if marked else as_folded.search(folded)
-            if match:
-                found.append(match.group())
-        return found
+        as_written, as_folded = self._off_topic
+        if marked:
+            return [m.phrase for m in as_written.find(written)]
+        return [m.phrase for m in as_folded.find(folded)]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
         """Foreign places in the question as (destinations, origins, other mentions).
@@ -485,15 +473,20 @@ class KnowledgeBase:
         # Same length as `folded` (one character for one), so positions agree.
         written = unicodedata.normalize("NFKC", question).lower()
         roles: tuple[list[str], list[str], list[str]] = ([], [], [])
-        for pattern, on_written in self.foreign_places:
-            for match in pattern.finditer(written if on_written else folded):
-                start, end = match.start(), match.end()
-                if _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
-                    roles[0].append(match.group())
-                elif _FROM_BEFORE.search(folded, 0, start) or _FROM_AFTER.match(folded, end):
-                    roles[1].append(match.group())
-                else:
-                    roles[2].append(match.group())
+        by_folded, by_written = self.foreign_places
+        matches = by_folded.find(folded) + (by_written.find(written) if by_written else [])
+        taken = -1
+        for match in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
+            if match.start < taken:  # "hong kong", not also "hong"
+                continue
+            taken = match.end
+            start, end = match.start, match.end
+            if _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
+                roles[0].append(match.phrase)
+            elif _FROM_BEFORE.search(folded, 0, start) or _FROM_AFTER.match(folded, end):
+                roles[1].append(match.phrase)
+            else:
+                roles[2].append(match.phrase)
         return roles
 
     def detect_language(self, text: str, hint: str = "") -> tuple[str, bool]:
@@ -553,7 +546,7 @@ class KnowledgeBase:
             # spread over all of an article's questions.
             weights = question_weights(index, tokens, shares)
             for number in best:  # `ranking` is this call's own array
-                asked = self.articles[number].questions
+                asked = self._questions(int(number))
                 ranking[number] += QUESTION_MATCH * question_match(
                     index, weights, [q for lang in languages for q in asked.get(lang, ())])
         best = best[np.argsort(-ranking[best], kind="stable")]

@@ -20,8 +20,9 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.services.knowledge.phrases import is_latin
 from bot.services.knowledge.text import STOPWORDS, fold
-from bot.services.understanding.terms import Terms, is_latin
+from bot.services.understanding.terms import Terms
 
 KINDS = frozenset({"city", "province", "former-province", "town", "district", "park",
                    "heritage", "island", "beach", "landmark", "region", "cave", "waterfall",

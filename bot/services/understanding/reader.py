@@ -18,8 +18,10 @@ Vietnamese places (`places.yaml`), asks the knowledge base's search about it, an
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
@@ -102,11 +104,15 @@ class _Sentence:
     text: str
     topics: list[Topic]
     places: list[Place]
-    answer: Answer
+    search: Callable[[], Answer]  # the knowledge base's search, run only if needed
     abroad: bool  # names a foreign destination, or a foreign place and no Vietnamese one
     off_topic: bool
     question: bool  # a question, not a statement of context ("We shoot in May.")
     bare: bool  # little besides a place name
+
+    @cached_property
+    def answer(self) -> Answer:
+        return self.search()
 
     @property
     def subjects(self) -> list[Topic]:
@@ -190,20 +196,26 @@ class Reader:
                 context.subjects += [t for t in part.subjects if t not in context.subjects]
         off_topic = any(part.off_topic for part in parts)
         declined = any(part.off_topic and part.question for part in parts)
-        for part in parts:
-            found, places = self._decide(part, context, remembered, off_topic, text, language)
-            for ask in found:
-                if ask.via == "search":
-                    searched.append((part.question, ask))
-                else:
-                    asks[part.question].append(ask)
-            unknown[part.question] += [p for p in places if p not in unknown[part.question]]
-            if part.question:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
-                context.places += [p for p in part.places if p not in context.places]
-                context.subjects += [t for t in part.subjects if t not in context.subjects]
-        if declined:  # a question out of scope ("hotels near My Khe?"): no statement's topic
-            asks[False], unknown[False] = [], []
-            searched = [(q, a) for q, a in searched if q]
+        # Questions first; statements only when the questions found nothing (their
+        # search is spared then).
+        for side in (True, False):
+            if side is False and (asks[True] or unknown[True] or searched or declined):
+                break
+            for part in parts:
+                if part.question is not side:
+                    continue
+                found, places = self._decide(part, context, remembered, off_topic, text,
+                                             language)
+                for ask in found:
+                    if ask.via == "search":
+                        searched.append((side, ask))
+                    else:
+                        asks[side].append(ask)
+                unknown[side] += [p for p in places if p not in unknown[side]]
+                if side:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
+                    context.places += [p for p in part.places if p not in context.places]
+                    context.subjects += [t for t in part.subjects
+                                         if t not in context.subjects]
         # A question's topics, else what the search makes of a question, else the
         # statements' topics ("We'd like to fly a drone over Ha Long Bay."), else theirs
         # as the search reads them.
@@ -244,7 +256,7 @@ class Reader:
         # only with hiring words ("flying in with two ARRI cameras, and ..." is no rental).
         named = [p for p in parts if p.places or any(
             t.kind not in ("general", "filming", "vendor") or (
-                t.kind == "vendor" and intent_of(p.text, p.answer.language) == "hire")
+                t.kind == "vendor" and intent_of(p.text, language) == "hire")
             for t in p.topics)]
         if len(named) < 2:
             return [whole]
@@ -262,7 +274,7 @@ class Reader:
         going, _, elsewhere = self.kb.foreign_roles(text)
         letters = sum(ch.isalpha() for ch in rest)
         return _Sentence(text, self.topics.find(text), _most_specific(places),
-                         self.kb.answer(text, language=language),
+                         lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
@@ -298,7 +310,7 @@ class Reader:
         last = self.topics.by_article.get(memory.article or "") if memory else None
         recent = last_place if memory is not None and part.short else None
         local = place or (context.places[0] if context.places else None) or recent
-        intent = intent_of(part.text, part.answer.language)
+        intent = intent_of(part.text, language)
         hire = intent == "hire"
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is

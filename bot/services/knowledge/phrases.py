@@ -1,0 +1,116 @@
+"""Finding many listed phrases in a short text at once.
+
+A regular expression with a thousand alternatives tries each one at every position;
+here a Latin-script text is cut into words once and its runs of one to a few words are
+looked up in a dictionary, and a Hangul, kana or Han text is scanned only where a listed
+phrase's first character stands. Matches may overlap; callers choose among them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+# Letters and digits of Latin script, accented ones included (the text may be folded or
+# as written); anything else separates words, so "d'accord" is the words d, accord.
+_WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u1e00-\u1eff]+")
+KATAKANA = ("\u30a0", "\u30ff")
+
+
+def is_latin(phrase: str) -> bool:
+    return all(ord(ch) < 0x2000 for ch in phrase)
+
+
+def _katakana(ch: str) -> bool:
+    return KATAKANA[0] <= ch <= KATAKANA[1]
+
+
+@dataclass(frozen=True)
+class Match(Generic[T]):
+    value: T
+    phrase: str
+    start: int
+    end: int
+
+
+class Phrases(Generic[T]):
+    """Phrases (already lower-cased, folded or not, as the texts they will meet), each
+    standing for a value.
+
+    Latin phrases match whole words, the last one also with a plural -s or -es. Other
+    phrases match anywhere, except a phrase that starts or ends with katakana inside a
+    longer katakana word (バー in ドライバー); `not_after` lists characters that may not
+    follow a non-Latin phrase (한국어 is a language, not Korea).
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, T]], not_after: str = "") -> None:
+        self._words: dict[tuple[str, ...], tuple[str, T]] = {}
+        self._by_first: dict[str, list[tuple[str, T]]] = defaultdict(list)
+        self._not_after = not_after
+        for phrase, value in entries:
+            if not phrase:
+                continue
+            if is_latin(phrase):
+                key = tuple(_WORD.findall(phrase))
+                if key:
+                    self._words.setdefault(key, (phrase, value))
+            else:
+                self._by_first[phrase[0]].append((phrase, value))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda pair: len(pair[0]), reverse=True)
+        self._longest = max((len(k) for k in self._words), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self._words or self._by_first)
+
+    def find(self, text: str) -> list[Match[T]]:
+        """Every match in `text`, by position."""
+        found = self._latin(text) if self._words else []
+        if self._by_first:
+            found += self._other(text)
+        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        return found
+
+    def _latin(self, text: str) -> list[Match[T]]:
+        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        words = [w for _, _, w in spans]
+        found: list[Match[T]] = []
+        for i in range(len(words)):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                key = tuple(words[i : i + n])
+                entry = self._words.get(key)
+                if entry is None:  # "drones", "taxes": the plural of a listed word
+                    last = key[-1]
+                    for cut in (1, 2):
+                        if len(last) > cut + 2 and last.endswith("es"[2 - cut:]):
+                            entry = self._words.get((*key[:-1], last[:-cut]))
+                            if entry is not None:
+                                break
+                if entry is not None:
+                    found.append(Match(entry[1], entry[0], spans[i][0], spans[i + n - 1][1]))
+                    break  # the longest at this word
+        return found
+
+    def _other(self, text: str) -> list[Match[T]]:
+        found: list[Match[T]] = []
+        for start, ch in enumerate(text):
+            candidates = self._by_first.get(ch)
+            if not candidates:
+                continue
+            for phrase, value in candidates:
+                if not text.startswith(phrase, start):
+                    continue
+                end = start + len(phrase)
+                if _katakana(phrase[0]) and start > 0 and _katakana(text[start - 1]):
+                    continue
+                following = text[end] if end < len(text) else ""
+                if following and (following in self._not_after or (
+                        _katakana(phrase[-1]) and _katakana(following))):
+                    continue
+                found.append(Match(value, phrase, start, end))
+                break  # the longest at this character
+        return found
