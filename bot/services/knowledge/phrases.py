@@ -62,7 +62,10 @@ class Phrases(Generic[T]):
                 self._by_first[phrase[0]].append((phrase, value))
         for candidates in self._by_first.values():
             candidates.sort(key=lambda pair: len(pair[0]), reverse=True)
-        self._longest = max((len(k) for k in self._words), default=0)
+        # The longest phrase starting with each word: most words start none.
+        self._longest: dict[str, int] = {}
+        for key in self._words:
+            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
 
     def __bool__(self) -> bool:
         return bool(self._words or self._by_first)
@@ -79,8 +82,12 @@ class Phrases(Generic[T]):
         spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         words = [w for _, _, w in spans]
         found: list[Match[T]] = []
-        for i in range(len(words)):
-            for n in range(min(self._longest, len(words) - i), 0, -1):
+        longest = self._longest
+        for i, word in enumerate(words):
+            most = longest.get(word) or longest.get(word[:-1]) or longest.get(word[:-2])
+            if not most:
+                continue
+            for n in range(min(most, len(words) - i), 0, -1):
                 key = tuple(words[i : i + n])
                 entry = self._words.get(key)
                 if entry is None:  # "drones", "taxes": the plural of a listed word

@@ -176,6 +176,8 @@ class Reader:
     def read(self, text: str, chosen: str | None = None, memory: Memory | None = None,
              now: datetime | None = None, hint: str = "") -> Reading:
         talk = small_talk(text)
+        if talk is not None and talk.kind == "bot" and self.topics.find(text):
+            talk = None  # "not the chatbot, put me through to staff": a request
         if talk is not None:  # "merci" in a chat with no language yet: French
             language = talk.language if talk.language and chosen is None else (
                 self.language_of(text, chosen, hint))
@@ -315,7 +317,10 @@ class Reader:
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
         # only a subject when the search agrees ("is it easy to get there?" is access).
-        subjects = [t for t in part.subjects if t.kind != "vendor" or hire or top == t.article]
+        # A route ("an MV", "a documentary") at a named place asks about the place.
+        subjects = [t for t in part.subjects
+                    if (t.kind != "vendor" or hire or top == t.article)
+                    and (t.kind != "route" or place is None)]
         if subjects:
             topic, article = self._pick(subjects, part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
@@ -375,6 +380,9 @@ class Reader:
                 return self._searched(part), []  # "…without a contract, will we get a permit?"
             general = next(t for t in part.topics if t.kind == "general")
             return self._ask(general.article, part, "topic", None, general), []
+        if part.filming and part.question and context.places:
+            # "An SF film on the dunes of Mui Ne. What do we need to film there?"
+            return self._places(part, context.places[:MAX_ASKS])
         if memory is not None and last is not None and part.short and _BACK.search(
                 fold(part.text)):
             # "who applies for that?", "那怎么找这样的公司？": the last answer's subject.

@@ -138,6 +138,16 @@ for _kind, _languages in PHRASES.items():
             _PHRASE_KIND.setdefault(_key, (_kind, "" if _key in UNIVERSAL else _language))
 
 
+# Asking whether a person or a machine answers: "are you a real person?", "bạn là người
+# thật hay bot vậy", "혹시 실제 사람이세요? 아님 봇?", "中の人いるんですか？AI？", "你是真人吗".
+_BOT_WORDS = re.compile(
+    r"(?<![a-z])(?:bot|robot|chatbot|human|real person|vrai humain|vraie personne"
+    r"|personne reelle|intelligence artificielle|nguoi that|nguoi hay may|may tra loi)(?![a-z])"
+    r"|봇|로봇|실제 사람|사람이세요|사람이에요|상담원|ボット|ロボット|中の人|人間|機械"
+    r"|机器人|真人|人工")
+BOT_QUESTION_CHARS = 60
+
+
 def _is_symbols(text: str) -> bool:
     return not any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
@@ -150,6 +160,9 @@ def small_talk(text: str) -> SmallTalk | None:
         return SmallTalk("empty")
     if _NUMBER.match(stripped):
         return SmallTalk("number")
+    if len(stripped) <= BOT_QUESTION_CHARS and _BOT_WORDS.search(fold(stripped)) and (
+            "?" in stripped or "？" in stripped or len(_words(stripped)) <= 8):
+        return SmallTalk("bot")
     if len(stripped) > 80:
         return None
     words = _words(stripped)

@@ -21,6 +21,7 @@ from bot.services.knowledge.phrases import Phrases, is_latin
 from bot.services.knowledge.text import fold
 
 T = TypeVar("T")
+SHORT_MARKED_WORD = 4
 
 
 def _written(text: str) -> str:
@@ -59,7 +60,11 @@ class Terms(Generic[T]):
             if marks_matter and is_latin(key) and written != key:
                 marked.append((written, value))
         marked_keys = {fold(term) for term, _ in marked}
-        self._all: Phrases[T] = Phrases(folded)
+        # In a text typed without marks, a short marked word folds into too many others
+        # ("bão", storm, is the "bao" of "bảo tồn", "bao nhiêu"): it is left out there.
+        ambiguous = {key for key in marked_keys
+                     if " " not in key and len(key) <= SHORT_MARKED_WORD}
+        self._all: Phrases[T] = Phrases((k, v) for k, v in folded if k not in ambiguous)
         # In a marked text: unmarked terms and non-Latin ones folded, marked ones as written.
         self._unmarked: Phrases[T] = Phrases(
             (k, v) for k, v in folded if k not in marked_keys)

@@ -9,7 +9,7 @@ import yaml
 
 from bot.services.understanding.terms import Terms
 
-KINDS = ("subject", "vendor", "local", "aspect", "general", "filming")
+KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Topic:
     @property
     def is_subject(self) -> bool:
         """A matter with its own article, which also covers its lead time and cost."""
-        return self.kind in ("subject", "vendor", "local")
+        return self.kind in ("subject", "vendor", "local", "route")
 
     def words_in(self, language: str) -> tuple[str, ...]:
         return self.cues.get(language, ())
@@ -78,11 +78,16 @@ class Topics:
         return found
 
     def find(self, text: str) -> list[Topic]:
-        """The topics `text` names, in order of first mention, each once."""
+        """The topics `text` names, in order of first mention, each once; the sides of
+        a procedure last, the most telling first (how long, then how much, then which
+        papers: "how early should we submit the application?" asks when)."""
         seen: dict[str, Topic] = {}
         for found in self._terms.find(text):
             seen.setdefault(found.value.id, found.value)
-        return list(seen.values())
+        order = list(self.topics)
+        return sorted(seen.values(), key=lambda t: (t.kind == "aspect",
+                                                   order.index(t.id) if t.kind == "aspect"
+                                                   else 0))
 
     def mentions(self, topic: Topic, text: str) -> bool:
         """Whether `text` (an article's sentence) speaks of `topic`, in any language."""
