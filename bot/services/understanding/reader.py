@@ -44,9 +44,11 @@ MAX_ASKS = 4
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
 BARE_PLACE_LETTERS = 12
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
-_BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|there|ca|cela|celui|celle|y|do|nay"
-                   r"|vay|kia)(?!\w)|그거|그것|그건|이거|거기|それ|その|そこ|あれ|这个|那个|这样"
-                   r"|那样|那里|这里|那边")
+# Not "there", "거기", "そこ": those point back at a place ("drones there?").
+_BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|ca|cela|celui|celle|do|nay|vay|kia)"
+                   r"(?!\w)|그거|그것|그건|이거|それ|その|あれ|这个|那个|这样|那样")
+# "Vietnam" named: the sentence is about here, whatever other country it compares with.
+_VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
 
@@ -277,7 +279,8 @@ class Reader:
         letters = sum(ch.isalpha() for ch in rest)
         return _Sentence(text, self.topics.find(text), _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
-                         abroad=bool(going) or (bool(elsewhere) and not places),
+                         abroad=bool(going) or (bool(elsewhere) and not places
+                                                and not _VIETNAM.search(fold(text))),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
 
@@ -317,10 +320,19 @@ class Reader:
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
         # only a subject when the search agrees ("is it easy to get there?" is access).
-        # A route ("an MV", "a documentary") at a named place asks about the place.
+        if (memory is not None and last is not None and last.kind != "local" and part.short
+                and place is None and _BACK.search(fold(part.text))
+                and not any(t.own for t in part.aspects)):
+            # "who applies for it, us or the service company?", "那怎么找这样的公司？":
+            # still the last subject (its vendors, when the follow-up asks to hire).
+            back = last.hire if hire and last.hire else memory.article
+            return self._ask(back, part, "follow-up", last_place, last), []
+        # A route ("an MV", "a documentary") at a named place asks about the place, and
+        # in a long sentence without permit words it only says what the crew shoots.
         subjects = [t for t in part.subjects
-                    if (t.kind != "vendor" or hire or top == t.article)
-                    and (t.kind != "route" or place is None)]
+                    if (not t.needs_hire or hire or top == t.article)
+                    and (t.kind != "route" or (place is None and (
+                        part.general or part.aspects or part.short)))]
         if subjects:
             topic, article = self._pick(subjects, part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
@@ -349,7 +361,8 @@ class Reader:
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
-            if memory is not None and last is not None and last.is_subject and part.short:
+            if (memory is not None and last is not None and last.is_subject and part.short
+                    and not part.aspects[0].own):
                 # "how long does that take?" after the drone answer: still drones.
                 return self._ask(memory.article, part, "follow-up", last_place, last), []
             found = part.answer.article
@@ -383,11 +396,6 @@ class Reader:
         if part.filming and part.question and context.places:
             # "An SF film on the dunes of Mui Ne. What do we need to film there?"
             return self._places(part, context.places[:MAX_ASKS])
-        if memory is not None and last is not None and part.short and _BACK.search(
-                fold(part.text)):
-            # "who applies for that?", "那怎么找这样的公司？": the last answer's subject.
-            back = last.hire if hire and last.hire else memory.article
-            return self._ask(back, part, "follow-up", last_place, last), []
         if part.question and part.short and context.subjects:
             topic = context.subjects[0]  # "We want aerials over the bay. Is that possible?"
             return self._ask(topic.article, part, "topic", local, topic), []

@@ -19,6 +19,8 @@ class Topic:
     article: str
     hire: str | None = None
     prefer_hire: bool = False  # when the search cannot tell the rules from the vendors
+    needs_hire: bool = False  # a vendor topic whose words are also everyday ones
+    own: bool = False  # an aspect answered by its own article even in a follow-up
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -63,7 +65,9 @@ class Topics:
                     for lang, values in (entry.get("cues") or {}).items()}
             topics[str(topic_id)] = Topic(str(topic_id), kind, str(entry["article"]),
                                           entry.get("hire") or None,
-                                          entry.get("prefer") == "hire", cues)
+                                          entry.get("prefer") == "hire",
+                                          bool(entry.get("needs_hire")),
+                                          bool(entry.get("own")), cues)
         return cls(topics, problems)
 
     def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
