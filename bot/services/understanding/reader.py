@@ -45,8 +45,9 @@ MAX_ASKS = 4
 BARE_PLACE_LETTERS = 12
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
-_BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|ca|cela|celui|celle|do|nay|vay|kia)"
-                   r"(?!\w)|그거|그것|그건|이거|それ|その|あれ|这个|那个|这样|那样")
+_BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
+                   r"|kia|giong)(?!\w)|그거|그것|그건|이거|같은|それ|その|あれ|同じ|这个|那个|这样"
+                   r"|那样|一样")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -177,9 +178,7 @@ class Reader:
 
     def read(self, text: str, chosen: str | None = None, memory: Memory | None = None,
              now: datetime | None = None, hint: str = "") -> Reading:
-        talk = small_talk(text)
-        if talk is not None and talk.kind == "bot" and self.topics.find(text):
-            talk = None  # "not the chatbot, put me through to staff": a request
+        talk = self._small_talk(text)
         if talk is not None:  # "merci" in a chat with no language yet: French
             language = talk.language if talk.language and chosen is None else (
                 self.language_of(text, chosen, hint))
@@ -188,7 +187,7 @@ class Reader:
         reading = Reading(text, language, memory=memory or Memory())
         remembered = memory if memory is not None and now is not None and memory.fresh(
             now, self.memory_minutes) else None
-        parts = [part for s in sentences(text) if small_talk(s) is None
+        parts = [part for s in sentences(text) if self._small_talk(s) is None
                  for part in self._parts(s, language)]
         context = _Context()
         asks: dict[bool, list[Ask]] = {True: [], False: []}
@@ -247,6 +246,12 @@ class Reader:
         elif reading.unknown_places and now is not None:
             reading.memory = Memory(None, reading.unknown_places[-1].id, now)
         return reading
+
+    def _small_talk(self, text: str) -> SmallTalk | None:
+        talk = small_talk(text)
+        if talk is not None and talk.kind == "bot" and self.topics.find(text):
+            return None  # "not the chatbot, put me through to staff": a request
+        return talk
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:
         """The sentence, or its clauses when "and" joins two that each name a topic or a
@@ -320,7 +325,8 @@ class Reader:
         top = part.answer.candidates[0][0] if part.answer.candidates else None
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
         # only a subject when the search agrees ("is it easy to get there?" is access).
-        if (memory is not None and last is not None and last.kind != "local" and part.short
+        if (memory is not None and last is not None and last.is_subject
+                and last.kind != "local" and part.short
                 and place is None and _BACK.search(fold(part.text))
                 and not any(t.own for t in part.aspects)):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
@@ -371,7 +377,7 @@ class Reader:
                     t.article for t in context.subjects}:
                 # "脚本の審査って、どういう内容…": the search knows a subject our words missed.
                 return self._searched(part), []
-            aspect = next((t for t in part.aspects if t.article == top), part.aspects[0])
+            aspect = part.aspects[0]
             return self._ask(aspect.article, part, "topic", local, aspect), []
         if part.general:
             places = context.places[:MAX_ASKS] or ([recent] if recent else [])
@@ -393,9 +399,11 @@ class Reader:
                 return self._searched(part), []  # "…without a contract, will we get a permit?"
             general = next(t for t in part.topics if t.kind == "general")
             return self._ask(general.article, part, "topic", None, general), []
-        if part.filming and part.question and context.places:
-            # "An SF film on the dunes of Mui Ne. What do we need to film there?"
-            return self._places(part, context.places[:MAX_ASKS])
+        if part.filming and part.question and (context.places or recent):
+            # "An SF film on the dunes of Mui Ne. What do we need to film there?"; after
+            # the Sa Pa answer, "do villages have to agree to filming?"
+            return self._places(part, context.places[:MAX_ASKS] or ([recent] if recent
+                                                                     else []))
         if part.question and part.short and context.subjects:
             topic = context.subjects[0]  # "We want aerials over the bay. Is that possible?"
             return self._ask(topic.article, part, "topic", local, topic), []

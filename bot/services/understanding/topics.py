@@ -21,6 +21,7 @@ class Topic:
     prefer_hire: bool = False  # when the search cannot tell the rules from the vendors
     needs_hire: bool = False  # a vendor topic whose words are also everyday ones
     own: bool = False  # an aspect answered by its own article even in a follow-up
+    absorbs: tuple[str, ...] = ()  # subjects that, named with it, are part of it
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -67,7 +68,8 @@ class Topics:
                                           entry.get("hire") or None,
                                           entry.get("prefer") == "hire",
                                           bool(entry.get("needs_hire")),
-                                          bool(entry.get("own")), cues)
+                                          bool(entry.get("own")),
+                                          tuple(entry.get("absorbs") or ()), cues)
         return cls(topics, problems)
 
     def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
@@ -88,6 +90,9 @@ class Topics:
         seen: dict[str, Topic] = {}
         for found in self._terms.find(text):
             seen.setdefault(found.value.id, found.value)
+        for topic in list(seen.values()):
+            for absorbed in topic.absorbs:
+                seen.pop(absorbed, None)
         order = list(self.topics)
         return sorted(seen.values(), key=lambda t: (t.kind == "aspect",
                                                    order.index(t.id) if t.kind == "aspect"
