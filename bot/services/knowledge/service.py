@@ -57,8 +57,9 @@ _GOING_AFTER = re.compile(
     r"\s*(?:visa|비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
 # ... and that make it where the crew comes from.
-_FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu)\s+(?:the\s+|la\s+|l')?|从|来自)$")
-_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来)")
+_FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nationality"
+                          r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
+_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来|\s*국적|国籍|籍|人)")
 # A place's own name in the question counts beyond an ordinary alias match, so that the
 # place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
 NAME_BONUS = 0.8

@@ -39,6 +39,8 @@ FOLLOW_UP_CHARS = 60
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
+# Topics that name other countries naturally: where the crew comes from.
+ABROAD_TOPICS = frozenset({"visa", "customs", "contact"})
 # A sentence naming a place and at most this many letters besides ("Hue citadel?",
 # "Hội An thì sao?") asks about the place; a longer one needs filming words or the
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
@@ -109,6 +111,7 @@ class _Sentence:
     places: list[Place]
     search: Callable[[], Answer]  # the knowledge base's search, run only if needed
     abroad: bool  # names a foreign destination, or a foreign place and no Vietnamese one
+    going: bool  # names a foreign destination ("a visa for Japan", "tourner au Japon")
     off_topic: bool
     question: bool  # a question, not a statement of context ("We shoot in May.")
     bare: bool  # little besides a place name
@@ -261,12 +264,19 @@ class Reader:
         if len(pieces) < 2:
             return [whole]
         parts = [self._sentence(piece, language) for piece in pieces]
-        # A clause names something of its own with a place or a topic; a vendor's word
-        # only with hiring words ("flying in with two ARRI cameras, and ..." is no rental).
-        named = [p for p in parts if p.places or any(
-            t.kind not in ("general", "filming", "vendor") or (
-                t.kind == "vendor" and intent_of(p.text, language) == "hire")
-            for t in p.topics)]
+
+        def subjects(part: _Sentence) -> list[Topic]:
+            # A vendor's word only with hiring words ("flying in with two ARRI cameras,
+            # and ..." is no rental).
+            return [t for t in part.subjects if not t.needs_hire
+                    or intent_of(part.text, language) == "hire"]
+
+        # A clause asks something of its own with a subject; with only a side of a
+        # procedure when no clause names a subject ("which papers, and how long?", but
+        # "for drones, how long?" is one question); a place alone ("grip in HCMC") or
+        # filming words alone belong to their neighbour.
+        with_subject = [p for p in parts if subjects(p)]
+        named = with_subject or [p for p in parts if p.aspects]
         if len(named) < 2:
             return [whole]
         for part in parts:  # each clause is as much a question as its sentence
@@ -286,6 +296,7 @@ class Reader:
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
                                                 and not _VIETNAM.search(fold(text))),
+                         going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
 
@@ -313,7 +324,10 @@ class Reader:
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
-        if part.abroad:  # the search weighs a foreign place itself
+        if part.abroad and (part.going or not part.subjects or not all(
+                t.id in ABROAD_TOPICS for t in part.subjects)):
+            # The search weighs a foreign place itself; a visa or customs question names
+            # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
         place = part.places[0] if part.places else None
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
@@ -404,8 +418,12 @@ class Reader:
             # the Sa Pa answer, "do villages have to agree to filming?"
             return self._places(part, context.places[:MAX_ASKS] or ([recent] if recent
                                                                      else []))
-        if part.question and part.short and context.subjects:
-            topic = context.subjects[0]  # "We want aerials over the bay. Is that possible?"
+        if (part.question and context.subjects and not part.topics) or (
+                part.question and context.subjects and all(
+                    t.kind == "filming" for t in part.topics)):
+            # "We want aerials over the bay. Is that possible?"; "A carnet for the camera.
+            # Does that work in Vietnam for a shoot?"
+            topic = context.subjects[0]
             return self._ask(topic.article, part, "topic", local, topic), []
         found = part.answer.article
         if (part.question and context.places and found is not None

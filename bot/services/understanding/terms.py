@@ -50,6 +50,7 @@ class Terms(Generic[T]):
                  overlapping: bool = False) -> None:
         self._overlapping = overlapping
         folded: list[tuple[str, T]] = []
+        plain: list[tuple[str, T]] = []  # written without marks, or not Latin at all
         marked: list[tuple[str, T]] = []
         for term, value in entries:
             key = fold(term).strip()
@@ -59,15 +60,17 @@ class Terms(Generic[T]):
             folded.append((key, value))
             if marks_matter and is_latin(key) and written != key:
                 marked.append((written, value))
-        marked_keys = {fold(term) for term, _ in marked}
+            else:
+                plain.append((key, value))
+        plain_keys = {key for key, _ in plain}
         # In a text typed without marks, a short marked word folds into too many others
-        # ("bão", storm, is the "bao" of "bảo tồn", "bao nhiêu"): it is left out there.
-        ambiguous = {key for key in marked_keys
-                     if " " not in key and len(key) <= SHORT_MARKED_WORD}
+        # ("bão", storm, is the "bao" of "bảo tồn", "bao nhiêu"): it is left out there,
+        # unless some language lists it unmarked (the English "Tet").
+        ambiguous = {fold(w) for w, _ in marked
+                     if " " not in w and len(w) <= SHORT_MARKED_WORD} - plain_keys
         self._all: Phrases[T] = Phrases((k, v) for k, v in folded if k not in ambiguous)
-        # In a marked text: unmarked terms and non-Latin ones folded, marked ones as written.
-        self._unmarked: Phrases[T] = Phrases(
-            (k, v) for k, v in folded if k not in marked_keys)
+        # In a marked text: terms listed without marks folded, marked ones as written.
+        self._unmarked: Phrases[T] = Phrases(plain)
         self._marked: Phrases[T] = Phrases(marked)
 
     def find(self, text: str) -> list[Found[T]]:
