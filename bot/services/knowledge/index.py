@@ -235,6 +235,8 @@ class LanguageIndex:
     def _set(self, size: int, unknown_weight: float, vocabulary: dict[str, int],
              offsets: npt.NDArray[np.int64], docs: npt.NDArray[Any],
              packed: npt.NDArray[np.uint8], lengths: npt.NDArray[np.float32]) -> None:
+        # A crew question's tokens and their weight here, worked out once per question.
+        self.profiles: dict[str, tuple[frozenset[str], float]] = {}
         self.size = size
         self.unknown_weight = unknown_weight
         self._vocabulary = vocabulary

@@ -325,15 +325,29 @@ def question_match(index: LanguageIndex, weights: dict[str, float],
     """How closely the best of `questions` is worded like the question asked, whose
     tokens weigh `weights` (weighted Dice of their tokens, in [0, 1])."""
     asked_total = sum(weights.values())
+    asked = weights.keys()
     best = 0.0
     for question in questions:
-        words = _question_tokens(question)
-        shared = sum(weights[token] for token in words & weights.keys())
+        words, own = _question_profile(index, question)
+        shared = sum(weights[token] for token in words & asked)
         if shared:
-            total = asked_total + sum(index.token_weight(token) for token in words
-                                      if index.knows(token))
-            best = max(best, 2 * shared / total)
+            best = max(best, 2 * shared / (asked_total + own))
     return best
+
+
+PROFILES_KEPT = 1 << 15
+
+
+def _question_profile(index: LanguageIndex, question: str) -> tuple[frozenset[str], float]:
+    """A crew question's tokens and their weight in `index`, worked out once."""
+    profile = index.profiles.get(question)
+    if profile is None:
+        words = _question_tokens(question)
+        profile = (words, sum(index.token_weight(t) for t in words if index.knows(t)))
+        if len(index.profiles) >= PROFILES_KEPT:  # a bound, not an LRU: plenty here
+            index.profiles.clear()
+        index.profiles[question] = profile
+    return profile
 
 
 class KnowledgeBase:
