@@ -6,10 +6,10 @@ import asyncio
 import logging
 from pathlib import Path
 
+from bot import paths
 from bot.config import Config
 from bot.i18n import Catalogs
 from bot.messages import Incoming, Reply
-from bot.paths import bundled
 from bot.router import Dispatched, Router
 from bot.services.applications import Applications
 from bot.services.escalations import Escalations
@@ -24,7 +24,7 @@ log = logging.getLogger("crewbot.app")
 
 
 def knowledge_dir(config: Config) -> Path:
-    return Path(config.knowledge.dir) if config.knowledge.dir else bundled("knowledge")
+    return paths.knowledge_dir(config.knowledge.dir)
 
 
 class App:

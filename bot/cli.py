@@ -237,9 +237,13 @@ def _answer_record(reader: Any, question: str, hint: str, language: str | None
     turn), with the reply's text as plain text."""
     from bot.formatting import to_plain
     from bot.i18n import default_catalogs
-    from handlers.articles import render_text
-    from handlers.questions import decline, no_article_text, several_text
-    from handlers.small_talk import text_for
+    from handlers.wording import (
+        decline_text,
+        no_article_text,
+        render_text,
+        several_text,
+        text_for,
+    )
 
     kb = reader.kb
     reading = reader.read(question, language, hint=hint)
@@ -258,7 +262,7 @@ def _answer_record(reader: Any, question: str, hint: str, language: str | None
         text = no_article_text(t, reading.unknown_places)
         candidates = []
     else:
-        text = decline(t, kb, reading.search).text
+        text = decline_text(t, kb, reading.search)[0]
         candidates = list(reading.search.candidates) if reading.search else []
     first = asks[0] if asks else None
     return {
@@ -296,11 +300,12 @@ def _read_batch(path: str) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import knowledge_dir
+    from bot.paths import knowledge_dir
     from bot.services.knowledge import KnowledgeBase
     from bot.services.understanding import Reader
 
-    kb = KnowledgeBase.load(knowledge_dir(config), config.knowledge.answer_threshold)
+    kb = KnowledgeBase.load(knowledge_dir(config.knowledge.dir),
+                            config.knowledge.answer_threshold)
     reader = Reader.load(kb)
     if args.batch:
         try:

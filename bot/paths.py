@@ -13,3 +13,8 @@ def bundled(name: str) -> Path:
     if checkout.is_dir():
         return checkout
     return _PACKAGE / "_bundled" / name
+
+
+def knowledge_dir(folder: str) -> Path:
+    """The configured knowledge folder (`[knowledge] dir`), else the bundled one."""
+    return Path(folder) if folder else bundled("knowledge")

@@ -6,8 +6,8 @@ from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.knowledge import Article
-from handlers.articles import REGION_NAMES
 from handlers.menus import footer_buttons
+from handlers.wording import REGION_NAMES
 
 PERMIT_CATEGORIES = ("permits", "visa", "customs", "incentives", "contact", "practical")
 VENDOR_LABELS = {

@@ -15,25 +15,21 @@ from bot.storage.models import utcnow
 from handlers import escalations, small_talk
 from handlers.articles import render
 from handlers.menus import footer_buttons
+from handlers.wording import decline_text, no_article_text, several_text
 
-# Below the threshold but this close: offer the article as a suggestion, never as an answer.
-SUGGESTION_RATIO = 0.6
 # Articles that apply wherever a crew films: what a place without its own article gets.
 EVERYWHERE = ("permit.overview", "permit.drone", "permit.heritage-sites")
 
 
+
+
+
 def decline(t: Translator, kb: KnowledgeBase, answer: Answer | None) -> Reply:
     """The honest "I don't know", with near misses offered as suggestions only."""
-    _ = t.gettext
-    text = _("I don't have a reliable answer to that in the knowledge base, and I won't "
-             "guess. A member of staff can help you: press \"Talk to staff\".")
-    rows: list[tuple[Button, ...]] = []
-    suggestions = [kb.by_id[article_id] for article_id, score in answer.candidates[:2]
-                   if score >= answer.threshold * SUGGESTION_RATIO] if answer else []
-    if suggestions:
-        text += "\n\n" + _("Perhaps one of these articles helps:")
-        rows += [(Button(a.title.get(t.language) or a.title["en"], f"article:{a.id}"),)
-                 for a in suggestions]
+    text, suggestions = decline_text(t, kb, answer)
+    rows: list[tuple[Button, ...]] = [
+        (Button(a.title.get(t.language) or a.title["en"], f"article:{a.id}"),)
+        for a in suggestions]
     rows.append(footer_buttons(t))
     return Reply(text, tuple(rows))
 
@@ -43,15 +39,7 @@ def _title(ctx: Context, article_id: str) -> str:
     return article.title.get(ctx.language) or article.title["en"]
 
 
-def no_article_text(t: Translator, places: list[Place]) -> str:
-    """A place we know but have no article on: say so, and what applies everywhere."""
-    _ = t.gettext
-    names = ", ".join(place.name(t.language) for place in places)
-    return _("We have no location article on {place} yet, so I won't guess what applies "
-             "there. What applies everywhere in Vietnam: a foreign production films with a "
-             "permit, through a Vietnamese film-service company; a drone needs its own "
-             "flight permit; heritage sites, parks and the province add their own "
-             "approvals. A member of staff can tell you about {place}.").format(place=names)
+
 
 
 def no_article_on(ctx: Context, places: list[Place]) -> Reply:
@@ -85,17 +73,7 @@ def place_note(ctx: Context, ask: Ask) -> Reply | None:
         place=name), (button,))
 
 
-def several_text(t: Translator, asks: list[Ask]) -> str:
-    """Several questions in one message: the short answer to each."""
-    _ = t.gettext
-    parts = [_("Your message asks about {count} things. The short answers:").format(
-        count=len(asks))]
-    for number, ask in enumerate(asks, start=1):
-        article = ask.article
-        lang = t.language if article.has_language(t.language) else "en"
-        parts.append(f"{number}. **{article.title[lang]}**\n{article.summary[lang]}")
-    parts.append(_("Press a topic for the full article with its sources."))
-    return "\n\n".join(parts)
+
 
 
 def several(ctx: Context, asks: list[Ask]) -> Reply:

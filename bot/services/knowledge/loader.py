@@ -50,6 +50,11 @@ log = logging.getLogger("crewbot.knowledge")
 _LANGUAGE_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
+def read_yaml(text: str) -> Any:
+    """A YAML document's data, parsed as the knowledge files are (libyaml when it can)."""
+    return _parse_yaml(text)[1]
+
+
 def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """(node tree, for line numbers; data), from one parse.
 

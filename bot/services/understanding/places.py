@@ -17,9 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
 
+from bot.services.knowledge.loader import read_yaml
 from bot.services.knowledge.phrases import is_latin
 from bot.services.knowledge.text import STOPWORDS, fold
 from bot.services.understanding.terms import Terms
@@ -84,7 +84,7 @@ class Gazetteer:
     def load(cls, path: Path) -> Gazetteer:
         if not path.exists():
             return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
         places: dict[str, Place] = {}
         problems: list[str] = []
         for number, entry in enumerate(data.get("places") or [], start=1):

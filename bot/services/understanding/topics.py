@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from bot.services.knowledge.loader import read_yaml
 from bot.services.understanding.terms import Terms
 
 KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming")
@@ -52,7 +51,7 @@ class Topics:
     def load(cls, path: Path) -> Topics:
         if not path.exists():
             return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
         topics: dict[str, Topic] = {}
         problems: list[str] = []
         for topic_id, entry in (data.get("topics") or {}).items():

@@ -1,0 +1,128 @@
+"""What the bot says, as text: articles, short answers, declines, small talk.
+
+Kept apart from the handlers that build `Reply`s with buttons so that `crewbot ask` can
+word an answer exactly as a chat would see it without loading the chat machinery (the
+database layer), which would double its start-up time.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import N_, NATIVE_NAMES, Translator
+from bot.services.knowledge import Answer, Article, KnowledgeBase, Vendor
+from bot.services.understanding import Ask, Place, SmallTalk
+
+# Below the threshold but this close: offer the article as a suggestion, never as an answer.
+SUGGESTION_RATIO = 0.6
+
+REGION_NAMES = {
+    "north": N_("Northern Vietnam"),
+    "central": N_("Central Vietnam"),
+    "south": N_("Southern Vietnam"),
+}
+
+
+def pick(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or texts.get("en", "")
+
+
+def vendor_lines(vendor: Vendor, t: Translator) -> list[str]:
+    _ = t.gettext
+    name = f"**{vendor.name}**"
+    if vendor.sample:
+        name += " " + _("(sample entry, not a real company)")
+    spoken = ", ".join(NATIVE_NAMES.get(code, code) for code in vendor.languages)
+    contact = ", ".join(vendor.contact.values())
+    return [
+        f"- {name} ({vendor.city})",
+        f"  {pick(vendor.services, t.language)}",
+        "  " + _("Languages spoken: {languages}").format(languages=spoken),
+        "  " + _("Contact: {contact}").format(contact=contact),
+    ]
+
+
+def render_text(article: Article, kb: KnowledgeBase, t: Translator) -> str:
+    """The article in the reader's language, or in English with a note saying so."""
+    _ = t.gettext
+    lang = t.language if article.has_language(t.language) else "en"
+    parts: list[str] = []
+    if lang != t.language:
+        parts.append(_("(This article is not yet available in your language; here it is "
+                       "in English.)"))
+    parts.append(f"**{article.title[lang]}**")
+    parts.append(article.summary[lang])
+    parts.append(article.body[lang])
+    if article.location is not None:
+        loc = article.location
+        region = _(REGION_NAMES[loc.region])
+        parts.append("\n".join([
+            _("**Region:** {region}").format(region=region),
+            _("**Best season:** {text}").format(text=pick(loc.best_season, lang)),
+            _("**Access:** {text}").format(text=pick(loc.access, lang)),
+            _("**Permit notes:** {text}").format(text=pick(loc.permit_notes, lang)),
+        ]))
+    if article.vendor_category:
+        vendors = kb.vendors_in(article.vendor_category)
+        if vendors:
+            lines = [_("**Vendors on our list:**")]
+            for vendor in vendors:
+                lines += vendor_lines(vendor, t)
+            parts.append("\n".join(lines))
+    sources = "\n".join(f"- [{s.title}]({s.url})" for s in article.sources)
+    parts.append(_("**Sources:**") + "\n" + sources)
+    parts.append(_("Reviewed on {date}.").format(date=t.date(article.reviewed)))
+    return "\n\n".join(part for part in parts if part)
+
+
+def decline_text(t: Translator, kb: KnowledgeBase, answer: Answer | None
+                 ) -> tuple[str, list[Article]]:
+    """The honest "I don't know", and near misses to offer as suggestions only."""
+    _ = t.gettext
+    text = _("I don't have a reliable answer to that in the knowledge base, and I won't "
+             "guess. A member of staff can help you: press \"Talk to staff\".")
+    suggestions = [kb.by_id[article_id] for article_id, score in answer.candidates[:2]
+                   if score >= answer.threshold * SUGGESTION_RATIO] if answer else []
+    if suggestions:
+        text += "\n\n" + _("Perhaps one of these articles helps:")
+    return text, suggestions
+
+
+def no_article_text(t: Translator, places: list[Place]) -> str:
+    """A place we know but have no article on: say so, and what applies everywhere."""
+    _ = t.gettext
+    names = ", ".join(place.name(t.language) for place in places)
+    return _("We have no location article on {place} yet, so I won't guess what applies "
+             "there. What applies everywhere in Vietnam: a foreign production films with a "
+             "permit, through a Vietnamese film-service company; a drone needs its own "
+             "flight permit; heritage sites, parks and the province add their own "
+             "approvals. A member of staff can tell you about {place}.").format(place=names)
+
+
+def several_text(t: Translator, asks: list[Ask]) -> str:
+    """Several questions in one message: the short answer to each."""
+    _ = t.gettext
+    parts = [_("Your message asks about {count} things. The short answers:").format(
+        count=len(asks))]
+    for number, ask in enumerate(asks, start=1):
+        article = ask.article
+        lang = t.language if article.has_language(t.language) else "en"
+        parts.append(f"{number}. **{article.title[lang]}**\n{article.summary[lang]}")
+    parts.append(_("Press a topic for the full article with its sources."))
+    return "\n\n".join(parts)
+
+
+def text_for(t: Translator, talk: SmallTalk) -> str | None:
+    """The short reply in kind; None where the menu is the reply (help, a greeting)."""
+    _ = t.gettext
+    replies = {
+        "thanks": _("You're welcome! Ask me anything else about filming in Vietnam, in "
+                    "your own words."),
+        "ok": _("Good. Anything else? Type your question or open the menu."),
+        "bye": _("Goodbye, and good luck with your shoot! Write again any time."),
+        "laughter": _("Glad to hear it. Anything else I can help with?"),
+        "bot": _("I'm crewbot, the film authority's automated assistant. I answer from a "
+                 "knowledge base that staff review, with its sources, and I never guess. "
+                 "For a person, press \"Talk to staff\"."),
+        "number": _("That number is not one of the choices on screen. Choose a topic, or "
+                    "type your question:"),
+    }
+    return replies.get(talk.kind)
