@@ -121,6 +121,10 @@ class _Sentence:
         return self.search()
 
     @property
+    def searched(self) -> bool:
+        return "answer" in self.__dict__
+
+    @property
     def subjects(self) -> list[Topic]:
         return [t for t in self.topics if t.is_subject]
 
@@ -241,7 +245,11 @@ class Reader:
         if reading.unknown_places:  # a place asked about has no article: not another's
             reading.asks = [a for a in reading.asks if a.article.kind != "location"]
         if not reading.asks and not reading.unknown_places:
-            reading.search = self.kb.answer(text, language=language)
+            # For the decline's suggestions and the staff's list of gaps: the sentence
+            # the search came closest on (the whole of a long message dilutes it).
+            searched_parts = [p.answer for p in parts if p.searched and p.answer.candidates]
+            reading.search = max(searched_parts, key=lambda a: a.score, default=None) or (
+                self.kb.answer(text, language=language))
         if reading.asks and now is not None:
             last = reading.asks[-1]
             about = last.place or self.gazetteer.with_article(last.article.id)
@@ -309,10 +317,14 @@ class Reader:
         article = self._article(article_id)
         if article is None:
             return []
-        score = dict(part.answer.candidates).get(article.id, part.answer.threshold)
+        threshold = self.kb.threshold
+        # The search's confidence, when the reading needed the search; else the threshold
+        # (the topic or the place decided, which is as sure as an answer gets here).
+        score = dict(part.answer.candidates).get(article.id, threshold) if part.searched \
+            else threshold
         if place is not None and place.article == article.id:
             place = None  # the place's own article needs no note about the place
-        return [Ask(article, max(score, part.answer.threshold), via, place, topic, part.text)]
+        return [Ask(article, max(score, threshold), via, place, topic, part.text)]
 
     def _decide(self, part: _Sentence, context: _Context, memory: Memory | None,
                 off_topic: bool, message: str, language: str
@@ -336,7 +348,10 @@ class Reader:
         local = place or (context.places[0] if context.places else None) or recent
         intent = intent_of(part.text, language)
         hire = intent == "hire"
-        top = part.answer.candidates[0][0] if part.answer.candidates else None
+
+        def top() -> str | None:
+            return part.answer.candidates[0][0] if part.answer.candidates else None
+
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
         # only a subject when the search agrees ("is it easy to get there?" is access).
         if (memory is not None and last is not None and last.is_subject
@@ -350,18 +365,18 @@ class Reader:
         # A route ("an MV", "a documentary") at a named place asks about the place, and
         # in a long sentence without permit words it only says what the crew shoots.
         subjects = [t for t in part.subjects
-                    if (not t.needs_hire or hire or top == t.article)
+                    if (not t.needs_hire or hire or top() == t.article)
                     and (t.kind != "route" or (place is None and (
                         part.general or part.aspects or part.short)))]
         if subjects:
-            topic, article = self._pick(subjects, part.answer, intent)
+            topic, article = self._pick(subjects, lambda: part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
                 return self._ask(place.article, part, "place"), []
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"
             return self._ask(article, part, via, local, topic), []
         if place is not None:
-            if hire and top is not None and top.startswith("vendors."):
+            if hire and (top() or "").startswith("vendors."):
                 return self._searched(part), []  # "où louer une caméra à Hô Chi Minh-Ville"
             if part.aspects:
                 if part.general or not place.article:  # "how long is a permit for Hue?"
@@ -376,8 +391,8 @@ class Reader:
             if off_topic and not part.general:  # "the Hai Van pass ... on our day off"
                 return [], []
             named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
-            agrees = part.answer.article is not None and part.answer.article.id in named
-            if part.general or part.filming or part.bare or agrees:
+            if part.general or part.filming or part.bare or (
+                    part.answer.article is not None and part.answer.article.id in named):
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
@@ -464,14 +479,18 @@ class Reader:
         return [Ask(article, part.answer.score, "search", None, None, part.text)]
 
     @staticmethod
-    def _pick(subjects: list[Topic], answer: Answer, intent: str) -> tuple[Topic, str]:
+    def _pick(subjects: list[Topic], answer: Callable[[], Answer], intent: str
+              ) -> tuple[Topic, str]:
         """Of the subjects of one sentence, the one the search ranks first (else the first
         named); its vendor article when the sentence asks to hire, its rules when it asks
         leave; else as the search orders them ("un pilote de drone sur place ?"), and
         where the search cannot tell them apart ("Local fixer", "drone?"), as the topic
         prefers."""
-        ranked = [article_id for article_id, _ in answer.candidates]
-        scores = dict(answer.candidates)
+        if len(subjects) == 1 and (not subjects[0].hire or intent):
+            topic = subjects[0]  # nothing for the search to decide
+            return topic, (topic.hire if intent == "hire" and topic.hire else topic.article)
+        ranked = [article_id for article_id, _ in answer().candidates]
+        scores = dict(answer().candidates)
 
         def position(topic: Topic) -> int:
             found = [ranked.index(a) for a in (topic.article, topic.hire) if a in ranked]
