@@ -15,6 +15,16 @@ needs it.
 Start-up is measured twice per size, in two processes: without the on-disk cache (the
 first start after the knowledge base or the code changed) and with it (every later
 start; the shipped base is too small to be cached, so both are built directly).
+
+A timed answer is the bot's reading of a message (`Reader.read`: sentences, topics,
+places, the search where needed) plus the bodies its reply shows; the messages are the
+short questions below and some long ones (an introduction, several questions).
+
+`--ask` measures `crewbot ask` itself on the shipped knowledge base, as the issue asks:
+its start-up (wall time of `crewbot ask QUESTION`, median of five) and the CPU per
+question of `crewbot ask --json --batch FILE` without start-up: the child's CPU time for
+every distinct question of the evaluation sets minus its CPU time for one question,
+divided by the difference in questions.
 """
 
 from __future__ import annotations
@@ -49,6 +59,15 @@ QUESTIONS = [
     "Faut-il une autorisation pour tourner à Hội An ?",
     "Quels documents pour le dossier de tournage ?",
     "Where can I buy bitcoin?",
+    # Long ones, as crews write them (our own, not from an evaluation set).
+    "Hi! I'm a line producer with a small Berlin company. We plan ten days in Hoi An and "
+    "Da Nang next March with a crew of 12. Do we need a permit for that, and how long "
+    "does it take? Also, can we fly a drone over the old town? Thanks a lot, Jana",
+    "안녕하세요. 서울 광고 제작사입니다. 다음 달 하노이에서 이틀 촬영 예정인데 장비 통관은 어떻게 "
+    "하나요? 그리고 현지 조명 렌탈 업체도 소개해 주실 수 있나요? 감사합니다.",
+    "Bonjour, on prépare un documentaire à Huế en avril. Quels documents faut-il fournir, "
+    "et est-ce que l'équipe a besoin d'un visa spécial ? Merci d'avance.",
+    "thanks!",
 ]
 # Sentence ends in Latin and Korean text (". ", "? ") and in Chinese and Japanese (。！？),
 # and line breaks (list items, headings). Splitting on ". " alone left Chinese and
@@ -126,16 +145,18 @@ def child(root: Path, cache: Path) -> dict[str, float | int | str]:
     started = time.perf_counter()
     rss_start = _peak_rss_mb()
     from bot.services.knowledge import KnowledgeBase
+    from bot.services.understanding import Reader
 
-    kb = KnowledgeBase.load(root, threshold=0.45, cache_dir=cache)
+    kb = KnowledgeBase.load(root, threshold=0.32, cache_dir=cache)
+    reader = Reader.load(kb)
     ready = time.perf_counter()
 
     def answer(question: str) -> None:
-        reply = kb.answer(question)
-        if reply.article is not None:  # what the reply shows
-            lang = reply.answer_language
-            _ = (reply.article.title[lang], reply.article.summary[lang],
-                 reply.article.body[lang])
+        reading = reader.read(question)
+        for ask in reading.asks:  # what the reply shows
+            article = ask.article
+            lang = reading.language if article.has_language(reading.language) else "en"
+            _ = (article.title[lang], article.summary[lang], article.body[lang])
 
     for question in QUESTIONS:  # warm-up
         answer(question)
@@ -160,6 +181,47 @@ def child(root: Path, cache: Path) -> dict[str, float | int | str]:
     }
 
 
+def _cpu_of(command: list[str]) -> float:
+    """User + system CPU seconds of a child process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def measure_ask() -> dict[str, float | int]:
+    """`crewbot ask`: start-up, and CPU per question of --json --batch without it."""
+    here = Path(__file__).parent
+    sets = [here.parent.parent / "shared" / "eval" / "dev.jsonl", here / "heldout.jsonl",
+            here / "hard.jsonl", here / "realistic.jsonl"]
+    questions = list(dict.fromkeys(
+        json.loads(line)["q"] for path in sets if path.exists()
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()))
+    crewbot = str(Path(sys.executable).with_name("crewbot"))
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run([crewbot, "ask", "Do we need a permit?"], check=True,
+                       stdout=subprocess.DEVNULL)
+        starts.append(time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="crewbot-ask-") as tmp:
+        many, one = Path(tmp) / "many.jsonl", Path(tmp) / "one.jsonl"
+        many.write_text("".join(json.dumps({"q": q}, ensure_ascii=False) + "\n"
+                                for q in questions), encoding="utf-8")
+        one.write_text(json.dumps({"q": questions[0]}, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        cpu_many = min(_cpu_of([crewbot, "ask", "--json", "--batch", str(many)])
+                       for _ in range(3))
+        cpu_one = min(_cpu_of([crewbot, "ask", "--json", "--batch", str(one)])
+                      for _ in range(3))
+    return {"questions": len(questions),
+            "startup_s": round(statistics.median(starts), 3),
+            "cpu_per_question_ms": round((cpu_many - cpu_one) / (len(questions) - 1) * 1000,
+                                         3)}
+
+
 def _run_child(root: Path, cache: Path) -> dict[str, float | int | str]:
     result = subprocess.run([sys.executable, __file__, "--child", str(root), "--cache",
                              str(cache)], check=True, capture_output=True, text=True,
@@ -171,11 +233,16 @@ def _run_child(root: Path, cache: Path) -> dict[str, float | int | str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="shipped,10000")
+    parser.add_argument("--ask", action="store_true",
+                        help="measure crewbot ask: start-up and CPU per question")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(Path(args.child), Path(args.cache))))
+        return 0
+    if args.ask:
+        print(json.dumps(measure_ask()))
         return 0
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from bot.paths import bundled
