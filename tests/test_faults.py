@@ -68,3 +68,17 @@ def test_sigterm_mid_burst_exits_in_time_and_loses_nothing(results: dict[str, Re
 
 def test_502_storm_loses_nothing(results: dict[str, Result]) -> None:
     check_replies(results["502-storm"])
+
+
+def test_the_order_check_skips_duplicates_wherever_they_fall() -> None:
+    """A chat that asked one question twice: an early duplicate of the first answer is a
+    duplicate, not the second answer come too soon."""
+    from benchmarks.faults.run import compare
+
+    menu, answer, sources = ("text", "menu"), ("text", "answer"), ("text", "sources")
+    expected = [menu, answer, sources, answer, sources]
+    twice = compare(expected, [(i, 0.0) for i in [menu, answer, answer, sources, answer,
+                                                  sources]])
+    assert twice.out_of_order == 0 and twice.duplicated == [answer]
+    swapped = compare(expected, [(i, 0.0) for i in [menu, sources, answer, answer, sources]])
+    assert swapped.out_of_order == 1

@@ -470,18 +470,12 @@ def compare(expected: list[Item], actual: list[tuple[Item, float]]) -> ChatResul
     duplicated = [item for item in got if item in want
                   for _ in range(got[item] - want[item])]
     unexpected = [item for item in got if item not in want for _ in range(got[item])]
-    seen: Counter[Item] = Counter()
-    arrived: list[Item] = []
-    for item, _ in actual:
-        if seen[item] < want[item]:
-            seen[item] += 1
-            arrived.append(item)
-    used: Counter[Item] = Counter()
-    kept: list[Item] = []
-    for item in expected:
-        if used[item] < seen[item]:
-            used[item] += 1
-            kept.append(item)
+    # In order: the longest run of the expected replies that arrived in their order,
+    # duplicates skipped wherever they fall. (Taking the first copies as the real ones
+    # miscounted a chat that asked one question twice: an early duplicate of the first
+    # answer stood for the second and showed as a reordering.)
+    arrived = [item for item, _ in actual if item in want]
+    kept = sum(min(want[item], got[item]) for item in want)
     need = Counter(expected)
     complete_at = None if expected else 0.0
     for item, at in actual:
@@ -490,7 +484,7 @@ def compare(expected: list[Item], actual: list[tuple[Item, float]]) -> ChatResul
             if not +need:
                 complete_at = at
                 break
-    return ChatResult(lost, duplicated, unexpected, len(arrived) - lcs(arrived, kept),
+    return ChatResult(lost, duplicated, unexpected, kept - lcs(arrived, expected),
                       complete_at)
 
 
