@@ -423,13 +423,20 @@ async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
 def cmd_kb_check(config: Config) -> int:
     from bot.app import knowledge_dir
     from bot.services.knowledge import loader
+    from bot.services.knowledge.model import ALL_LANGUAGES
+    from bot.services.understanding import Gazetteer, Topics
 
     root = knowledge_dir(config)
     content = loader.load(root)
-    for problem in content.problems:
+    problems = [str(problem) for problem in content.problems]
+    # The reader's files: every place and topic must point at an article that exists.
+    ids = set(content.articles)
+    problems += Gazetteer.load(root / "places.yaml").check(ids)
+    problems += Topics.load(root / "topics.yaml").check(ids, ALL_LANGUAGES)
+    for problem in problems:
         print(problem)
-    if content.problems:
-        print(f"{len(content.problems)} problem(s) in {root}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return FAILED
     print(f"knowledge base OK: {len(content.articles)} articles, {len(content.vendors)} vendors "
           f"in {root}")

@@ -58,6 +58,12 @@ def place_note(ctx: Context, ask: Ask) -> Reply | None:
         return None
     _ = ctx._
     name = place.name(ctx.language)
+    if not place.article and ask.article.id in place.see:
+        # Cần Thơ answered with the Mekong Delta article: say what it is and is not.
+        return Reply(_("We have no location article on {place} as a whole; the article "
+                       "above covers the places in it that crews film most. A member of "
+                       "staff can tell you about the rest of {place}.").format(place=name),
+                     (footer_buttons(ctx.t),))
     if not place.article:
         return Reply(_("We have no location article on {place} yet: what is above applies "
                        "everywhere, and a member of staff can tell you about {place}'s own "
@@ -71,9 +77,6 @@ def place_note(ctx: Context, ask: Ask) -> Reply | None:
         return Reply(text + "\n" + "\n".join(f"- {s}" for s in sentences), (button,))
     return Reply(_("Our {place} article says nothing more on this; it is here:").format(
         place=name), (button,))
-
-
-
 
 
 def several(ctx: Context, asks: list[Ask]) -> Reply:

@@ -159,3 +159,25 @@ def test_canned_replies_need_every_language_and_a_good_name(kb_copy: Path) -> No
     assert any("more.yaml" in p and "Bad Name" in p for p in found)
     assert any("'half': missing text in ko, ja, zh, fr" in p for p in found)
     assert any("duplicate reply name 'checking'" in p for p in found)
+
+
+def test_cli_checks_the_readers_places_and_topics(kb_copy: Path, tmp_path: Path) -> None:
+    """A place or topic pointing at an article that does not exist, or a topic without
+    words in a shipped language, fails `crewbot kb check` with the file and entry."""
+    import os
+    import subprocess
+    import sys
+
+    places = kb_copy / "places.yaml"
+    places.write_text(places.read_text(encoding="utf-8").replace(
+        "article: location.sapa", "article: location.sa-pa", 1), encoding="utf-8")
+    topics = kb_copy / "topics.yaml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace(
+        "      ja: [ビザ, 査証, 入国許可, ビザ免除]\n", "", 1), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREWBOT_")}
+    env["CREWBOT_KNOWLEDGE_DIR"] = str(kb_copy)
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout
+    assert "places.yaml: sa-pa: no article 'location.sa-pa'" in result.stdout
+    assert "topics.yaml: visa: no words in ja" in result.stdout

@@ -183,3 +183,36 @@ async def test_bot_answers_several_questions_with_a_button_each(
     actions = [b.action for b in replies[0].all_buttons()]
     assert "article:permit.drone" in actions and "article:visa.crew" in actions
     assert "2" in replies[0].text  # "2가지 질문"
+
+
+def test_every_place_of_the_gazetteer_gets_its_article_or_is_named_as_having_none(
+        reader: Reader) -> None:
+    """Each name of each place, in each script, asked about as crews ask: its article, the
+    article covering places inside it (said to be so), or "no article on X", and never
+    another place's article."""
+    wrong: list[str] = []
+    for place in reader.gazetteer.places.values():
+        for language, names in place.names.items():
+            for name in names:
+                reading = reader.read(f"Can we film in {name}?", language, None, NOW)
+                found = next((a.place for a in reading.asks if a.place), None)
+                same_name = {p.id for p in reader.gazetteer.places.values()
+                             if any(name in n for n in p.names.values())}
+                if place.article:  # its article, or that of a place sharing the name
+                    named = {a for p in reader.gazetteer.places.values() if p.id in same_name
+                             for a in (p.article,) if a}
+                    ok = bool(reading.articles) and set(reading.articles) <= named
+                elif place.see:
+                    ok = reading.articles == [place.see[0]] and found is not None and (
+                        found.id in same_name)
+                else:  # "no article on it"; or a topic's rules, the place named as having
+                    # none ("Cuc Phuong National Park": the heritage and parks article)
+                    ok = (reading.articles == [] and any(
+                        p.id in same_name for p in reading.unknown_places)) or (
+                        bool(reading.articles) and found is not None and found.id in same_name
+                        and all(reader.kb.by_id[a].kind != "location"
+                                for a in reading.articles))
+                if not ok:
+                    wrong.append(f"{place.id} {language} {name!r}: {reading.articles} "
+                                 f"{[p.id for p in reading.unknown_places]}")
+    assert not wrong, "\n".join(wrong[:40]) + f"\n({len(wrong)} in all)"

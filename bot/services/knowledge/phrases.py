@@ -21,6 +21,32 @@ _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u1e00-\u1eff]+")
 KATAKANA = ("\u30a0", "\u30ff")
 
 
+_ES_PLURAL = ("ses", "xes", "zes", "ches", "shes")
+
+
+def _singular(word: str) -> str:
+    """The English or French singular a plural may stand for ("drones", "taxes"); ""
+    when the word is no plural. "singes" is not "sing"."""
+    if len(word) > 4 and word.endswith(_ES_PLURAL):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return ""
+
+
+def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple[str, T]]:
+    """The terms as a text typed without marks meets them: folded, less the short marked
+    words that fold into too many others ("bão", storm, is the "bao" of "bảo hiểm" and
+    "bao nhiêu"; "trận", a match, is "Tran Quoc pagoda") unless some term is written so."""
+    from bot.services.knowledge.text import fold
+
+    pairs = [(fold(term).strip(), term, value) for term, value in terms]
+    plain = {key for key, term, _ in pairs if key == term.strip().lower()}
+    ambiguous = {key for key, term, _ in pairs
+                 if key != term.strip().lower() and " " not in key and len(key) <= short}
+    return [(key, value) for key, _, value in pairs if key and key not in ambiguous - plain]
+
+
 def is_latin(phrase: str) -> bool:
     return all(ord(ch) < 0x2000 for ch in phrase)
 
@@ -84,19 +110,16 @@ class Phrases(Generic[T]):
         found: list[Match[T]] = []
         longest = self._longest
         for i, word in enumerate(words):
-            most = longest.get(word) or longest.get(word[:-1]) or longest.get(word[:-2])
+            most = longest.get(word) or longest.get(_singular(word))
             if not most:
                 continue
             for n in range(min(most, len(words) - i), 0, -1):
                 key = tuple(words[i : i + n])
                 entry = self._words.get(key)
                 if entry is None:  # "drones", "taxes": the plural of a listed word
-                    last = key[-1]
-                    for cut in (1, 2):
-                        if len(last) > cut + 2 and last.endswith("es"[2 - cut:]):
-                            entry = self._words.get((*key[:-1], last[:-cut]))
-                            if entry is not None:
-                                break
+                    singular = _singular(key[-1])
+                    if singular:
+                        entry = self._words.get((*key[:-1], singular))
                 if entry is not None:
                     found.append(Match(entry[1], entry[0], spans[i][0], spans[i + n - 1][1]))
                     break  # the longest at this word

@@ -33,7 +33,7 @@ from bot.services.knowledge.index import (
 from bot.services.knowledge.langdetect import LanguageDetector
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
-from bot.services.knowledge.phrases import Phrases
+from bot.services.knowledge.phrases import Phrases, unmarked_forms
 from bot.services.knowledge.text import (
     fold,
     han_pieces,
@@ -461,7 +461,7 @@ class KnowledgeBase:
                  for listed in ((data or {}).get("off_topic") or {}).values()
                  for term in listed]
         return (Phrases((term, term) for term in terms),
-                Phrases((fold(term), term) for term in terms))
+                Phrases(unmarked_forms((term, term) for term in terms)))
 
     def off_topic_in(self, question: str) -> list[str]:
         """Off-topic terms in the question. A question typed with Vietnamese or French

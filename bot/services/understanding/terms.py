@@ -17,11 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from bot.services.knowledge.phrases import Phrases, is_latin
+from bot.services.knowledge.phrases import Phrases, is_latin, unmarked_forms
 from bot.services.knowledge.text import fold
 
 T = TypeVar("T")
-SHORT_MARKED_WORD = 4
 
 
 def _written(text: str) -> str:
@@ -49,10 +48,11 @@ class Terms(Generic[T]):
     def __init__(self, entries: Iterable[tuple[str, T]], marks_matter: bool = False,
                  overlapping: bool = False) -> None:
         self._overlapping = overlapping
+        entries_list = list(entries)
         folded: list[tuple[str, T]] = []
         plain: list[tuple[str, T]] = []  # written without marks, or not Latin at all
         marked: list[tuple[str, T]] = []
-        for term, value in entries:
+        for term, value in entries_list:
             key = fold(term).strip()
             if not key:
                 continue
@@ -62,13 +62,11 @@ class Terms(Generic[T]):
                 marked.append((written, value))
             else:
                 plain.append((key, value))
-        plain_keys = {key for key, _ in plain}
         # In a text typed without marks, a short marked word folds into too many others
         # ("bão", storm, is the "bao" of "bảo tồn", "bao nhiêu"): it is left out there,
         # unless some language lists it unmarked (the English "Tet").
-        ambiguous = {fold(w) for w, _ in marked
-                     if " " not in w and len(w) <= SHORT_MARKED_WORD} - plain_keys
-        self._all: Phrases[T] = Phrases((k, v) for k, v in folded if k not in ambiguous)
+        self._all: Phrases[T] = Phrases(unmarked_forms(entries_list) if marks_matter
+                                        else folded)
         # In a marked text: terms listed without marks folded, marked ones as written.
         self._unmarked: Phrases[T] = Phrases(plain)
         self._marked: Phrases[T] = Phrases(marked)
