@@ -177,8 +177,9 @@ async def test_bot_names_a_place_without_an_article(conversation: Conversation,
 async def test_bot_answers_several_questions_with_a_button_each(
         conversation: Conversation) -> None:
     await conversation.say(action="lang:ko")
-    replies = await conversation.say("안녕하세요. 서울 제작사입니다. 드론 촬영 허가는 어떻게 받나요? "
-                                     "그리고 비자는 어떤 걸 받아야 하나요? 감사합니다")
+    replies = await conversation.say(
+        "안녕하세요. 서울 제작사입니다. 드론 촬영 허가는 어떻게 받나요? "
+        "그리고 비자는 어떤 걸 받아야 하나요? 감사합니다")
     assert len(replies) == 1
     actions = [b.action for b in replies[0].all_buttons()]
     assert "article:permit.drone" in actions and "article:visa.crew" in actions
