@@ -3,11 +3,13 @@ chat's language, or small talk answered in kind, or an honest "I don't know"."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.i18n import Translator
 from bot.messages import Button, Reply
 from bot.router import Context, Router
+from bot.services import chats
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.questions import record_unanswered
 from bot.services.understanding import Ask, Memory, Place, Reading
@@ -69,14 +71,20 @@ def place_note(ctx: Context, ask: Ask) -> Reply | None:
                        "everywhere, and a member of staff can tell you about {place}'s own "
                        "rules.").format(place=name), (footer_buttons(ctx.t),))
     article, sentences = ctx.app.reader.place_note(ask, ctx.language)
-    if article is None:
-        return None
+    if article is None or not sentences:
+        return None  # the place's article is offered as a button on the answer instead
     button = (Button(_title(ctx, article.id), f"article:{article.id}"),)
-    if sentences:
-        text = _("What our {place} article says about this:").format(place=name)
-        return Reply(text + "\n" + "\n".join(f"- {s}" for s in sentences), (button,))
-    return Reply(_("Our {place} article says nothing more on this; it is here:").format(
-        place=name), (button,))
+    text = _("What our {place} article says about this:").format(place=name)
+    return Reply(text + "\n" + "\n".join(f"- {s}" for s in sentences), (button,))
+
+
+def with_place_button(ctx: Context, reply: Reply, ask: Ask) -> Reply:
+    """The answer with a button to the article of the place it was asked about."""
+    place = ask.place
+    if place is None or not place.article or place.article not in ctx.app.knowledge.by_id:
+        return reply
+    button = (Button(_title(ctx, place.article), f"article:{place.article}"),)
+    return replace(reply, buttons=(button, *reply.buttons))
 
 
 def several(ctx: Context, asks: list[Ask]) -> Reply:
@@ -93,11 +101,10 @@ def memory_of(ctx: Context) -> Memory:
     return Memory(chat.topic_article, chat.topic_place, chat.topic_at)
 
 
-def remember(ctx: Context, reading: Reading, now: datetime) -> None:
-    if reading.memory.at == now:
-        ctx.chat.topic_article = reading.memory.article
-        ctx.chat.topic_place = reading.memory.place
-        ctx.chat.topic_at = now
+async def remember(ctx: Context, reading: Reading, now: datetime) -> None:
+    if reading.memory.at == now:  # this message set a topic or a place
+        await chats.remember_topic(ctx.session, ctx.chat, reading.memory.article,
+                                   reading.memory.place, now)
 
 
 async def question(ctx: Context) -> list[Reply]:
@@ -114,7 +121,7 @@ async def question(ctx: Context) -> list[Reply]:
         ctx = ctx.with_language(reading.language)
     if reading.small_talk is not None:
         return [small_talk.reply_to(ctx, reading.small_talk)]
-    remember(ctx, reading, now)
+    await remember(ctx, reading, now)
     if not reading.asks:
         if reading.unknown_places:
             await record_unanswered(ctx.session, ctx.chat.id, ctx.app.knowledge.answer(
@@ -130,6 +137,8 @@ async def question(ctx: Context) -> list[Reply]:
         note = place_note(ctx, reading.asks[0])
         if note is not None:
             replies.insert(1, note)
+        else:
+            replies[0] = with_place_button(ctx, replies[0], reading.asks[0])
     if reading.unknown_places and len(reading.asks) > 0:
         replies.append(no_article_on(ctx, reading.unknown_places))
     return replies

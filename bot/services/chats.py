@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,3 +79,17 @@ async def record_incoming(session: AsyncSession, chat: Chat, incoming: Incoming
 async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:
     chat.language = language
     await session.flush()
+
+
+TOPIC_RESOLUTION = timedelta(minutes=1)
+
+
+async def remember_topic(session: AsyncSession, chat: Chat, article: str | None,
+                         place: str | None, at: datetime) -> None:
+    """What the chat asked about last, for its follow-ups. One UPDATE statement, and none
+    when the same topic was stored less than a minute ago."""
+    if (chat.topic_article == article and chat.topic_place == place
+            and chat.topic_at is not None and at - chat.topic_at < TOPIC_RESOLUTION):
+        return
+    await session.execute(update(Chat).where(Chat.id == chat.id).values(
+        topic_article=article, topic_place=place, topic_at=at))

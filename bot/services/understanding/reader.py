@@ -152,6 +152,7 @@ class Reader:
         self.gazetteer = gazetteer
         self.topics = topics
         self.memory_minutes = memory_minutes
+        self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}
 
@@ -517,8 +518,14 @@ class Reader:
         article = self._article(place.article)
         if article is None or ask.topic is None:
             return article, []
+        key = (article.id, ask.topic.id, language)
+        if key not in self._notes:  # the same few pairs are asked all day
+            self._notes[key] = self._note(article, ask.topic, language)
+        return article, self._notes[key]
+
+    def _note(self, article: Article, topic: Topic, language: str) -> list[str]:
         lang = language if article.has_language(language) else "en"
-        texts = []
+        texts: list[str] = []
         if article.location is not None:
             texts.append(article.location.permit_notes.get(lang, ""))
             texts.append(article.location.access.get(lang, ""))
@@ -529,9 +536,9 @@ class Reader:
             for sentence in _NOTE_SENTENCE.split(text):
                 sentence = sentence.strip().lstrip("-*# ").strip()
                 if (sentence and sentence not in picked and len(sentence) < 400
-                        and self.topics.mentions(ask.topic, sentence)):
+                        and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
-        return article, picked[:3]
+        return picked[:3]
 
 
 def _most_specific(places: list[Place]) -> list[Place]:
