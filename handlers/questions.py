@@ -52,7 +52,7 @@ def no_article_on(ctx: Context, places: list[Place]) -> Reply:
     return Reply(text, tuple(rows))
 
 
-def place_note(ctx: Context, ask: Ask) -> Reply | None:
+def place_note(ctx: Context, ask: Ask) -> str | None:
     """After "drone in Da Nang"'s drone article: what the Da Nang article says about
     drones, or that there is no article on the place."""
     place = ask.place
@@ -62,20 +62,18 @@ def place_note(ctx: Context, ask: Ask) -> Reply | None:
     name = place.name(ctx.language)
     if not place.article and ask.article.id in place.see:
         # Cần Thơ answered with the Mekong Delta article: say what it is and is not.
-        return Reply(_("We have no location article on {place} as a whole; the article "
-                       "above covers the places in it that crews film most. A member of "
-                       "staff can tell you about the rest of {place}.").format(place=name),
-                     (footer_buttons(ctx.t),))
+        return _("We have no location article on {place} as a whole; the article above "
+                 "covers the places in it that crews film most. A member of staff can tell "
+                 "you about the rest of {place}.").format(place=name)
     if not place.article:
-        return Reply(_("We have no location article on {place} yet: what is above applies "
-                       "everywhere, and a member of staff can tell you about {place}'s own "
-                       "rules.").format(place=name), (footer_buttons(ctx.t),))
+        return _("We have no location article on {place} yet: what is above applies "
+                 "everywhere, and a member of staff can tell you about {place}'s own "
+                 "rules.").format(place=name)
     article, sentences = ctx.app.reader.place_note(ask, ctx.language)
     if article is None or not sentences:
         return None  # the place's article is offered as a button on the answer instead
-    button = (Button(_title(ctx, article.id), f"article:{article.id}"),)
     text = _("What our {place} article says about this:").format(place=name)
-    return Reply(text + "\n" + "\n".join(f"- {s}" for s in sentences), (button,))
+    return text + "\n" + "\n".join(f"- {s}" for s in sentences)
 
 
 def with_place_button(ctx: Context, reply: Reply, ask: Ask) -> Reply:
@@ -135,10 +133,10 @@ async def question(ctx: Context) -> list[Reply]:
     else:
         replies = render(reading.asks[0].article, ctx)
         note = place_note(ctx, reading.asks[0])
-        if note is not None:
-            replies.insert(1, note)
-        else:
-            replies[0] = with_place_button(ctx, replies[0], reading.asks[0])
+        first = with_place_button(ctx, replies[0], reading.asks[0])
+        if note is not None:  # in the same message: one more send is one more wait
+            first = replace(first, text=f"{first.text}\n\n{note}")
+        replies[0] = first
     if reading.unknown_places and len(reading.asks) > 0:
         replies.append(no_article_on(ctx, reading.unknown_places))
     return replies
