@@ -276,9 +276,13 @@ class Reader:
 
         def subjects(part: _Sentence) -> list[Topic]:
             # A vendor's word only with hiring words ("flying in with two ARRI cameras,
-            # and ..." is no rental).
-            return [t for t in part.subjects if not t.needs_hire
-                    or intent_of(part.text, language) == "hire"]
+            # and ..." is no rental; "Chinese actors and crew" is no casting call); a
+            # place asked leave for is a subject of its own ("filming on Sao beach, and
+            # the drone flights").
+            hire = intent_of(part.text, language) == "hire"
+            own = [t for t in part.subjects if t.kind != "vendor" or hire]
+            return own or ([t for t in part.topics if t.kind == "general"]
+                           if part.places else [])
 
         # A clause asks something of its own with a subject; with only a side of a
         # procedure when no clause names a subject ("which papers, and how long?", but
@@ -369,6 +373,10 @@ class Reader:
                     if (not t.needs_hire or hire or top() == t.article)
                     and (t.kind != "route" or (place is None and (
                         part.general or part.aspects or part.short)))]
+        if not hire and any(t.kind != "vendor" for t in subjects):
+            # "Chinese actors and crew: which visa?": without hiring words, a vendor's
+            # word names who the question is about, not a vendor to find.
+            subjects = [t for t in subjects if t.kind != "vendor"]
         if subjects:
             topic, article = self._pick(subjects, lambda: part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
@@ -410,43 +418,47 @@ class Reader:
             aspect = part.aspects[0]
             return self._ask(aspect.article, part, "topic", local, aspect), []
         if part.general:
-            places = context.places[:MAX_ASKS] or ([recent] if recent else [])
-            if context.subjects and places:
-                # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
-                # whole message, searched, tells the subject from the place.
-                if not self._place_before_subject(message, language, context.subjects[0],
-                                                  places):
-                    topic = context.subjects[0]
-                    return self._ask(topic.article, part, "topic", local, topic), []
-            elif context.subjects:  # "We shoot a TVC. Which permits do we need?"
-                topic = context.subjects[0]
-                return self._ask(topic.article, part, "topic", local, topic), []
-            if places:
-                return self._places(part, places)
-            found = part.answer.article
-            if found is not None and found.kind != "location" and (
-                    found.id not in self._aspect_articles):
-                return self._searched(part), []  # "…without a contract, will we get a permit?"
+            read = self._from_context(part, context, recent, local, message, language)
+            if read is not None:
+                return read
             general = next(t for t in part.topics if t.kind == "general")
             return self._ask(general.article, part, "topic", None, general), []
-        if part.filming and part.question and (context.places or recent):
-            # "An SF film on the dunes of Mui Ne. What do we need to film there?"; after
-            # the Sa Pa answer, "do villages have to agree to filming?"
-            return self._places(part, context.places[:MAX_ASKS] or ([recent] if recent
-                                                                     else []))
-        if (part.question and context.subjects and not part.topics) or (
-                part.question and context.subjects and all(
-                    t.kind == "filming" for t in part.topics)):
+        if part.question and all(t.kind == "filming" for t in part.topics):
             # "We want aerials over the bay. Is that possible?"; "A carnet for the camera.
-            # Does that work in Vietnam for a shoot?"
-            topic = context.subjects[0]
-            return self._ask(topic.article, part, "topic", local, topic), []
-        found = part.answer.article
-        if (part.question and context.places and found is not None
-                and found.kind == "location"):
-            # The search names another place than the one the message is about.
-            return self._places(part, context.places[:MAX_ASKS])
+            # Does that work here?"; "An SF film on the dunes of Mui Ne. What do we need?"
+            read = self._from_context(part, context, recent, local, message, language)
+            if read is not None:
+                return read
         return self._searched(part), []
+
+    def _from_context(self, part: _Sentence, context: _Context, recent: Place | None,
+                      local: Place | None, message: str, language: str
+                      ) -> tuple[list[Ask], list[Place]] | None:
+        """A question with nothing of its own ("Do we need a permit?", "Is that
+        possible?") asks about what the message, or the chat just before, was about."""
+        found = part.answer.article
+        own = self.topics.by_article.get(found.id) if found is not None else None
+        if found is not None and own is not None and own.kind == "route":
+            # "Does a commercial need the same licence?", "the same permit for a TV travel
+            # show?": the search reads a kind of production our words missed; which route
+            # applies beats the places of the introduction.
+            return self._searched(part), []
+        places = context.places[:MAX_ASKS] or ([recent] if recent else [])
+        # What the crew shoots (a documentary, a TVC) says less than what it does.
+        subjects = sorted(context.subjects, key=lambda t: t.kind == "route")
+        if subjects and places:
+            # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
+            # whole message, searched, tells the subject from the place.
+            if not self._place_before_subject(message, language, subjects[0], places):
+                return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
+        elif subjects:  # "We shoot a TVC. Which permits do we need?"
+            return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
+        if places:
+            return self._places(part, places)
+        if found is not None and found.kind != "location" and (
+                found.id not in self._aspect_articles):
+            return self._searched(part), []  # "…without a contract, will we get a permit?"
+        return None
 
     def _place_before_subject(self, message: str, language: str, subject: Topic,
                               places: list[Place]) -> bool:

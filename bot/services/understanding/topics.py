@@ -42,8 +42,11 @@ class Topics:
             ((cue, topic) for topic in self.topics.values()
              for cues in topic.cues.values() for cue in cues),
             marks_matter=True, overlapping=True)
-        self.by_article = {t.article: t for t in self.topics.values()}
-        for topic in self.topics.values():
+        # The topic an article answers: a subject before a side of a procedure that
+        # shares its article ("who applies" is answered by the service-company article).
+        self.by_article: dict[str, Topic] = {}
+        for topic in sorted(self.topics.values(), key=lambda t: not t.is_subject):
+            self.by_article.setdefault(topic.article, topic)
             if topic.hire:
                 self.by_article.setdefault(topic.hire, topic)
 
