@@ -270,7 +270,7 @@ class Reader:
         place of their own ("what documents, and how long does it take?")."""
         whole = self._sentence(sentence, language)
         pieces = clauses(sentence)
-        if len(pieces) < 2:
+        if len(pieces) < 2 or whole.off_topic:  # "stay on after wrap and teach English"
             return [whole]
         parts = [self._sentence(piece, language) for piece in pieces]
 

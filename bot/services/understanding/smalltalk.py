@@ -82,7 +82,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "greeting": {
         "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning",
                "good afternoon", "good evening", "greetings"),
-        "fr": ("bonjour", "bonsoir", "salut", "coucou"),
+        "fr": ("bonjour", "bonsoir", "salut", "coucou", "allo"),
         "vi": ("xin chào", "chào", "chào bạn", "alo", "chào ad", "chào anh", "chào chị"),
         "ko": ("안녕하세요", "안녕", "안녕하십니까"),
         "ja": ("こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして"),
