@@ -40,17 +40,30 @@ def vendor_lines(vendor: Vendor, t: Translator) -> list[str]:
     ]
 
 
-def render_text(article: Article, kb: KnowledgeBase, t: Translator) -> str:
-    """The article in the reader's language, or in English with a note saying so."""
+def _language_of(article: Article, t: Translator) -> str:
+    return t.language if article.has_language(t.language) else "en"
+
+
+def short_text(article: Article, t: Translator) -> str:
+    """What a phone shows first: the title, the few lines a producer needs, the date the
+    sources were checked; the details and the sources are a button away."""
     _ = t.gettext
-    lang = t.language if article.has_language(t.language) else "en"
+    lang = _language_of(article, t)
     parts: list[str] = []
     if lang != t.language:
         parts.append(_("(This article is not yet available in your language; here it is "
                        "in English.)"))
     parts.append(f"**{article.title[lang]}**")
     parts.append(article.summary[lang])
-    parts.append(article.body[lang])
+    parts.append(_("Reviewed on {date}.").format(date=t.date(article.reviewed)))
+    return "\n\n".join(parts)
+
+
+def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str]:
+    """The body, the place's facts and the vendors list, as the paragraphs they are."""
+    _ = t.gettext
+    lang = _language_of(article, t)
+    parts = [f"**{article.title[lang]}**", article.body[lang]]
     if article.location is not None:
         loc = article.location
         region = _(REGION_NAMES[loc.region])
@@ -67,10 +80,48 @@ def render_text(article: Article, kb: KnowledgeBase, t: Translator) -> str:
             for vendor in vendors:
                 lines += vendor_lines(vendor, t)
             parts.append("\n".join(lines))
+    return [part for part in parts if part]
+
+
+def sections(parts: list[str], limit: int) -> list[str]:
+    """Paragraphs gathered into sections of at most `limit` characters, cut between
+    paragraphs (a paragraph longer than that is cut between its lines, then words), so
+    that each section is one message on Telegram and on Zalo."""
+    pieces: list[str] = []
+    for part in parts:
+        for paragraph in part.split("\n\n"):
+            while len(paragraph) > limit:
+                cut = paragraph.rfind("\n", 0, limit)
+                if cut <= 0:
+                    cut = paragraph.rfind(" ", 0, limit)
+                if cut <= 0:
+                    cut = limit
+                pieces.append(paragraph[:cut].rstrip())
+                paragraph = paragraph[cut:].lstrip()
+            if paragraph.strip():
+                pieces.append(paragraph)
+    out: list[str] = []
+    for piece in pieces:
+        if out and len(out[-1]) + 2 + len(piece) <= limit:
+            out[-1] = f"{out[-1]}\n\n{piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def sources_text(article: Article, t: Translator) -> str:
+    _ = t.gettext
     sources = "\n".join(f"- [{s.title}]({s.url})" for s in article.sources)
-    parts.append(_("**Sources:**") + "\n" + sources)
-    parts.append(_("Reviewed on {date}.").format(date=t.date(article.reviewed)))
-    return "\n\n".join(part for part in parts if part)
+    return "\n\n".join([_("**Sources:**") + "\n" + sources,
+                         _("Reviewed on {date}.").format(date=t.date(article.reviewed))])
+
+
+def render_text(article: Article, kb: KnowledgeBase, t: Translator) -> str:
+    """The whole article in the reader's language (or English, saying so): what
+    `crewbot ask` prints."""
+    head = short_text(article, t).rsplit("\n\n", 1)[0]  # without the date: it ends
+    body = detail_parts(article, kb, t)[1:]  # the title is in the head
+    return "\n\n".join([head, *body, sources_text(article, t)])
 
 
 def decline_text(t: Translator, kb: KnowledgeBase, answer: Answer | None

@@ -44,10 +44,14 @@ def test_chat_start_then_language_then_menu(tmp_path: Path) -> None:
 
 
 def test_chat_answers_drone_question_with_source(tmp_path: Path) -> None:
-    result = crewbot("chat", cwd=tmp_path, stdin="Can I fly a drone?\n/quit\nnot read\n")
+    """The short answer first, with Details and Sources as the first two choices."""
+    result = crewbot("chat", cwd=tmp_path,
+                     stdin="Can I fly a drone?\n2\n1\n/quit\nnot read\n")
     assert result.returncode == 0, result.stderr
-    assert "drone" in result.stdout.lower()
-    assert "Sources" in result.stdout and "http" in result.stdout
+    answer, sources, details = result.stdout.split("[1] Details")[:3]
+    assert "drone" in answer.lower() and "http" not in answer
+    assert "[2] Sources" in sources and "http" in sources and "Decree" in sources
+    assert "Decree" in details or len(details) > 500  # the body, in sections
 
 
 def test_chat_korean_question_gets_korean_answer(tmp_path: Path) -> None:

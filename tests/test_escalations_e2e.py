@@ -88,7 +88,8 @@ async def test_a_korean_crew_reaches_staff_and_back(config: Config, fake: FakeTe
         in_topic(fake, thread, "this should not be relayed", OUTSIDER)
         in_topic(fake, thread, "/article permit.drone", STAFF)
         await fake.wait_for(lambda f: any("드론" in (m["plain_text"] or "") and
-                                          "출처" in (m["plain_text"] or "") for m in f.sent(crew)))
+                                          "sources:permit.drone" in str(m.get("reply_markup"))
+                                          for m in f.sent(crew)))
         in_topic(fake, thread, "/reply checking", STAFF)
         await fake.wait_for(lambda f: any("관련 기관" in (m["plain_text"] or "")
                                           for m in f.sent(crew)))

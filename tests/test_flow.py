@@ -62,14 +62,21 @@ async def test_browse_menus(conversation: Conversation) -> None:
     permits = await conversation.press(menu, "Permits")
     assert len(permits[0].all_buttons()) > 10
     drone = await conversation.press(permits, "Flying a drone (flycam)")
-    assert "Sources" in drone[0].text
+    # The short answer first; the sources and the details a button away.
+    assert "Yes, but only" in drone[0].text and "http" not in drone[0].text
+    sources = await conversation.press(drone, "Sources")
+    assert "Sources" in sources[0].text and "https://" in sources[0].text
+    details = await conversation.press(drone, "Details")
+    assert len(details) >= 2 and all(len(r.text) <= 1800 for r in details)
+    assert [b.label for b in details[-1].all_buttons()][0] == "Sources"
     locations = await conversation.press(menu, "Locations")
     north = await conversation.press(locations, "Northern Vietnam")
     titles = [b.label for b in north[0].all_buttons()]
     assert any("Ha Long" in t or "Hạ Long" in t for t in titles)
     vendors = await conversation.press(menu, "Vendors")
     rental = await conversation.press(vendors, "Equipment rental")
-    assert "sample" in rental[0].text.lower()
+    listed = await conversation.press(rental, "Details")
+    assert "sample" in " ".join(r.text for r in listed).lower()
 
 
 async def test_every_message_is_stored_in_and_out(conversation: Conversation,

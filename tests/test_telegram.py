@@ -107,7 +107,8 @@ async def test_korean_question_gets_the_korean_article_with_its_source(
     async with running(telegram_config(config, fake)):
         fake.message(200, KOREAN_DRONE, language_code="en")
         (answer,) = await answered(fake, 200, 1)
-        assert "출처" in answer["text"] and "드론" in answer["text"]
+        # The short answer, its sources a button away ("출처").
+        assert "드론" in answer["text"] and "sources:permit.drone" in callback_data(answer)
         assert "<b>" in answer["text"] and "**" not in answer["text"]
         assert "staff:talk" in callback_data(answer)
 
@@ -128,7 +129,8 @@ async def test_location_article_sends_its_map_pin(config: Config, fake: FakeTele
         fake.message(300, "/start location_hoi-an")
         await fake.wait_for(lambda f: any(m["location"] for m in f.sent(300)))
         *article, pin = fake.sent(300)
-        assert "Hoi An" in article[0]["text"] and "Sources" in article[-1]["text"]
+        assert "Hoi An" in article[0]["text"]
+        assert "sources:location.hoi-an" in callback_data(article[0])
         assert abs(pin["location"]["latitude"] - 15.88) < 0.1
 
 
@@ -317,7 +319,7 @@ async def test_webhook_mode_checks_the_secret_and_stores_nothing_when_wrong(
         assert fake.calls_to("setWebhook")[-1].params["secret_token"] == "s3cret-token"
         fake.message(1100, KOREAN_DRONE)
         (answer,) = await answered(fake, 1100, 1)
-        assert "출처" in answer["text"]
+        assert "드론" in answer["text"] and "sources:permit.drone" in callback_data(answer)
         before = await rows(bot, "in"), await rows(bot, "out")
         forged = {"update_id": 990001, "message": {
             "message_id": 1, "date": 1700000000, "text": "/help",
@@ -360,7 +362,7 @@ async def test_crewbot_run_subprocess_answers_start_and_korean(tmp_path: Path,
         assert "lang:ko" in callback_data(welcome)
         fake.message(1201, KOREAN_DRONE)
         (answer,) = await answered(fake, 1201, 1)
-        assert "출처" in answer["text"]
+        assert "드론" in answer["text"] and "sources:permit.drone" in callback_data(answer)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 60)

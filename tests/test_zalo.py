@@ -141,7 +141,9 @@ async def test_korean_question_gets_the_korean_answer_with_its_source(
         config: Config, oa: FakeZaloOA) -> None:
     async with running(oa_config(config, oa)) as bot:
         assert await oa.post_event(hook(bot), oa.text_event("u-ko", KOREAN_DRONE)) == 200
-        await oa.wait_for(lambda: any("출처" in t for t in oa.texts("u-ko")))
+        # The short answer; its sources ("출처") a button away.
+        await oa.wait_for(lambda: {"#sources:permit.drone", "#staff:talk"} <= {
+            p for group in payloads(oa, "u-ko") for p in group})
         answer = "\n".join(oa.texts("u-ko"))
         assert "드론" in answer and "**" not in answer  # Markdown stripped, not shown
         assert all(len(t) <= 2000 for t in oa.texts("u-ko"))
@@ -744,7 +746,8 @@ async def test_crewbot_run_subprocess_answers_a_signed_text(tmp_path: Path,
         await oa.wait_for(lambda: oa.refreshes >= 1, timeout=60)
         url = f"http://127.0.0.1:{port}{PATH}"
         assert await oa.post_event(url, oa.text_event("u-sub", KOREAN_DRONE)) == 200
-        await oa.wait_for(lambda: any("출처" in t for t in oa.texts("u-sub")), timeout=60)
+        await oa.wait_for(lambda: "#sources:permit.drone" in [
+            p for group in payloads(oa, "u-sub") for p in group], timeout=60)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
