@@ -68,7 +68,7 @@ async def test_browse_menus(conversation: Conversation) -> None:
     assert "Sources" in sources[0].text and "https://" in sources[0].text
     details = await conversation.press(drone, "Details")
     assert len(details) >= 2 and all(len(r.text) <= 1800 for r in details)
-    assert [b.label for b in details[-1].all_buttons()][0] == "Sources"
+    assert details[-1].all_buttons()[0].label == "Sources"
     locations = await conversation.press(menu, "Locations")
     north = await conversation.press(locations, "Northern Vietnam")
     titles = [b.label for b in north[0].all_buttons()]
