@@ -148,3 +148,19 @@ async def test_a_greeting_opens_the_menu_in_its_language(conversation: Conversat
     assert any(button.action == "browse:permits" for button in replies[0].all_buttons())
     replies = await conversation.say("Hello there")
     assert replies[0].text.startswith("What would you like to know?")
+
+
+def test_a_table_reaches_a_phone_as_a_list() -> None:
+    from handlers.wording import tables_as_lists
+
+    text = "Holidays:\n\n| Holiday | Days | Date |\n|---|---|---|\n| New Year | 1 | 1 January |\n" \
+           "| Tết | 5 | lunar |\n\nAfter."
+    assert tables_as_lists(text) == ("Holidays:\n\n- New Year (Days: 1; Date: 1 January)\n"
+                                     "- Tết (Days: 5; Date: lunar)\n\nAfter.")
+    assert tables_as_lists("a | b, not a table") == "a | b, not a table"
+
+
+async def test_the_holidays_details_show_no_table(conversation: Conversation) -> None:
+    replies = await conversation.say(action="details:practical.holidays")
+    text = "\n".join(r.text for r in replies)
+    assert "|---" not in text and "| Holiday |" not in text and "- National Day" in text
