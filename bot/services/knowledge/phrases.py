@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from bot.services.knowledge.text import fold
+
 T = TypeVar("T")
 # Letters and digits of Latin script, accented ones included (the text may be folded or
 # as written); anything else separates words, so "d'accord" is the words d, accord.
@@ -38,8 +40,6 @@ def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple
     """The terms as a text typed without marks meets them: folded, less the short marked
     words that fold into too many others ("bão", storm, is the "bao" of "bảo hiểm" and
     "bao nhiêu"; "trận", a match, is "Tran Quoc pagoda") unless some term is written so."""
-    from bot.services.knowledge.text import fold
-
     pairs = [(fold(term).strip(), term, value) for term, value in terms]
     plain = {key for key, term, _ in pairs if key == term.strip().lower()}
     ambiguous = {key for key, term, _ in pairs

@@ -425,18 +425,13 @@ class KnowledgeBase:
         """
         path = root / "scope.yaml"
         data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-        folded_names: list[tuple[str, str]] = []
-        written_names: list[tuple[str, str]] = []
-        for names in (data.get("foreign_places") or {}).values():
-            for name in names:
-                written = unicodedata.normalize("NFKC", str(name)).lower()
-                folded = fold(written)
-                if folded != written and len(folded) <= SHORT_MARKED_NAME:
-                    written_names.append((written, written))
-                else:
-                    folded_names.append((folded, folded))
+        names = [(written, written) for listed in (data.get("foreign_places") or {}).values()
+                 for written in (unicodedata.normalize("NFKC", str(n)).lower() for n in listed)]
+        short = [(name, name) for name, _ in names
+                 if fold(name) != name and len(fold(name)) <= SHORT_MARKED_NAME]
         after = "".join(_NOT_A_PLACE_AFTER)
-        return Phrases(folded_names, not_after=after), Phrases(written_names, not_after=after)
+        return (Phrases(unmarked_forms(names, short=SHORT_MARKED_NAME), not_after=after),
+                Phrases(short, not_after=after))
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019  (one knowledge base per process)
     def _questions(self, number: int) -> dict[str, tuple[str, ...]]:
