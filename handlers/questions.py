@@ -17,31 +17,23 @@ from bot.storage.models import utcnow
 from handlers import escalations, small_talk
 from handlers.articles import render
 from handlers.menus import footer_buttons
-from handlers.wording import decline_text, no_article_text, several_text
+from handlers.wording import decline_text, no_article_text, pick, several_text
 
 # Articles that apply wherever a crew films: what a place without its own article gets.
 EVERYWHERE = ("permit.overview", "permit.drone", "permit.heritage-sites")
-
-
-
 
 
 def decline(t: Translator, kb: KnowledgeBase, answer: Answer | None) -> Reply:
     """The honest "I don't know", with near misses offered as suggestions only."""
     text, suggestions = decline_text(t, kb, answer)
     rows: list[tuple[Button, ...]] = [
-        (Button(a.title.get(t.language) or a.title["en"], f"article:{a.id}"),)
-        for a in suggestions]
+        (Button(pick(a.title, t.language), f"article:{a.id}"),) for a in suggestions]
     rows.append(footer_buttons(t))
     return Reply(text, tuple(rows))
 
 
 def _title(ctx: Context, article_id: str) -> str:
-    article = ctx.app.knowledge.by_id[article_id]
-    return article.title.get(ctx.language) or article.title["en"]
-
-
-
+    return pick(ctx.app.knowledge.by_id[article_id].title, ctx.language)
 
 
 def no_article_on(ctx: Context, places: list[Place]) -> Reply:
@@ -121,12 +113,10 @@ async def question(ctx: Context) -> list[Reply]:
         return [small_talk.reply_to(ctx, reading.small_talk)]
     await remember(ctx, reading, now)
     if not reading.asks:
-        if reading.unknown_places:
-            await record_unanswered(ctx.session, ctx.chat.id, ctx.app.knowledge.answer(
-                text, language=reading.language))
-            return [no_article_on(ctx, reading.unknown_places)]
         assert reading.search is not None
         await record_unanswered(ctx.session, ctx.chat.id, reading.search)
+        if reading.unknown_places:
+            return [no_article_on(ctx, reading.unknown_places)]
         return [decline(ctx.t, ctx.app.knowledge, reading.search)]
     if len(reading.asks) > 1:
         replies = [several(ctx, reading.asks)]
@@ -137,7 +127,7 @@ async def question(ctx: Context) -> list[Reply]:
         if note is not None:  # in the same message: one more send is one more wait
             first = replace(first, text=f"{first.text}\n\n{note}")
         replies[0] = first
-    if reading.unknown_places and len(reading.asks) > 0:
+    if reading.unknown_places:
         replies.append(no_article_on(ctx, reading.unknown_places))
     return replies
 

@@ -154,6 +154,13 @@ class Gazetteer:
         return next((p for p in self.places.values() if p.article == article_id), None)
 
 
+def without_names(text: str, mentions: list[Mention]) -> str:
+    """`text` with the places' names blanked out: what else it says."""
+    for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
+        text = text[:mention.start] + " " + text[mention.end:]
+    return text
+
+
 def squash(name: str) -> str:
     return "".join(ch for ch in fold(name) if ch.isalnum())
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
-from bot.services.knowledge.service import intent_of
+from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
-from bot.services.understanding.places import Gazetteer, Place
+from bot.services.understanding.places import Gazetteer, Place, without_names
 from bot.services.understanding.segments import clauses, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
@@ -39,8 +39,6 @@ FOLLOW_UP_CHARS = 60
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
-# Topics that name other countries naturally: where the crew comes from.
-ABROAD_TOPICS = frozenset({"visa", "customs", "contact"})
 # A sentence naming a place and at most this many letters besides ("Hue citadel?",
 # "Hội An thì sao?") asks about the place; a longer one needs filming words or the
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
@@ -87,7 +85,9 @@ class Reading:
     asks: list[Ask] = field(default_factory=list)
     small_talk: SmallTalk | None = None
     unknown_places: list[Place] = field(default_factory=list)
-    search: Answer | None = None  # the whole message searched, when nothing was answered
+    # When nothing was answered: the search's best reading of the message, for the
+    # decline's suggestions and the staff's list of gaps.
+    search: Answer | None = None
     memory: Memory = field(default_factory=Memory)
 
     @property
@@ -172,9 +172,7 @@ class Reader:
             return detected
         if detected == chosen or not confident:
             return chosen
-        rest = text
-        for mention in reversed(self.gazetteer.find(text)):
-            rest = rest[:mention.start] + " " + rest[mention.end:]
+        rest = without_names(text, self.gazetteer.find(text))
         counts = script_counts(rest)
         if detected in ("ko", "ja", "zh"):
             own = counts["hangul"] if detected == "ko" else counts["kana"] + counts["han"]
@@ -245,9 +243,9 @@ class Reader:
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
         if reading.unknown_places:  # a place asked about has no article: not another's
             reading.asks = [a for a in reading.asks if a.article.kind != "location"]
-        if not reading.asks and not reading.unknown_places:
-            # For the decline's suggestions and the staff's list of gaps: the sentence
-            # the search came closest on (the whole of a long message dilutes it).
+        if not reading.asks:
+            # The sentence the search came closest on (the whole of a long message
+            # dilutes it), else the whole message.
             searched_parts = [p.answer for p in parts if p.searched and p.answer.candidates]
             reading.search = max(searched_parts, key=lambda a: a.score, default=None) or (
                 self.kb.answer(text, language=language))
@@ -297,12 +295,12 @@ class Reader:
         return [p for p in parts if p.places or p.topics]
 
     def _sentence(self, text: str, language: str) -> _Sentence:
+        mentions = self.gazetteer.find(text)
         places: list[Place] = []
-        rest = text
-        for mention in reversed(self.gazetteer.find(text)):
-            rest = rest[:mention.start] + " " + rest[mention.end:]
+        for mention in reversed(mentions):  # each place where it is last named
             if mention.place not in places:
                 places.insert(0, mention.place)
+        rest = without_names(text, mentions)
         going, _, elsewhere = self.kb.foreign_roles(text)
         letters = sum(ch.isalpha() for ch in rest)
         return _Sentence(text, self.topics.find(text), _most_specific(places),
@@ -342,7 +340,8 @@ class Reader:
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
         if part.abroad and (part.going or not part.subjects or not all(
-                t.id in ABROAD_TOPICS for t in part.subjects)):
+                self.kb.by_id[t.article].category in ABROAD_CATEGORIES
+                for t in part.subjects if t.article in self.kb.by_id)):
             # The search weighs a foreign place itself; a visa or customs question names
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
@@ -357,8 +356,6 @@ class Reader:
         def top() -> str | None:
             return part.answer.candidates[0][0] if part.answer.candidates else None
 
-        # Hiring words name a vendor directory; without them, "transport" or "actors" is
-        # only a subject when the search agrees ("is it easy to get there?" is access).
         if (memory is not None and last is not None and last.is_subject
                 and last.kind != "local" and part.short
                 and place is None and _BACK.search(fold(part.text))
@@ -367,6 +364,8 @@ class Reader:
             # still the last subject (its vendors, when the follow-up asks to hire).
             back = last.hire if hire and last.hire else memory.article
             return self._ask(back, part, "follow-up", last_place, last), []
+        # Hiring words name a vendor directory; without them, "transport" or "actors" is
+        # only a subject when the search agrees ("is it easy to get there?" is access).
         # A route ("an MV", "a documentary") at a named place asks about the place, and
         # in a long sentence without permit words it only says what the crew shoots.
         subjects = [t for t in part.subjects
@@ -484,10 +483,10 @@ class Reader:
                 asks += self._ask(place.see[0], part, "place", place)
         return asks, [p for p in places if not p.article and not p.see]
 
-    def _searched(self, part: _Sentence, floor: float = 0.0) -> list[Ask]:
+    def _searched(self, part: _Sentence) -> list[Ask]:
         """What the search alone answers, when it is sure enough."""
         article = part.answer.article
-        if article is None or part.answer.score < floor:
+        if article is None:
             return []
         return [Ask(article, part.answer.score, "search", None, None, part.text)]
 
@@ -567,8 +566,6 @@ def _distinct(asks: list[Ask]) -> list[Ask]:
     kept: dict[str, Ask] = {}
     for ask in asks:
         seen = kept.get(ask.article.id)
-        if seen is None:
+        if seen is None or (seen.place is None and ask.place is not None):
             kept[ask.article.id] = ask
-        elif seen.place is None and ask.place is not None:
-            kept[ask.article.id] = replace(ask)
     return list(kept.values())

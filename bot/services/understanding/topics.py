@@ -28,8 +28,6 @@ class Topic:
         """A matter with its own article, which also covers its lead time and cost."""
         return self.kind in ("subject", "vendor", "local", "route")
 
-    def words_in(self, language: str) -> tuple[str, ...]:
-        return self.cues.get(language, ())
 
 
 @dataclass
