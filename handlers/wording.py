@@ -46,19 +46,26 @@ def _language_of(article: Article, t: Translator) -> str:
     return t.language if article.has_language(t.language) else "en"
 
 
-def short_text(article: Article, t: Translator) -> str:
-    """What a phone shows first: the title, the few lines a producer needs, the date the
-    sources were checked; the details and the sources are a button away."""
+def _head(article: Article, t: Translator) -> list[str]:
+    """The title and the short answer (in English, saying so, where the reader's
+    language is missing)."""
     _ = t.gettext
     lang = _language_of(article, t)
     parts: list[str] = []
     if lang != t.language:
         parts.append(_("(This article is not yet available in your language; here it is "
                        "in English.)"))
-    parts.append(f"**{article.title[lang]}**")
-    parts.append(article.summary[lang])
-    parts.append(_("Reviewed on {date}.").format(date=t.date(article.reviewed)))
-    return "\n\n".join(parts)
+    return [*parts, f"**{article.title[lang]}**", article.summary[lang]]
+
+
+def _reviewed(article: Article, t: Translator) -> str:
+    return t.gettext("Reviewed on {date}.").format(date=t.date(article.reviewed))
+
+
+def short_text(article: Article, t: Translator) -> str:
+    """What a phone shows first: the title, the few lines a producer needs, the date the
+    sources were checked; the details and the sources are a button away."""
+    return "\n\n".join([*_head(article, t), _reviewed(article, t)])
 
 
 def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str]:
@@ -140,16 +147,14 @@ def sections(parts: list[str], limit: int) -> list[str]:
 def sources_text(article: Article, t: Translator) -> str:
     _ = t.gettext
     sources = "\n".join(f"- [{s.title}]({s.url})" for s in article.sources)
-    return "\n\n".join([_("**Sources:**") + "\n" + sources,
-                         _("Reviewed on {date}.").format(date=t.date(article.reviewed))])
+    return "\n\n".join([_("**Sources:**") + "\n" + sources, _reviewed(article, t)])
 
 
 def render_text(article: Article, kb: KnowledgeBase, t: Translator) -> str:
     """The whole article in the reader's language (or English, saying so): what
     `crewbot ask` prints."""
-    head = short_text(article, t).rsplit("\n\n", 1)[0]  # without the date: it ends
     body = detail_parts(article, kb, t)[1:]  # the title is in the head
-    return "\n\n".join([head, *body, sources_text(article, t)])
+    return "\n\n".join([*_head(article, t), *body, sources_text(article, t)])
 
 
 def decline_text(t: Translator, kb: KnowledgeBase, answer: Answer | None
