@@ -15,6 +15,7 @@ from bot.services.applications import Applications
 from bot.services.escalations import Escalations
 from bot.services.knowledge import KnowledgeBase
 from bot.services.outbox import Outbox
+from bot.services.reminders import Reminders
 from bot.services.understanding import Reader
 from bot.storage import Database
 from bot.storage.errors import Outage, is_transient
@@ -43,6 +44,7 @@ class App:
         self.escalations = Escalations(config, db, self.outbox, self.catalogs,
                                        self.applications)
         self.outbox.on_undelivered(self.escalations.report_undelivered)
+        self.reminders = Reminders(config, db, self.outbox, self.catalogs)
         self._deliveries: set[asyncio.Task[None]] = set()
 
     @classmethod

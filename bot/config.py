@@ -146,6 +146,32 @@ class StaffConfig:
         lambda v: v >= 1, "a number of minutes, at least 1"))
 
 
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    # How often a process looks for reminders that fell due (besides waking at the next
+    # one it knows of): the most a reminder can be late while the process runs.
+    poll_seconds: float = field(default=10.0, metadata=_within(
+        lambda v: 0.0 < v <= 300.0, "a number of seconds from 0 (exclusive) to 300"))
+    # An occurrence found later than this (every process was down) is not sent, but told
+    # to its author; within it, it goes out once after the restart.
+    grace_minutes: int = field(default=60, metadata=_within(
+        lambda v: 0 <= v <= 10080, "a number of minutes from 0 to 10080 (a week)"))
+    # On each member's own clock; an urgent reminder ignores them; "" = none.
+    quiet_hours: str = field(default="22:00-07:00", metadata=_within(
+        lambda v: v == "" or (bool(_QUIET.match(v)) and v[:5] != v[6:]),
+        "a window like '22:00-07:00' (start and end differ), or '' for none"))
+    # Automatic reminders from application data, fired at automatic_time in [bot] timezone.
+    permit_expiry: bool = True
+    requested_items: bool = True
+    shoot_start: bool = True
+    automatic_time: str = field(default="09:00", metadata=_within(
+        lambda v: bool(_CLOCK.match(v)), "a time of day like '09:00'"))
+
+
 @dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -163,6 +189,7 @@ class Config:
     applications: ApplicationsConfig = field(default_factory=ApplicationsConfig)
     admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: str = DEFAULTS
 

@@ -6,6 +6,7 @@ build step to forget and no binary `.mo` file to keep in sync with its source.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -56,6 +57,15 @@ class Translator:
 
     def datetime(self, moment: datetime, tz: str, fmt: str = "medium") -> str:
         return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(tz), locale=self.locale)
+
+    def moment(self, moment: dt.datetime, tz: str) -> str:
+        """A date, a time and whose clock it is, in the reader's conventions ("Dec 3,
+        2026 9:00 AM South Korea Time"): a reminder read abroad must say which zone."""
+        zone = ZoneInfo(tz)
+        local = moment.astimezone(zone)
+        return (f"{format_date(local.date(), format='medium', locale=self.locale)} "
+                f"{format_time(local, format='short', locale=self.locale)} "
+                f"({get_timezone_location(zone, locale=self.locale)})")
 
     def date(self, day: date, fmt: str = "long") -> str:
         return format_date(day, format=fmt, locale=self.locale)

@@ -21,6 +21,7 @@ def register(router: Router) -> None:
         media,
         places,
         questions,
+        reminders,
         start,
     )
 
@@ -32,3 +33,4 @@ def register(router: Router) -> None:
     questions.register(router)
     media.register(router)
     places.register(router)
+    reminders.register(router)

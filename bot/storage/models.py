@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -374,3 +375,88 @@ class DeskTopic(Base):
     title: Mapped[str] = mapped_column(String(128))
     thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reminder(Base):
+    """Something a coordinator (or the application's own dates) says once, for every
+    crew member linked to an application, or to every open one (`target` "all").
+
+    The row is the source of truth: `next_at` is the next occurrence, computed by the
+    schedule's APScheduler trigger in `timezone`, and moved on (conditionally, on the
+    value read) by whichever process fires it. `draft` until its author confirms.
+    Automatic reminders carry `auto_key` (kind, application, date): a second process, or
+    the next day's pass, inserting the same one does nothing.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_next", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), default="manual")
+    auto_key: Mapped[str | None] = mapped_column(String(96), unique=True, nullable=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=True)
+    target: Mapped[str] = mapped_column(String(16), default="application")
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(128), default="")
+    # Where the author hears about the reminder (missed occurrences, members not
+    # reached): the chat they scheduled it from, and its forum topic, if any.
+    author_chat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chats.id", ondelete="SET NULL"), nullable=True)
+    author_thread: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    schedule: Mapped[str] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class ReminderRun(Base):
+    """One occurrence of a reminder, claimed by the process that inserts it.
+
+    `outcome` is `fired` (deliveries made), `missed` (found more than the grace period
+    late: not sent, told to the author) or `dropped` (an automatic reminder whose date
+    no longer holds). `reported_at` is set once the author has been told what needs
+    telling, or that nothing does.
+    """
+
+    __tablename__ = "reminder_runs"
+    __table_args__ = (UniqueConstraint("reminder_id", "occurrence", name="uq_reminder_runs"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(12), default="fired")
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReminderDelivery(Base):
+    """One recipient of one occurrence: the unique key that makes it happen once.
+
+    `waiting` until `due_at` (the occurrence, or the end of the member's quiet hours:
+    `held`), then `queued` in the same transaction as its outbox row (`message_id`),
+    whose status says sent, failed or unreachable. `unreachable` rows were never
+    queued: the platform cannot take them now (Zalo's 7-day window shut, a blocked bot).
+    """
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "occurrence", "chat_id", name="uq_reminder_deliveries"),
+        Index("ix_reminder_deliveries_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime())
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
