@@ -299,3 +299,21 @@ async def test_two_processes_on_postgresql_deliver_every_reminder_once(
         for process in processes:
             await stop(process)
         await app.close()
+
+
+async def test_one_member_gets_a_short_burst_then_about_one_message_a_second(
+        config: Config, fake: FakeTelegram) -> None:
+    """Telegram asks for about one message a second per chat: five reminders due at once
+    to one member go as a burst of three, then a second apart (a lower bound on time, so
+    a slow machine cannot fail it)."""
+    async with running(with_reminders(config, fake)) as bot:
+        clock = Clock()
+        bot.app.reminders.clock = clock
+        reference = await linked_crews(bot, fake, {7501: "en"})
+        for number in range(5):
+            await confirm(fake, f"/remind {reference} in 1 minutes Item {number}")
+        clock.offset = timedelta(minutes=1, seconds=1)
+        await fake.wait_for(lambda f: len(reminders_to(f, 7501)) == 5, timeout=30)
+        times = [c.at for c in fake.calls_to("sendMessage")
+                 if c.params.get("chat_id") == 7501 and "⏰" in str(c.params.get("text"))]
+        assert times[4] - times[2] >= 1.5, times

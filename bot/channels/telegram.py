@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import PurePosixPath
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiolimiter import AsyncLimiter
 from sqlalchemy import select, update
 from telegram import (
     BotCommand,
@@ -93,6 +94,11 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+# Telegram's bulk limit is about 30 messages a second to different chats; a little under
+# it, evenly spaced, is what a broadcast can keep up without being told to wait.
+SENDS_PER_SECOND = 29.0
+# Messages that may go to one private chat at once before the one-a-second pace.
+PER_CHAT_BURST = 3
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 # getFile: "bots can download files of up to 20 MB in size" (Bot API); larger ones are
@@ -175,6 +181,29 @@ class ForumTopics:
                                   .values(thread_id=None))
 
 
+class ChatPace:
+    """About one message a second in one private chat, after a short burst.
+
+    Telegram asks bots not to send more than one message a second to a chat, while
+    tolerating short bursts: an answer in two or three parts goes at once, a run of
+    reminders to one member is spread out. (python-telegram-bot's limiter paces groups
+    and the bot overall, not private chats.) The least recently used chats are forgotten
+    beyond `keep`, so a broadcast to thousands does not keep thousands of limiters.
+    """
+
+    def __init__(self, burst: int = PER_CHAT_BURST, keep: int = 4096) -> None:
+        self.burst = burst
+        self.keep = keep
+        self._limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
+
+    def __call__(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._limiters.pop(chat_id, None) or AsyncLimiter(self.burst, self.burst)
+        self._limiters[chat_id] = limiter
+        while len(self._limiters) > self.keep:
+            self._limiters.popitem(last=False)
+        return limiter
+
+
 class TelegramSender:
     """Sends one outbox row; maps Telegram's errors onto the outbox's three outcomes."""
 
@@ -185,8 +214,16 @@ class TelegramSender:
     def __init__(self, bot: ExtBot[Any], topics: ForumTopics | None = None) -> None:
         self.bot = bot
         self.topics = topics
+        self.pace = ChatPace()
 
     async def send(self, chat_id: str, reply: Reply, edit_ref: str, thread: str = "") -> str:
+        if int(chat_id) > 0:  # a person; groups are paced by the library's group limiter
+            async with self.pace(int(chat_id)):
+                return await self._send_mapped(chat_id, reply, edit_ref, thread)
+        return await self._send_mapped(chat_id, reply, edit_ref, thread)
+
+    async def _send_mapped(self, chat_id: str, reply: Reply, edit_ref: str, thread: str
+                           ) -> str:
         try:
             if thread.startswith(TOPIC_PREFIX) and self.topics is not None:
                 return await self._send_to_topic(int(chat_id), reply, thread[len(TOPIC_PREFIX):])
@@ -352,8 +389,11 @@ def file_base_url(api_base_url: str) -> str:
 def build_bot(config: Config) -> PollingBot:
     """The Bot API client: rate-limited, waiting out short 429s itself, on `api_base_url`."""
     settings = config.telegram
-    limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
-                             group_time_period=60, max_retries=2)
+    # One send every 1/SENDS_PER_SECOND s rather than 30 in any second: aiolimiter's
+    # bucket would let 30 go at once and then 30 a second, which a burst after a quiet
+    # spell turns into 31 in one second and a 429 that stalls every send for a second.
+    limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SENDS_PER_SECOND,
+                             group_max_rate=20, group_time_period=60, max_retries=2)
     poll_timeout = settings.poll_timeout + 10
     return PollingBot(
         settings.token,

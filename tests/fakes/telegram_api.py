@@ -17,6 +17,7 @@ and `GET /file/bot<token>/<file_path>` serves the bytes (each download recorded 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import itertools
@@ -463,6 +464,11 @@ class FakeTelegram:
         self._fail_rules: list[_FailRule] = []
         self._blocked: set[int] = set()
         self._delays: dict[str, float] = {}
+        # Telegram's flood control, when asked for: sends beyond `_rate` in any second
+        # answer 429 with retry_after, as the real server does to a bot that bursts.
+        self._rate: float = 0.0
+        self._accepted: collections.deque[float] = collections.deque()
+        self.too_fast = 0
         self._webhook_url = ""
         self._webhook_secret: str | None = None
         self._webhook_info: JSONDict = {}
@@ -653,6 +659,24 @@ class FakeTelegram:
         else:
             self._delays.pop(method.lower(), None)
 
+    def limit_rate(self, per_second: float) -> None:
+        """Answer 429 (retry_after 1) to a send that would make more than `per_second`
+        sends accepted within one second; 0 turns it off. `too_fast` counts the 429s."""
+        self._rate = per_second
+        self._accepted.clear()
+
+    def _flood(self, method: str) -> ApiError | None:
+        if not self._rate or not method.lower().startswith(_SEND_PREFIXES):
+            return None
+        now = time.monotonic()
+        while self._accepted and self._accepted[0] <= now - 1.0:
+            self._accepted.popleft()
+        if len(self._accepted) >= self._rate:
+            self.too_fast += 1
+            return ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        self._accepted.append(now)
+        return None
+
     def _injected_failure(self, method: str, params: JSONDict) -> ApiError | None:
         for rule in self._fail_rules:
             if rule.times <= 0 or rule.method not in ("*", method.lower()):
@@ -662,6 +686,9 @@ class FakeTelegram:
             rule.times -= 1
             self._fail_rules = [r for r in self._fail_rules if r.times > 0]
             return self._error_for(rule)
+        flood = self._flood(method)
+        if flood is not None:
+            return flood
         if method.lower().startswith(_SEND_PREFIXES) or method == "deleteMessage":
             chat = params.get("chat_id")
             if isinstance(chat, int) and chat in self._blocked:
