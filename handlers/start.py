@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.i18n import N_
 from bot.messages import Reply
 from bot.router import Context, Router
-from bot.services import chats
+from bot.services import chats, roles
 from handlers import applications
 from handlers.articles import render
 from handlers.menus import language_choice, main_menu
@@ -84,6 +84,9 @@ def help_text(ctx: Context) -> str:
         _("/menu - the main menu"),
         _("/language - change the language"),
         _("/help - this help"),
+        _("/timezone - your time zone, for reminders"),
+        *([_("/remind, /reminders, /cancel - reminders to crews (coordinators)")]
+          if ctx.role in (roles.COORDINATOR, roles.ADMIN) else []),
     ])
 
 

@@ -117,7 +117,8 @@ async def test_commands_menu_is_published_per_language(config: Config,
                                                        fake: FakeTelegram) -> None:
     async with running(telegram_config(config, fake)):
         names = [c["command"] for c in fake.commands()]
-        assert names == ["start", "menu", "language", "help", "staff", "track", "status"]
+        assert names == ["start", "menu", "language", "help", "staff", "track", "status",
+                         "timezone"]
         korean = {c["command"]: c["description"] for c in fake.commands(language_code="ko")}
         assert korean["language"] == "언어 변경"
         french = {c["command"]: c["description"] for c in fake.commands(language_code="fr")}
