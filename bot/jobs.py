@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.storage.errors import is_transient
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ class ReminderClock:
             try:
                 await reminders.tick()
                 upcoming = await reminders.next_due()
-            except Exception:  # the next pass tries again; the job must not die
-                log.exception("reminder pass failed")
+                self.app.outage.recovered()
+            except Exception as error:  # the next pass tries again; the job must not die
+                self._failed(error, "reminder pass failed")
                 return
             if upcoming is None:
                 return
@@ -77,8 +79,16 @@ class ReminderClock:
     async def automatic(self) -> None:
         try:
             await self.app.reminders.schedule_automatic()
-        except Exception:
-            log.exception("automatic reminders failed")
+        except Exception as error:
+            self._failed(error, "automatic reminders failed")
+
+    def _failed(self, error: Exception, what: str) -> None:
+        """A database outage is the outage's to report (once, with /healthz), not a bug
+        with a traceback every pass; anything else is."""
+        if is_transient(error):
+            self.app.outage.failed(error, "reminders")
+        else:
+            log.exception(what)
 
 
 def start(app: App) -> AsyncIOScheduler:
