@@ -81,6 +81,20 @@ def test_a_place_context_carries_to_the_question(reader: Reader) -> None:
                             "a permit? Thanks, Anna") == ["location.hoi-an"]
 
 
+def test_a_question_with_nothing_of_its_own_adds_no_place_beside_real_ones(
+        reader: Reader) -> None:
+    """"Two questions:" or "想问一下：" asks nothing itself: next to questions that name
+    their subjects, the introduction's places are not answered as well."""
+    assert articles(reader, "We shoot a TVC in Hanoi and Ninh Binh in May. I have two "
+                            "questions? What visa does our crew need? Can we bring our "
+                            "cameras through customs?") == ["visa.crew", "customs.equipment"]
+    assert articles(reader, "我们计划五月去岘港拍一部短片。想问一下：剧组需要什么签证？") == [
+        "visa.crew"]
+    # Alone, it still asks about what the statements named.
+    assert articles(reader, "We are shooting in Hoi An in March. Is that possible?") == [
+        "location.hoi-an"]
+
+
 def test_topic_with_a_place_is_the_topic_with_the_place(reader: Reader) -> None:
     reading = reader.read("Can we fly a drone in Da Nang?", None, None, NOW)
     assert reading.articles == ["permit.drone"]

@@ -210,17 +210,26 @@ class Reader:
         for side in (True, False):
             if side is False and (asks[True] or unknown[True] or searched or declined):
                 break
+            # A question with nothing of its own ("想问一下：", "Could you advise on the
+            # following?", "Is that possible?") borrows the statements' places and
+            # subjects; next to questions that name their own, it asks nothing more.
+            borrowed: list[Ask] = []
+            borrowed_places: list[Place] = []
             for part in parts:
                 if part.question is not side:
                     continue
                 found, places = self._decide(part, context, remembered, off_topic, text,
                                              language)
+                hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
                         searched.append((side, ask))
                     else:
-                        asks[side].append(ask)
-                unknown[side] += [p for p in places if p not in unknown[side]]
+                        (borrowed if hollow else asks[side]).append(ask)
+                target = borrowed_places if hollow else unknown[side]
+                target += [p for p in places if p not in target]
+            if not asks[side] and not unknown[side]:
+                asks[side], unknown[side] = borrowed, borrowed_places
                 if side:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
                     context.places += [p for p in part.places if p not in context.places]
                     context.subjects += [t for t in part.subjects
