@@ -95,6 +95,15 @@ def test_a_question_with_nothing_of_its_own_adds_no_place_beside_real_ones(
         "location.hoi-an"]
 
 
+def test_gear_named_in_the_introduction_is_no_rental_question(reader: Reader) -> None:
+    """Without hiring words, the cameras a statement names say what the question is
+    about (customs), not a rental; with them, the rental houses."""
+    assert articles(reader, "Our rental house made us an ATA carnet for the camera and "
+                            "lenses. Does that work in Vietnam?") == ["customs.equipment"]
+    assert articles(reader, "We need two cameras and lights in Saigon. Where can we rent "
+                            "them?") == ["vendors.equipment-rental"]
+
+
 def test_topic_with_a_place_is_the_topic_with_the_place(reader: Reader) -> None:
     reading = reader.read("Can we fly a drone in Da Nang?", None, None, NOW)
     assert reading.articles == ["permit.drone"]

@@ -452,8 +452,13 @@ class Reader:
             # applies beats the places of the introduction.
             return self._searched(part), []
         places = context.places[:MAX_ASKS] or ([recent] if recent else [])
-        # What the crew shoots (a documentary, a TVC) says less than what it does.
+        # What the crew shoots (a documentary, a TVC) says less than what it does; without
+        # hiring words, the gear or the people it names say who or what the question is
+        # about ("our rental house made us a carnet: does it work here?" asks customs).
         subjects = sorted(context.subjects, key=lambda t: t.kind == "route")
+        if intent_of(part.text, language) != "hire" and any(
+                t.kind not in ("vendor", "route") for t in subjects):
+            subjects = [t for t in subjects if t.kind != "vendor"]
         if subjects and places:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
             # whole message, searched, tells the subject from the place.
