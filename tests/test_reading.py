@@ -118,6 +118,20 @@ def test_several_questions_are_each_answered(reader: Reader) -> None:
     assert set(got) == {"permit.drone", "visa.crew", "customs.equipment"}, got
 
 
+def test_a_side_of_the_permit_before_a_subject_is_a_question_of_its_own(
+        reader: Reader) -> None:
+    """"The permit fees, and incentives?" asks two things; "papers for the drone permit,
+    and how long does it take?" and two clauses about drones ask one."""
+    assert articles(reader, "허가 비용이 얼마인지, 그리고 인센티브가 있는지 궁금합니다.") == [
+        "permit.fees", "incentives"]
+    assert articles(reader, "How much are the permit fees, and is there any incentive for "
+                            "foreign productions?") == ["permit.fees", "incentives"]
+    assert articles(reader, "What documents do we need for the drone permit, and how long "
+                            "does it take?") == ["permit.drone"]
+    assert articles(reader, "We want drone shots of the beach and drone shots over the "
+                            "pass, what is the procedure?") == ["permit.drone"]
+
+
 def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
     first = reader.read("Can we fly a drone in Da Nang?", "en", None, NOW)
     later = NOW + timedelta(minutes=2)

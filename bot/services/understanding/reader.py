@@ -295,9 +295,16 @@ class Reader:
         # procedure when no clause names a subject ("which papers, and how long?", but
         # "for drones, how long?" is one question); a place alone ("grip in HCMC") or
         # filming words alone belong to their neighbour.
-        with_subject = [p for p in parts if subjects(p)]
-        named = with_subject or [p for p in parts if p.aspects]
-        if len(named) < 2:
+        # A side of the permit itself before any subject ("허가 수수료가 얼마인지, 그리고
+        # 인센티브는") cannot point at that subject: it is a question of its own. Clauses
+        # naming the same subject ("drones over the coast and drone shots of the pass")
+        # are one question.
+        first = next((i for i, p in enumerate(parts) if subjects(p)), len(parts))
+        with_subject = [p for i, p in enumerate(parts)
+                        if subjects(p) or (i < first and p.general and p.aspects)]
+        named = with_subject if first < len(parts) else [p for p in parts if p.aspects]
+        if len(named) < 2 or len(
+                {tuple(t.id for t in subjects(p) or p.aspects) for p in named}) < 2:
             return [whole]
         for part in parts:  # each clause is as much a question as its sentence
             part.question = whole.question
