@@ -38,6 +38,21 @@ def test_sentences_keep_abbreviations_and_cut_cjk() -> None:
         "Hi!", "We shoot in Da Nang, e.g. My Khe.", "Do we need a permit?"]
     assert sentences("你好。在岘港拍摄需要什么许可？还有无人机呢？") == [
         "你好。", "在岘港拍摄需要什么许可？", "还有无人机呢？"]
+    # A numbered list, on its lines or on one line, is one sentence an item.
+    assert sentences("Two questions:\n1. visa?\n2. drones?") == [
+        "Two questions:", "1. visa?", "2. drones?"]
+    assert sentences("Có 2 câu: 1) quay ở Tam Cốc được không, 2) thuê xe ở đâu?") == [
+        "Có 2 câu:", "1) quay ở Tam Cốc được không", "2) thuê xe ở đâu?"]
+
+
+def test_a_listed_wish_is_a_question(reader: Reader) -> None:
+    """Crews number their questions and word some as wishes ("2. we'd like an
+    interpreter on set"): each item naming something of ours is asked."""
+    assert articles(reader, "We shoot an MV in Hoi An in May. Could you help with:\n"
+                            "1. which visa our crew needs?\n"
+                            "2. a Japanese-speaking interpreter on set, we'd like one\n"
+                            "3. catering for a vegan artist") == [
+        "visa.crew", "vendors.translator", "vendors.catering"]
 
 
 @pytest.mark.parametrize("text, kind", [

@@ -28,7 +28,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place, without_names
-from bot.services.understanding.segments import clauses, is_question, sentences
+from bot.services.understanding.segments import LIST_ITEM, clauses, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -319,13 +319,18 @@ class Reader:
         rest = without_names(text, mentions)
         going, _, elsewhere = self.kb.foreign_roles(text)
         letters = sum(ch.isalpha() for ch in rest)
-        return _Sentence(text, self.topics.find(text), _most_specific(places),
+        topics = self.topics.find(text)
+        # Crews number their questions: an item of a list naming something of ours asks
+        # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
+        listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
+        return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
                                                 and not _VIETNAM.search(fold(text))),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
-                         question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
+                         question=is_question(text) or listed,
+                         bare=letters <= BARE_PLACE_LETTERS)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
