@@ -147,6 +147,17 @@ def test_a_side_of_the_permit_before_a_subject_is_a_question_of_its_own(
                             "pass, what is the procedure?") == ["permit.drone"]
 
 
+def test_questions_joined_by_commas_are_each_answered(reader: Reader) -> None:
+    """Commas join questions too ("...있는지 궁금하고요, ...도 구할 수 있을까요?"); a
+    lead-in before a question's comma is part of that question."""
+    assert articles(reader, "현장 DIT를 현지 업체에 맡길 수 있는지 궁금하고요, 스태프 밥차도 구할 "
+                            "수 있을까요?") == ["vendors.post-production", "vendors.catering"]
+    assert articles(reader, "For the shoot in May, which visa do we need, and is customs "
+                            "strict?") == ["visa.crew", "customs.equipment"]
+    assert articles(reader, "Can we fly a drone in Da Nang, how long does the permit "
+                            "take?") == ["permit.drone"]
+
+
 def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
     first = reader.read("Can we fly a drone in Da Nang?", "en", None, NOW)
     later = NOW + timedelta(minutes=2)

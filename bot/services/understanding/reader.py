@@ -28,7 +28,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place, without_names
-from bot.services.understanding.segments import LIST_ITEM, clauses, is_question, sentences
+from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -274,19 +274,42 @@ class Reader:
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:
         """The sentence, or its clauses when "and" joins two that each name a topic or a
-        place of their own ("what documents, and how long does it take?")."""
+        place of their own ("what documents, and how long does it take?"), or when commas
+        join two questions that do ("DIT 업체에 맡길 수 있는지 궁금하고요, 밥차도 구할 수
+        있을까요?")."""
         whole = self._sentence(sentence, language)
-        pieces = clauses(sentence)
-        if len(pieces) < 2 or whole.off_topic:  # "stay on after wrap and teach English"
+        if whole.off_topic:  # "stay on after wrap and teach English"
             return [whole]
+        split = self._split(whole, clauses(sentence), language, False) or [whole]
+        return [piece for part in split
+                for piece in self._split(part, commas(part.text), language, True) or [part]]
+
+    def _split(self, whole: _Sentence, pieces: list[str], language: str, asked: bool
+               ) -> list[_Sentence] | None:
+        """`whole` cut into `pieces`, if they ask separate questions."""
+        if len(pieces) < 2:
+            return None
         parts = [self._sentence(piece, language) for piece in pieces]
+        if not self._apart(parts, language, asked):
+            return None
+        for part in parts:  # each clause is as much a question as its sentence
+            part.question = whole.question
+        return [p for p in parts if p.places or p.topics]
+
+    @staticmethod
+    def _apart(parts: list[_Sentence], language: str, asked: bool) -> bool:
+        """Whether the clauses of one sentence ask separate questions; `asked`: only
+        those that are questions by themselves count (a comma joins much else)."""
 
         def subjects(part: _Sentence) -> list[Topic]:
+            if asked and not is_question(part.text):
+                return []
             # A vendor's word only with hiring words ("flying in with two ARRI cameras,
             # and ..." is no rental; "Chinese actors and crew" is no casting call); a
             # place asked leave for is a subject of its own ("filming on Sao beach, and
             # the drone flights").
-            hire = intent_of(part.text, language) == "hire"
+            # Asked by itself, a vendor's word asks for one ("현지 업체에 맡길 수 있는지").
+            hire = asked or intent_of(part.text, language) == "hire"
             own = [t for t in part.subjects if t.kind != "vendor" or hire]
             return own or ([t for t in part.topics if t.kind == "general"]
                            if part.places else [])
@@ -301,14 +324,14 @@ class Reader:
         # are one question.
         first = next((i for i, p in enumerate(parts) if subjects(p)), len(parts))
         with_subject = [p for i, p in enumerate(parts)
-                        if subjects(p) or (i < first and p.general and p.aspects)]
-        named = with_subject if first < len(parts) else [p for p in parts if p.aspects]
-        if len(named) < 2 or len(
-                {tuple(t.id for t in subjects(p) or p.aspects) for p in named}) < 2:
-            return [whole]
-        for part in parts:  # each clause is as much a question as its sentence
-            part.question = whole.question
-        return [p for p in parts if p.places or p.topics]
+                        if subjects(p) or (i < first and p.aspects and (
+                            p.general or asked) and (not asked or is_question(p.text)))]
+        if asked:
+            named = with_subject
+        else:
+            named = with_subject if first < len(parts) else [p for p in parts if p.aspects]
+        return len(named) >= 2 and len(
+            {tuple(t.id for t in subjects(p) or p.aspects) for p in named}) >= 2
 
     def _sentence(self, text: str, language: str) -> _Sentence:
         mentions = self.gazetteer.find(text)

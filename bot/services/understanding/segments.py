@@ -88,3 +88,25 @@ _JOINS = re.compile(
 def clauses(sentence: str) -> list[str]:
     """The parts of a sentence joined by "and" (or its like in each language)."""
     return [part.strip(" ,，、") for part in _JOINS.split(sentence) if part.strip(" ,，、")]
+
+
+_COMMAS = re.compile(r"\s*[,，、]\s*")
+
+
+def commas(sentence: str) -> list[str]:
+    """The questions a sentence joins with commas, each with what leads to it ("For the
+    shoot in May, which visa, and is customs strict?" is two, the first with its lead)."""
+    groups: list[str] = []
+    pending: list[str] = []
+    for piece in _COMMAS.split(sentence):
+        if piece.strip():
+            pending.append(piece.strip())
+            if is_question(piece):
+                groups.append(", ".join(pending))
+                pending = []
+    if pending:
+        if groups:
+            groups[-1] = ", ".join([groups[-1], *pending])
+        else:
+            groups.append(", ".join(pending))
+    return groups
