@@ -158,6 +158,18 @@ def test_questions_joined_by_commas_are_each_answered(reader: Reader) -> None:
                             "take?") == ["permit.drone"]
 
 
+@pytest.mark.parametrize("text", [
+    "Hi, we're a small crew planning a commercial in Quy Nhon next spring. Do we need "
+    "special permission there? Thanks",
+    "Bonjour, nous tournons une pub à Nha Trang. Faut-il une autorisation ?",
+    "Une émission de télé à Quy Nhon, c'est possible ?",
+])
+def test_what_the_crew_shoots_never_hides_a_place_without_an_article(
+        text: str, reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.articles == [] and reading.unknown_places, (text, reading.articles)
+
+
 def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
     first = reader.read("Can we fly a drone in Da Nang?", "en", None, NOW)
     later = NOW + timedelta(minutes=2)

@@ -443,8 +443,11 @@ class Reader:
             if off_topic and not part.general:  # "the Hai Van pass ... on our day off"
                 return [], []
             named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
+            found = part.answer.article
             if part.general or part.filming or part.bare or (
-                    part.answer.article is not None and part.answer.article.id in named):
+                    found is not None and found.id in named) or (
+                    found is not None and found.kind == "location"):
+                # Another place's article is never the answer about this one.
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
@@ -496,7 +499,11 @@ class Reader:
             subjects = [t for t in subjects if t.kind != "vendor"]
         if subjects and places:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
-            # whole message, searched, tells the subject from the place.
+            # whole message, searched, tells the subject from the place; but what the crew
+            # shoots (a commercial) never hides that a place has no article of ours.
+            if subjects[0].kind == "route" and any(not p.article and not p.see
+                                                   for p in places):
+                return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
                 return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
         elif subjects:  # "We shoot a TVC. Which permits do we need?"
