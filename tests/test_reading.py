@@ -66,12 +66,35 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
     ("0", "number"), ("-1", "number"), ("👍", "empty"), ("???", "empty"),
     ("Xin chào", "greeting"), ("chào anh ạ", "greeting"), ("Hello there", "greeting"),
     ("안녕하세요", "greeting"), ("你好！", "greeting"), ("are you a bot?", "bot"),
+    # What else crews type between questions, with and without marks.
+    ("thank you very much for the quick answer", "thanks"), ("non merci", "thanks"),
+    ("merci pour votre réponse rapide", "thanks"), ("dạ em cảm ơn", "thanks"),
+    ("da em cam on", "thanks"), ("답변 감사합니다", "thanks"), ("ㄳ", "thanks"),
+    ("ありがとうございます！助かります", "thanks"), ("谢谢，很有帮助", "thanks"),
+    ("oui", "ok"), ("no", "ok"), ("ça marche", "ok"), ("ca marche", "ok"),
+    ("không", "ok"), ("なるほど", "ok"), ("よろしくお願いします", "ok"), ("嗯嗯", "ok"),
+    ("좋네요", "ok"), ("that's all for now", "ok"), ("bonne journée à vous", "bye"),
+    ("在吗？", "greeting"), ("chào buổi sáng", "greeting"), ("chao buoi sang", "greeting"),
+    ("test", "greeting"), ("what can you do?", "help"), ("bạn làm được gì", "help"),
+    ("ban lam duoc gi", "help"), ("何ができますか？", "help"), ("你能做什么？", "help"),
+    ("start over", "menu"), ("#2", "number"), ("3.", "number"), ("42!", "number"),
 ])
 def test_small_talk_in_every_language(text: str, kind: str, reader: Reader) -> None:
     talk = small_talk(text)
     assert talk is not None and talk.kind == kind, (text, talk)
     reading = reader.read(text, None, None, NOW)
     assert reading.small_talk == talk and reading.asks == []
+
+
+@pytest.mark.parametrize("text", ["np", "ta", "xD"])
+def test_a_stray_word_gets_no_article(text: str, reader: Reader) -> None:
+    """Too short to be about anything: not searched (the search matched "ta" to a
+    place's name)."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None and reading.asks == []
+    # Short words that name a topic or a place are still questions.
+    assert reader.read("tet", None, None, NOW).articles == ["practical.holidays"]
+    assert reader.read("Hue", None, None, NOW).articles == ["location.hue"]
 
 
 @pytest.mark.parametrize("text", [

@@ -51,6 +51,7 @@ _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
 
 
@@ -270,6 +271,12 @@ class Reader:
         talk = small_talk(text)
         if talk is not None and talk.kind == "bot" and self.topics.find(text):
             return None  # "not the chatbot, put me through to staff": a request
+        if talk is None and _STRAY.fullmatch(text.strip()) and not self.topics.find(
+                text) and not self.gazetteer.find(text):
+            # "np", "ta", "xd": too short to be about anything, unless it names one of
+            # our topics ("tet", "vfx") or a place ("Hue"); the search would match it to
+            # some name with full confidence.
+            return SmallTalk("empty")
         return talk
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:
