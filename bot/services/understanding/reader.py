@@ -285,7 +285,9 @@ class Reader:
         join two questions that do ("DIT 업체에 맡길 수 있는지 궁금하고요, 밥차도 구할 수
         있을까요?")."""
         whole = self._sentence(sentence, language)
-        if whole.off_topic:  # "stay on after wrap and teach English"
+        if whole.off_topic or len({t.id for t in whole.topics if t.kind != "filming"}) < 2:
+            # "stay on after wrap and teach English"; with fewer than two topics, no two
+            # clauses can ask two things (and cutting costs as much as reading again).
             return [whole]
         split = self._split(whole, clauses(sentence), language, False) or [whole]
         return [piece for part in split
