@@ -38,6 +38,21 @@ def test_sentences_keep_abbreviations_and_cut_cjk() -> None:
         "Hi!", "We shoot in Da Nang, e.g. My Khe.", "Do we need a permit?"]
     assert sentences("你好。在岘港拍摄需要什么许可？还有无人机呢？") == [
         "你好。", "在岘港拍摄需要什么许可？", "还有无人机呢？"]
+    # A numbered list, on its lines or on one line, is one sentence an item.
+    assert sentences("Two questions:\n1. visa?\n2. drones?") == [
+        "Two questions:", "1. visa?", "2. drones?"]
+    assert sentences("Có 2 câu: 1) quay ở Tam Cốc được không, 2) thuê xe ở đâu?") == [
+        "Có 2 câu:", "1) quay ở Tam Cốc được không", "2) thuê xe ở đâu?"]
+
+
+def test_a_listed_wish_is_a_question(reader: Reader) -> None:
+    """Crews number their questions and word some as wishes ("2. we'd like an
+    interpreter on set"): each item naming something of ours is asked."""
+    assert articles(reader, "We shoot an MV in Hoi An in May. Could you help with:\n"
+                            "1. which visa our crew needs?\n"
+                            "2. a Japanese-speaking interpreter on set, we'd like one\n"
+                            "3. catering for a vegan artist") == [
+        "visa.crew", "vendors.translator", "vendors.catering"]
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -51,12 +66,35 @@ def test_sentences_keep_abbreviations_and_cut_cjk() -> None:
     ("0", "number"), ("-1", "number"), ("👍", "empty"), ("???", "empty"),
     ("Xin chào", "greeting"), ("chào anh ạ", "greeting"), ("Hello there", "greeting"),
     ("안녕하세요", "greeting"), ("你好！", "greeting"), ("are you a bot?", "bot"),
+    # What else crews type between questions, with and without marks.
+    ("thank you very much for the quick answer", "thanks"), ("non merci", "thanks"),
+    ("merci pour votre réponse rapide", "thanks"), ("dạ em cảm ơn", "thanks"),
+    ("da em cam on", "thanks"), ("답변 감사합니다", "thanks"), ("ㄳ", "thanks"),
+    ("ありがとうございます！助かります", "thanks"), ("谢谢，很有帮助", "thanks"),
+    ("oui", "ok"), ("no", "ok"), ("ça marche", "ok"), ("ca marche", "ok"),
+    ("không", "ok"), ("なるほど", "ok"), ("よろしくお願いします", "ok"), ("嗯嗯", "ok"),
+    ("좋네요", "ok"), ("that's all for now", "ok"), ("bonne journée à vous", "bye"),
+    ("在吗？", "greeting"), ("chào buổi sáng", "greeting"), ("chao buoi sang", "greeting"),
+    ("test", "greeting"), ("what can you do?", "help"), ("bạn làm được gì", "help"),
+    ("ban lam duoc gi", "help"), ("何ができますか？", "help"), ("你能做什么？", "help"),
+    ("start over", "menu"), ("#2", "number"), ("3.", "number"), ("42!", "number"),
 ])
 def test_small_talk_in_every_language(text: str, kind: str, reader: Reader) -> None:
     talk = small_talk(text)
     assert talk is not None and talk.kind == kind, (text, talk)
     reading = reader.read(text, None, None, NOW)
     assert reading.small_talk == talk and reading.asks == []
+
+
+@pytest.mark.parametrize("text", ["np", "ta", "xD"])
+def test_a_stray_word_gets_no_article(text: str, reader: Reader) -> None:
+    """Too short to be about anything: not searched (the search matched "ta" to a
+    place's name)."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None and reading.asks == []
+    # Short words that name a topic or a place are still questions.
+    assert reader.read("tet", None, None, NOW).articles == ["practical.holidays"]
+    assert reader.read("Hue", None, None, NOW).articles == ["location.hue"]
 
 
 @pytest.mark.parametrize("text", [
@@ -81,6 +119,29 @@ def test_a_place_context_carries_to_the_question(reader: Reader) -> None:
                             "a permit? Thanks, Anna") == ["location.hoi-an"]
 
 
+def test_a_question_with_nothing_of_its_own_adds_no_place_beside_real_ones(
+        reader: Reader) -> None:
+    """"Two questions:" or "想问一下：" asks nothing itself: next to questions that name
+    their subjects, the introduction's places are not answered as well."""
+    assert articles(reader, "We shoot a TVC in Hanoi and Ninh Binh in May. I have two "
+                            "questions? What visa does our crew need? Can we bring our "
+                            "cameras through customs?") == ["visa.crew", "customs.equipment"]
+    assert articles(reader, "我们计划五月去岘港拍一部短片。想问一下：剧组需要什么签证？") == [
+        "visa.crew"]
+    # Alone, it still asks about what the statements named.
+    assert articles(reader, "We are shooting in Hoi An in March. Is that possible?") == [
+        "location.hoi-an"]
+
+
+def test_gear_named_in_the_introduction_is_no_rental_question(reader: Reader) -> None:
+    """Without hiring words, the cameras a statement names say what the question is
+    about (customs), not a rental; with them, the rental houses."""
+    assert articles(reader, "Our rental house made us an ATA carnet for the camera and "
+                            "lenses. Does that work in Vietnam?") == ["customs.equipment"]
+    assert articles(reader, "We need two cameras and lights in Saigon. Where can we rent "
+                            "them?") == ["vendors.equipment-rental"]
+
+
 def test_topic_with_a_place_is_the_topic_with_the_place(reader: Reader) -> None:
     reading = reader.read("Can we fly a drone in Da Nang?", None, None, NOW)
     assert reading.articles == ["permit.drone"]
@@ -93,6 +154,43 @@ def test_several_questions_are_each_answered(reader: Reader) -> None:
                            "visa does our crew need? And can we bring our own cameras "
                            "through customs?")
     assert set(got) == {"permit.drone", "visa.crew", "customs.equipment"}, got
+
+
+def test_a_side_of_the_permit_before_a_subject_is_a_question_of_its_own(
+        reader: Reader) -> None:
+    """"The permit fees, and incentives?" asks two things; "papers for the drone permit,
+    and how long does it take?" and two clauses about drones ask one."""
+    assert articles(reader, "허가 비용이 얼마인지, 그리고 인센티브가 있는지 궁금합니다.") == [
+        "permit.fees", "incentives"]
+    assert articles(reader, "How much are the permit fees, and is there any incentive for "
+                            "foreign productions?") == ["permit.fees", "incentives"]
+    assert articles(reader, "What documents do we need for the drone permit, and how long "
+                            "does it take?") == ["permit.drone"]
+    assert articles(reader, "We want drone shots of the beach and drone shots over the "
+                            "pass, what is the procedure?") == ["permit.drone"]
+
+
+def test_questions_joined_by_commas_are_each_answered(reader: Reader) -> None:
+    """Commas join questions too ("...있는지 궁금하고요, ...도 구할 수 있을까요?"); a
+    lead-in before a question's comma is part of that question."""
+    assert articles(reader, "현장 DIT를 현지 업체에 맡길 수 있는지 궁금하고요, 스태프 밥차도 구할 "
+                            "수 있을까요?") == ["vendors.post-production", "vendors.catering"]
+    assert articles(reader, "For the shoot in May, which visa do we need, and is customs "
+                            "strict?") == ["visa.crew", "customs.equipment"]
+    assert articles(reader, "Can we fly a drone in Da Nang, how long does the permit "
+                            "take?") == ["permit.drone"]
+
+
+@pytest.mark.parametrize("text", [
+    "Hi, we're a small crew planning a commercial in Quy Nhon next spring. Do we need "
+    "special permission there? Thanks",
+    "Bonjour, nous tournons une pub à Nha Trang. Faut-il une autorisation ?",
+    "Une émission de télé à Quy Nhon, c'est possible ?",
+])
+def test_what_the_crew_shoots_never_hides_a_place_without_an_article(
+        text: str, reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.articles == [] and reading.unknown_places, (text, reading.articles)
 
 
 def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:

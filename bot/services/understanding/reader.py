@@ -28,7 +28,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place, without_names
-from bot.services.understanding.segments import clauses, is_question, sentences
+from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -51,6 +51,7 @@ _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
 
 
@@ -210,17 +211,26 @@ class Reader:
         for side in (True, False):
             if side is False and (asks[True] or unknown[True] or searched or declined):
                 break
+            # A question with nothing of its own ("想问一下：", "Could you advise on the
+            # following?", "Is that possible?") borrows the statements' places and
+            # subjects; next to questions that name their own, it asks nothing more.
+            borrowed: list[Ask] = []
+            borrowed_places: list[Place] = []
             for part in parts:
                 if part.question is not side:
                     continue
                 found, places = self._decide(part, context, remembered, off_topic, text,
                                              language)
+                hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
                         searched.append((side, ask))
                     else:
-                        asks[side].append(ask)
-                unknown[side] += [p for p in places if p not in unknown[side]]
+                        (borrowed if hollow else asks[side]).append(ask)
+                target = borrowed_places if hollow else unknown[side]
+                target += [p for p in places if p not in target]
+            if not asks[side] and not unknown[side]:
+                asks[side], unknown[side] = borrowed, borrowed_places
                 if side:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
                     context.places += [p for p in part.places if p not in context.places]
                     context.subjects += [t for t in part.subjects
@@ -261,23 +271,54 @@ class Reader:
         talk = small_talk(text)
         if talk is not None and talk.kind == "bot" and self.topics.find(text):
             return None  # "not the chatbot, put me through to staff": a request
+        if talk is None and _STRAY.fullmatch(text.strip()) and not self.topics.find(
+                text) and not self.gazetteer.find(text):
+            # "np", "ta", "xd": too short to be about anything, unless it names one of
+            # our topics ("tet", "vfx") or a place ("Hue"); the search would match it to
+            # some name with full confidence.
+            return SmallTalk("empty")
         return talk
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:
         """The sentence, or its clauses when "and" joins two that each name a topic or a
-        place of their own ("what documents, and how long does it take?")."""
+        place of their own ("what documents, and how long does it take?"), or when commas
+        join two questions that do ("DIT 업체에 맡길 수 있는지 궁금하고요, 밥차도 구할 수
+        있을까요?")."""
         whole = self._sentence(sentence, language)
-        pieces = clauses(sentence)
-        if len(pieces) < 2 or whole.off_topic:  # "stay on after wrap and teach English"
+        if whole.off_topic or len({t.id for t in whole.topics if t.kind != "filming"}) < 2:
+            # "stay on after wrap and teach English"; with fewer than two topics, no two
+            # clauses can ask two things (and cutting costs as much as reading again).
             return [whole]
+        split = self._split(whole, clauses(sentence), language, False) or [whole]
+        return [piece for part in split
+                for piece in self._split(part, commas(part.text), language, True) or [part]]
+
+    def _split(self, whole: _Sentence, pieces: list[str], language: str, asked: bool
+               ) -> list[_Sentence] | None:
+        """`whole` cut into `pieces`, if they ask separate questions."""
+        if len(pieces) < 2:
+            return None
         parts = [self._sentence(piece, language) for piece in pieces]
+        if not self._apart(parts, language, asked):
+            return None
+        for part in parts:  # each clause is as much a question as its sentence
+            part.question = whole.question
+        return [p for p in parts if p.places or p.topics]
+
+    @staticmethod
+    def _apart(parts: list[_Sentence], language: str, asked: bool) -> bool:
+        """Whether the clauses of one sentence ask separate questions; `asked`: only
+        those that are questions by themselves count (a comma joins much else)."""
 
         def subjects(part: _Sentence) -> list[Topic]:
+            if asked and not is_question(part.text):
+                return []
             # A vendor's word only with hiring words ("flying in with two ARRI cameras,
             # and ..." is no rental; "Chinese actors and crew" is no casting call); a
             # place asked leave for is a subject of its own ("filming on Sao beach, and
             # the drone flights").
-            hire = intent_of(part.text, language) == "hire"
+            # Asked by itself, a vendor's word asks for one ("현지 업체에 맡길 수 있는지").
+            hire = asked or intent_of(part.text, language) == "hire"
             own = [t for t in part.subjects if t.kind != "vendor" or hire]
             return own or ([t for t in part.topics if t.kind == "general"]
                            if part.places else [])
@@ -286,13 +327,20 @@ class Reader:
         # procedure when no clause names a subject ("which papers, and how long?", but
         # "for drones, how long?" is one question); a place alone ("grip in HCMC") or
         # filming words alone belong to their neighbour.
-        with_subject = [p for p in parts if subjects(p)]
-        named = with_subject or [p for p in parts if p.aspects]
-        if len(named) < 2:
-            return [whole]
-        for part in parts:  # each clause is as much a question as its sentence
-            part.question = whole.question
-        return [p for p in parts if p.places or p.topics]
+        # A side of the permit itself before any subject ("허가 수수료가 얼마인지, 그리고
+        # 인센티브는") cannot point at that subject: it is a question of its own. Clauses
+        # naming the same subject ("drones over the coast and drone shots of the pass")
+        # are one question.
+        first = next((i for i, p in enumerate(parts) if subjects(p)), len(parts))
+        with_subject = [p for i, p in enumerate(parts)
+                        if subjects(p) or (i < first and p.aspects and (
+                            p.general or asked) and (not asked or is_question(p.text)))]
+        if asked:
+            named = with_subject
+        else:
+            named = with_subject if first < len(parts) else [p for p in parts if p.aspects]
+        return len(named) >= 2 and len(
+            {tuple(t.id for t in subjects(p) or p.aspects) for p in named}) >= 2
 
     def _sentence(self, text: str, language: str) -> _Sentence:
         mentions = self.gazetteer.find(text)
@@ -303,13 +351,18 @@ class Reader:
         rest = without_names(text, mentions)
         going, _, elsewhere = self.kb.foreign_roles(text)
         letters = sum(ch.isalpha() for ch in rest)
-        return _Sentence(text, self.topics.find(text), _most_specific(places),
+        topics = self.topics.find(text)
+        # Crews number their questions: an item of a list naming something of ours asks
+        # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
+        listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
+        return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
                                                 and not _VIETNAM.search(fold(text))),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
-                         question=is_question(text), bare=letters <= BARE_PLACE_LETTERS)
+                         question=is_question(text) or listed,
+                         bare=letters <= BARE_PLACE_LETTERS)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
@@ -399,8 +452,11 @@ class Reader:
             if off_topic and not part.general:  # "the Hai Van pass ... on our day off"
                 return [], []
             named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
+            found = part.answer.article
             if part.general or part.filming or part.bare or (
-                    part.answer.article is not None and part.answer.article.id in named):
+                    found is not None and found.id in named) or (
+                    found is not None and found.kind == "location"):
+                # Another place's article is never the answer about this one.
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
@@ -443,11 +499,20 @@ class Reader:
             # applies beats the places of the introduction.
             return self._searched(part), []
         places = context.places[:MAX_ASKS] or ([recent] if recent else [])
-        # What the crew shoots (a documentary, a TVC) says less than what it does.
+        # What the crew shoots (a documentary, a TVC) says less than what it does; without
+        # hiring words, the gear or the people it names say who or what the question is
+        # about ("our rental house made us a carnet: does it work here?" asks customs).
         subjects = sorted(context.subjects, key=lambda t: t.kind == "route")
+        if intent_of(part.text, language) != "hire" and any(
+                t.kind not in ("vendor", "route") for t in subjects):
+            subjects = [t for t in subjects if t.kind != "vendor"]
         if subjects and places:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
-            # whole message, searched, tells the subject from the place.
+            # whole message, searched, tells the subject from the place; but what the crew
+            # shoots (a commercial) never hides that a place has no article of ours.
+            if subjects[0].kind == "route" and any(not p.article and not p.see
+                                                   for p in places):
+                return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
                 return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
         elif subjects:  # "We shoot a TVC. Which permits do we need?"

@@ -12,8 +12,13 @@ import re
 from bot.services.knowledge.text import fold
 
 # A sentence ends at . ? ! ; (Latin: followed by a space or the end; "e.g." and "2.5" stay
-# whole) or at 。？！ (CJK, which has no spaces), and at every line break.
-_END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)")
+# whole) or at 。？！ (CJK, which has no spaces), at every line break, and before an item
+# of a list written on one line ("... không ạ, 2) bên em cần ...", "①...②...").
+_END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)"
+                  r"|[\s,，、]+(?=\(?\d{1,2}\)\s)|(?<=\S)\s*(?=[②-⑩])")
+# An item of a list: crews number their questions ("1.", "2)", "①", "첫째", "・").
+LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[①-⑩]|[・•●▪*]|-(?=\s)|첫째|둘째|셋째|넷째)")
+_MARKER_ONLY = re.compile(r"\(?\d{1,2}[.)]|[①-⑩]")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)\.)$",
                            re.IGNORECASE)
 
@@ -25,8 +30,8 @@ def sentences(text: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if parts and _ABBREVIATION.search(parts[-1]):
-            parts[-1] = f"{parts[-1]} {piece}"
+        if parts and (_ABBREVIATION.search(parts[-1]) or _MARKER_ONLY.fullmatch(parts[-1])):
+            parts[-1] = f"{parts[-1]} {piece}"  # "e.g. My Khe", "1. which visa?"
         else:
             parts.append(piece)
     return parts
@@ -83,3 +88,25 @@ _JOINS = re.compile(
 def clauses(sentence: str) -> list[str]:
     """The parts of a sentence joined by "and" (or its like in each language)."""
     return [part.strip(" ,，、") for part in _JOINS.split(sentence) if part.strip(" ,，、")]
+
+
+_COMMAS = re.compile(r"\s*[,，、]\s*")
+
+
+def commas(sentence: str) -> list[str]:
+    """The questions a sentence joins with commas, each with what leads to it ("For the
+    shoot in May, which visa, and is customs strict?" is two, the first with its lead)."""
+    groups: list[str] = []
+    pending: list[str] = []
+    for piece in _COMMAS.split(sentence):
+        if piece.strip():
+            pending.append(piece.strip())
+            if is_question(piece):
+                groups.append(", ".join(pending))
+                pending = []
+    if pending:
+        if groups:
+            groups[-1] = ", ".join([groups[-1], *pending])
+        else:
+            groups.append(", ".join(pending))
+    return groups
