@@ -7,8 +7,7 @@ database layer), which would double its start-up time.
 
 from __future__ import annotations
 
-import re
-
+from bot.formatting import tables_as_lists
 from bot.i18n import N_, NATIVE_NAMES, Translator
 from bot.services.knowledge import Answer, Article, KnowledgeBase, Vendor
 from bot.services.understanding import Ask, Place, SmallTalk
@@ -90,32 +89,6 @@ def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str
                 lines += vendor_lines(vendor, t)
             parts.append("\n".join(lines))
     return [part for part in parts if part]
-
-
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
-
-
-def tables_as_lists(text: str) -> str:
-    """A Markdown table as a list, one item per row ("- New Year's Day: 1 day, 1
-    January"): neither Telegram nor Zalo draws tables, and a raw one is pipes on a phone."""
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        if (lines[i].lstrip().startswith("|") and i + 1 < len(lines)
-                and _TABLE_RULE.match(lines[i + 1].strip())):
-            header = [c.strip() for c in lines[i].strip().strip("|").split("|")]
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
-                first, rest = cells[0], cells[1:]
-                named = [f"{h}: {c}" for h, c in zip(header[1:], rest, strict=False) if c]
-                out.append(f"- {first}" + (f" ({'; '.join(named)})" if named else ""))
-                i += 1
-            continue
-        out.append(lines[i])
-        i += 1
-    return "\n".join(out)
 
 
 def sections(parts: list[str], limit: int) -> list[str]:
