@@ -444,8 +444,10 @@ def cmd_kb_check(config: Config) -> int:
 
 
 def cmd_kb_stats(config: Config) -> int:
+    """Articles and vendors per kind and language; sources, primary and secondary, per
+    article and overall; the articles that rest on secondary sources alone."""
     from bot.app import knowledge_dir
-    from bot.services.knowledge import loader
+    from bot.services.knowledge import loader, sources
     from bot.services.knowledge.model import ALL_LANGUAGES
 
     content = loader.load(knowledge_dir(config))
@@ -459,6 +461,20 @@ def cmd_kb_stats(config: Config) -> int:
     vendor_counts = [sum(lang in v.services for v in vendors) for lang in ALL_LANGUAGES]
     print(f"{'vendor':<11} " + " ".join(f"{c:>4}" for c in vendor_counts) + f"  {len(vendors):>5}"
           f"  ({sum(v.sample for v in vendors)} samples)")
+    ordered = sorted(content.articles.values(), key=lambda a: a.id)
+    counted = [(article.id, *sources.count(article.sources)) for article in ordered]
+    width = max([len("article"), *(len(article_id) for article_id, _, _ in counted)])
+    print()
+    print(f"{'article':<{width}}  primary  secondary")
+    for article_id, primary, secondary in counted:
+        print(f"{article_id:<{width}}  {primary:>7}  {secondary:>9}")
+    primary = sum(p for _, p, _ in counted)
+    secondary = sum(s for _, _, s in counted)
+    print(f"{'all':<{width}}  {primary:>7}  {secondary:>9}")
+    without = [article_id for article_id, p, _ in counted if not p]
+    print(f"\nsources: {primary + secondary} ({primary} primary, {secondary} secondary)")
+    print(f"articles without a primary source: {len(without)}"
+          + (f" ({', '.join(without)})" if without else ""))
     if content.problems:
         print(f"{len(content.problems)} problem(s): run crewbot kb check", file=sys.stderr)
         return FAILED

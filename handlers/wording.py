@@ -118,8 +118,10 @@ def sections(parts: list[str], limit: int) -> list[str]:
 
 
 def sources_text(article: Article, t: Translator) -> str:
+    """The sources as links, each titled in the reader's language where the article
+    gives that title, and the day they were checked."""
     _ = t.gettext
-    sources = "\n".join(f"- [{s.title}]({s.url})" for s in article.sources)
+    sources = "\n".join(f"- [{s.title_in(t.language)}]({s.url})" for s in article.sources)
     return "\n\n".join([_("**Sources:**") + "\n" + sources, _reviewed(article, t)])
 
 

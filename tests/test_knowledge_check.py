@@ -3,8 +3,11 @@ on broken copies of it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,3 +184,99 @@ def test_cli_checks_the_readers_places_and_topics(kb_copy: Path, tmp_path: Path)
     assert result.returncode == 1, result.stdout
     assert "places.yaml: sa-pa: no article 'location.sa-pa'" in result.stdout
     assert "topics.yaml: visa: no words in ja" in result.stdout
+
+
+# `crewbot kb check` on a copy of the shipped knowledge base, named by `[knowledge] dir`.
+
+def kb_cli(root: Path, tmp_path: Path, *args: str,
+           extra: str = "") -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "crewbot.toml"
+    config.write_text(f'[knowledge]\ndir = "{root}"\n{extra}', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREWBOT_")}
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "kb", *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+def body_line(root: Path, name: str, language: str, text: str) -> int:
+    """Put `text` at the top of the article's body in `language`; its line number."""
+    path = root / ARTICLES / name
+    lines = path.read_text(encoding="utf-8").split("\n")
+    marker = lines.index(f"<!-- lang: {language} -->")
+    lines.insert(marker + 1, text)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return marker + 2
+
+
+# Sources: a title per language, primary or secondary.
+
+def test_a_source_title_per_language_and_a_type(kb_copy: Path) -> None:
+    edit(kb_copy, "permit.fees.md", lambda t: t.replace(
+        "  - title: Tạp chí Tài chính, Circular 289/2016/TT-BTC on fees in the cinema sector "
+        "(amounts)\n",
+        "  - title:\n      en: Circular 289/2016/TT-BTC on fees\n"
+        "      vi: Thông tư 289/2016/TT-BTC về phí\n    type: primary\n", 1))
+    article = loader.load(kb_copy).articles["permit.fees"]
+    source = article.sources[1]
+    assert (source.title, source.type) == ("Circular 289/2016/TT-BTC on fees", "primary")
+    assert source.title_in("vi") == "Thông tư 289/2016/TT-BTC về phí"
+    assert source.title_in("ko") == "Circular 289/2016/TT-BTC on fees"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("  - title: {en: Fees, xx: Phí}\n    url: https://x.gov.vn\n",
+         "sources.0.title: unknown language 'xx'"),
+        ("  - title: Fees\n    url: https://x.gov.vn\n    type: official\n",
+         "sources.0.type: expected primary or secondary, got 'official'"),
+        ("  - title: [Fees]\n    url: https://x.gov.vn\n",
+         "sources.0.title: expected a text, or one per language"),
+    ],
+)
+def test_bad_sources_are_named(kb_copy: Path, source: str, expected: str) -> None:
+    edit(kb_copy, "permit.fees.md", lambda t: t.replace("sources:\n", "sources:\n" + source, 1))
+    found = problems(kb_copy)
+    assert any("permit.fees.md" in p and expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("url", "declared", "primary"),
+    [
+        ("https://cucdienanh.gov.vn", "", True),
+        ("https://vnembassy-minsk.mofa.gov.vn/en-us/Pages/default.aspx", "", True),
+        ("https://vanban.chinhphu.vn/?pageid=27160&docid=1", "", True),
+        ("https://baochinhphu.vn/news-102251143.htm", "", False),
+        ("https://thuvienphapluat.vn/van-ban/Van-hoa-Xa-hoi/Luat-Dien-anh-2022-486445.aspx",
+         "", True),
+        ("https://thuvienphapluat.vn/hoi-dap-phap-luat/324FE-hd-chung-thuc.html", "", False),
+        ("https://vi.wikisource.org/wiki/Trang:Cong_bao_Chinh_phu_571_572_nam_2022.pdf/77",
+         "", True),
+        ("https://e.vnexpress.net/news/travel/x.html", "", False),
+        ("https://e.vnexpress.net/news/travel/x.html", "primary", True),
+        ("https://cucdienanh.gov.vn/news", "secondary", False),
+    ],
+)
+def test_primary_sources(url: str, declared: str, primary: bool) -> None:
+    from bot.services.knowledge.model import Source
+    from bot.services.knowledge.sources import is_primary
+
+    assert is_primary(Source("A title", url, type=declared)) is primary
+
+
+def test_kb_stats_counts_sources_and_names_articles_without_a_primary_one(
+        kb_copy: Path, tmp_path: Path) -> None:
+    edit(kb_copy, "permit.fees.md", lambda t: t.replace(
+        "    url: https://thuvienphapluat.vn/van-ban/Van-hoa-Xa-hoi/Luat-Dien-anh-2022-486445.aspx"
+        "\n", "    url: https://thuvienphapluat.vn/van-ban/Van-hoa-Xa-hoi/Luat-Dien-anh-2022-"
+        "486445.aspx\n    type: secondary\n", 1))
+    result = kb_cli(kb_copy, tmp_path, "stats")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()
+            if line.startswith(("permit.", "all "))}
+    assert rows["permit.fees"] == ["0", "4"] and rows["permit.drone"][0] != "0"
+    primary, secondary = (int(n) for n in rows["all"])
+    assert f"sources: {primary + secondary} ({primary} primary, {secondary} secondary)" \
+        in result.stdout
+    without = next(line for line in result.stdout.splitlines()
+                   if line.startswith("articles without a primary source"))
+    assert "permit.fees" in without and "vendors.transport" in without
