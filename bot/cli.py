@@ -421,8 +421,17 @@ async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
 
 
 def cmd_kb_check(config: Config) -> int:
+    """Every problem in the knowledge base, then a verdict: exit 1 on any problem.
+
+    Problems are the loader's (schema, languages, links), the reader's files' (places,
+    topics) and the review's (text a phone would show wrongly, a review date after today);
+    an article whose sources are due for another check is only a warning.
+    """
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from bot.app import knowledge_dir
-    from bot.services.knowledge import loader
+    from bot.services.knowledge import loader, review
     from bot.services.knowledge.model import ALL_LANGUAGES
     from bot.services.understanding import Gazetteer, Topics
 
@@ -433,13 +442,20 @@ def cmd_kb_check(config: Config) -> int:
     ids = set(content.articles)
     problems += Gazetteer.load(root / "places.yaml").check(ids)
     problems += Topics.load(root / "topics.yaml").check(ids, ALL_LANGUAGES)
+    # Review dates are calendar days at the department.
+    today = datetime.now(ZoneInfo(config.bot.timezone)).date()
+    found = review.review(root, content, today, config.knowledge.review_max_age_days)
+    problems += [str(problem) for problem in found.failures]
     for problem in problems:
         print(problem)
+    for warning in found.warnings:
+        print(f"{warning.path}:{warning.line}: warning: {warning.message}")
+    warnings = f", {len(found.warnings)} warning(s)" if found.warnings else ""
     if problems:
-        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        print(f"{len(problems)} problem(s){warnings} in {root}", file=sys.stderr)
         return FAILED
     print(f"knowledge base OK: {len(content.articles)} articles, {len(content.vendors)} vendors "
-          f"in {root}")
+          f"in {root}{warnings}")
     return OK
 
 

@@ -207,6 +207,115 @@ def body_line(root: Path, name: str, language: str, text: str) -> int:
     return marker + 2
 
 
+def test_kb_check_passes_on_a_copy_of_the_shipped_knowledge(kb_copy: Path,
+                                                            tmp_path: Path) -> None:
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 0, result.stdout
+    assert f"knowledge base OK: 39 articles, 23 vendors in {kb_copy}" in result.stdout
+
+
+def test_kb_check_fails_on_an_article_id_in_a_body(kb_copy: Path, tmp_path: Path) -> None:
+    line = body_line(kb_copy, "permit.fees.md", "fr", "Voir aussi permit.drone pour les vols.")
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    assert (f"knowledge/articles/permit.fees.md:{line}: body.fr: the id 'permit.drone'"
+            in result.stdout)
+    assert "1 problem(s)" in result.stderr
+
+
+def test_kb_check_fails_on_a_table_in_a_summary(kb_copy: Path, tmp_path: Path) -> None:
+    edit(kb_copy, "permit.fees.md", lambda t: t.replace(
+        "  ko: >-\n", "  ko: |\n    | 비용 | 금액 |\n    |---|---|\n    | 수수료 | 없음 |\n", 1))
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    # A summary is shown as it is: even a whole table is not turned into a list there.
+    assert "knowledge/articles/permit.fees.md:23: summary.ko: a Markdown table" in result.stdout
+    assert "1 problem(s)" in result.stderr
+
+
+def test_kb_check_warns_on_a_stale_review_date(kb_copy: Path, tmp_path: Path) -> None:
+    edit(kb_copy, "permit.fees.md",
+         lambda t: re.sub(r"\nreviewed: .*", "\nreviewed: 2020-01-15", t, count=1))
+    line = next(number for number, text in enumerate(
+        (kb_copy / ARTICLES / "permit.fees.md").read_text(encoding="utf-8").split("\n"),
+        start=1) if text.startswith("reviewed:"))
+    result = kb_cli(kb_copy, tmp_path, "check", extra="review_max_age_days = 365\n")
+    assert result.returncode == 0, result.stdout
+    assert (f"knowledge/articles/permit.fees.md:{line}: warning: reviewed: 2020-01-15 is "
+            in result.stdout)
+    assert "[knowledge] review_max_age_days (365)" in result.stdout
+    assert "knowledge base OK" in result.stdout and "1 warning(s)" in result.stdout
+
+
+def test_kb_check_fails_on_a_review_date_after_today(kb_copy: Path, tmp_path: Path) -> None:
+    edit(kb_copy, "permit.fees.md",
+         lambda t: re.sub(r"\nreviewed: .*", "\nreviewed: 2999-01-01", t, count=1))
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    assert "permit.fees.md:" in result.stdout and "reviewed: 2999-01-01 is after today" \
+        in result.stdout
+
+
+def test_kb_check_fails_on_markup_in_other_fields(kb_copy: Path, tmp_path: Path) -> None:
+    """A place's note, a title, a source title and a vendor's name and services."""
+    edit(kb_copy, "location.hoi-an.md", lambda t: t.replace(
+        "    vi: Bay đến Cảng", "    vi: <b>Bay</b> đến Cảng", 1))
+    edit(kb_copy, "permit.fees.md", lambda t: t.replace(
+        "title: Tạp chí Tài chính,", "title: Tạp chí Tài chính [vi],", 1))
+    edit(kb_copy, "incentives.md", lambda t: re.sub(r"\n  ja: (.*)", r"\n  ja: '**\1**'", t,
+                                                    count=1))
+    vendors = kb_copy / "vendors" / "casting.yaml"
+    vendors.write_text(vendors.read_text(encoding="utf-8").replace(
+        "    fr: ", "    fr: Voir [le permis](permit.content-review). ", 1), encoding="utf-8")
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "location.hoi-an.md:138: location.access.vi: HTML <b>" in out
+    assert "permit.fees.md:129: sources.1.title: markup ([ ])" in out
+    assert re.search(r"incentives.md:\d+: title.ja: markup \(\* or _\)", out)
+    assert re.search(r"vendors/casting.yaml:\d+: sample-[a-z-]+: services.fr: a link to "
+                     r"'permit.content-review', not a web address", out)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**Bold**, - lists, 1. numbers, [a link](https://vbpl.vn/x?a=1&b=2), *a film*", []),
+        ("# A heading\n\nA paragraph.", []),
+        ("Rows:\n\n| Day | Date |\n|---|---|\n| Tết | lunar |", []),  # a body's table
+        ("Mail staff@example.com or see https://example.com/permit.drone.html", []),
+        ("See permit.drone.", ["the id 'permit.drone'"]),
+        ("See location.sa-pa (gone).", ["the id 'location.sa-pa'"]),
+        ("| a | b |\n| c | d |", ["a Markdown table"]),
+        ("line<br>break &nbsp;", ["HTML <br>", "the HTML entity &nbsp;"]),
+        ("Use `flycam`.", ["`code`"]),
+        ("```\ncode\n```", ["a code block", "a code block"]),
+        ("> quoted", ["a quote (>)"]),
+        ("above\n\n---\n\nbelow", ["a rule line"]),
+        ("![map](https://example.com/map.png)", ["an image"]),
+        ("[drone rules](permit.drone)", ["the id 'permit.drone'", "a link to 'permit.drone'"]),
+        ("**half bold\n\nnext", ["an unpaired **"]),
+    ],
+)
+def test_what_a_phone_cannot_show(text: str, expected: list[str]) -> None:
+    from bot.services.knowledge.review import TextRules
+
+    found = [problem for _line, problem in TextRules(["permit.drone"]).rich(text, body=True)]
+    assert len(found) == len(expected), found
+    for problem, start in zip(found, expected, strict=True):
+        assert problem.startswith(start), found
+
+
+def test_plain_text_fields_take_no_markup() -> None:
+    from bot.services.knowledge.review import TextRules
+
+    rules = TextRules([])
+    assert rules.plain("Flying a drone (flycam) — Asia/Ho_Chi_Minh, 5 * 3") == []
+    for title in ("**Drones**", "*Drones*", "Drones [2025]", "`drones`", "a | b", "# Drones",
+                  "Drones<br>", "see permit.drone"):
+        assert rules.plain(title), title
+
+
 # Sources: a title per language, primary or secondary.
 
 def test_a_source_title_per_language_and_a_type(kb_copy: Path) -> None:
