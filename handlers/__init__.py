@@ -22,6 +22,7 @@ def register(router: Router) -> None:
         places,
         questions,
         start,
+        vendors,
     )
 
     start.register(router)
@@ -32,3 +33,4 @@ def register(router: Router) -> None:
     questions.register(router)
     media.register(router)
     places.register(router)
+    vendors.register(router)

@@ -7,6 +7,8 @@ database layer), which would double its start-up time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.formatting import tables_as_lists
 from bot.i18n import N_, NATIVE_NAMES, Translator
 from bot.services.knowledge import Answer, Article, KnowledgeBase, Vendor
@@ -26,19 +28,53 @@ def pick(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or texts.get("en", "")
 
 
-def vendor_lines(vendor: Vendor, t: Translator) -> list[str]:
+SAMPLE_MARK = "(sample)"
+
+
+def vendor_name(vendor: Vendor) -> str:
+    """The vendor's name without the "(sample)" the data gives a sample's name: the list
+    says once that its entries are samples."""
+    name = vendor.name
+    if vendor.sample and name.endswith(SAMPLE_MARK):
+        name = name.removesuffix(SAMPLE_MARK).rstrip()
+    return name
+
+
+def vendor_lines(vendor: Vendor, t: Translator, city: str = "", mark: bool = False
+                 ) -> list[str]:
+    """One entry of a vendor list; `city` as the reader writes it (default: as the
+    record does); `mark` the entry as a sample, in a list that mixes samples and real
+    companies."""
     _ = t.gettext
-    name = f"**{vendor.name}**"
-    if vendor.sample:
-        name += " " + _("(sample entry, not a real company)")
+    name = f"**{vendor_name(vendor)}**"
+    if mark and vendor.sample:
+        name += " " + _("(sample)")
     spoken = ", ".join(NATIVE_NAMES.get(code, code) for code in vendor.languages)
     contact = ", ".join(vendor.contact.values())
     return [
-        f"- {name} ({vendor.city})",
+        f"- {name} ({city or vendor.city})",
         f"  {pick(vendor.services, t.language)}",
         "  " + _("Languages spoken: {languages}").format(languages=spoken),
         "  " + _("Contact: {contact}").format(contact=contact),
     ]
+
+
+def vendors_text(vendors: list[Vendor], t: Translator, heading: str,
+                 city_name: Callable[[str], str] | None = None) -> str:
+    """A vendor list under `heading`, saying once, not on every entry, that its entries
+    are samples (or, in a list that mixes them with real companies, which ones)."""
+    _ = t.gettext
+    lines = [heading]
+    samples = sum(vendor.sample for vendor in vendors)
+    if samples and samples == len(vendors):
+        lines.append(_("These are sample entries, not real companies: the Cinema Department "
+                       "has not yet given us its vetted list."))
+    elif samples:
+        lines.append(_("Entries marked (sample) are not real companies."))
+    for vendor in vendors:
+        city = city_name(vendor.city) if city_name is not None else vendor.city
+        lines += vendor_lines(vendor, t, city, mark=0 < samples < len(vendors))
+    return "\n".join(lines)
 
 
 def _language_of(article: Article, t: Translator) -> str:
@@ -67,8 +103,10 @@ def short_text(article: Article, t: Translator) -> str:
     return "\n\n".join([*_head(article, t), _reviewed(article, t)])
 
 
-def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str]:
-    """The body, the place's facts and the vendors list, as the paragraphs they are."""
+def detail_parts(article: Article, kb: KnowledgeBase, t: Translator,
+                 city_name: Callable[[str], str] | None = None) -> list[str]:
+    """The body, the place's facts and the vendors list, as the paragraphs they are;
+    `city_name` writes a vendor's city in the reader's language."""
     _ = t.gettext
     lang = _language_of(article, t)
     parts = [f"**{article.title[lang]}**", tables_as_lists(article.body[lang])]
@@ -84,10 +122,7 @@ def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str
     if article.vendor_category:
         vendors = kb.vendors_in(article.vendor_category)
         if vendors:
-            lines = [_("**Vendors on our list:**")]
-            for vendor in vendors:
-                lines += vendor_lines(vendor, t)
-            parts.append("\n".join(lines))
+            parts.append(vendors_text(vendors, t, _("**Vendors on our list:**"), city_name))
     return [part for part in parts if part]
 
 
