@@ -424,14 +424,15 @@ def cmd_kb_check(config: Config) -> int:
     """Every problem in the knowledge base, then a verdict: exit 1 on any problem.
 
     Problems are the loader's (schema, languages, links), the reader's files' (places,
-    topics) and the review's (text a phone would show wrongly, a review date after today);
-    an article whose sources are due for another check is only a warning.
+    topics), the menus' (`menus.yaml`) and the review's (text a phone would show wrongly,
+    a review date after today); an article whose sources are due for another check is
+    only a warning.
     """
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from bot.app import knowledge_dir
-    from bot.services.knowledge import loader, review
+    from bot.services.knowledge import loader, menus, review
     from bot.services.knowledge.model import ALL_LANGUAGES
     from bot.services.understanding import Gazetteer, Topics
 
@@ -442,6 +443,7 @@ def cmd_kb_check(config: Config) -> int:
     ids = set(content.articles)
     problems += Gazetteer.load(root / "places.yaml").check(ids)
     problems += Topics.load(root / "topics.yaml").check(ids, ALL_LANGUAGES)
+    problems += [str(problem) for problem in menus.check(menus.load(root), content.articles)]
     # Review dates are calendar days at the department.
     today = datetime.now(ZoneInfo(config.bot.timezone)).date()
     found = review.review(root, content, today, config.knowledge.review_max_age_days)

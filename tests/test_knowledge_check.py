@@ -389,3 +389,47 @@ def test_kb_stats_counts_sources_and_names_articles_without_a_primary_one(
     without = next(line for line in result.stdout.splitlines()
                    if line.startswith("articles without a primary source"))
     assert "permit.fees" in without and "vendors.transport" in without
+
+
+# The menus' order: knowledge/menus.yaml.
+
+def test_kb_check_fails_on_a_broken_menus_file(kb_copy: Path, tmp_path: Path) -> None:
+    path = kb_copy / "menus.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    - permit.fees\n", "    - permit.feez\n", 1)
+    text = text.replace('    ja: "現場の実務：天候・祝日・安全"\n', "", 1)
+    text += "spare:\n  title: {en: Spare}\n  items: [permit.fees, practical.seasons]\n"
+    path.write_text(text, encoding="utf-8")
+    lines = text.split("\n")
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    out = result.stdout
+    feez = lines.index("    - permit.feez") + 1
+    assert f"knowledge/menus.yaml:{feez}: permits: no article 'permit.feez'" in out
+    assert re.search(r"knowledge/menus.yaml:\d+: practical.title: missing ja \(its button\)",
+                     out)
+    assert re.search(r"knowledge/menus.yaml:\d+: spare: no menu opens it", out)
+    assert re.search(r"knowledge/menus.yaml:\d+: spare: 'practical.seasons' is listed "
+                     r"already \(in practical\)", out)
+    assert "spare.title: missing vi, ko, ja, zh, fr" in out
+
+
+def test_kb_check_fails_on_an_article_in_no_menu(kb_copy: Path, tmp_path: Path) -> None:
+    path = kb_copy / "menus.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    - incentives\n", "", 1),
+                    encoding="utf-8")
+    result = kb_cli(kb_copy, tmp_path, "check")
+    assert result.returncode == 1
+    assert ("knowledge/menus.yaml:1: incentives (incentives) is in no menu" in result.stdout)
+
+
+def test_without_a_menus_file_the_menus_follow_the_categories(kb_copy: Path,
+                                                              tmp_path: Path) -> None:
+    from bot.services.knowledge import menus
+
+    (kb_copy / "menus.yaml").unlink()
+    assert kb_cli(kb_copy, tmp_path, "check").returncode == 0
+    articles = sorted(loader.load(kb_copy).articles.values(), key=lambda a: a.id)
+    shown = menus.items(menus.load(kb_copy).menus, "permits", articles)
+    assert shown[0] == "permit.after-shoot" and "practical.safety" in shown
+    assert len(shown) == 18
