@@ -34,11 +34,11 @@ import yaml
 
 from bot.formatting import table_blocks
 from bot.services.knowledge import loader
-from bot.services.knowledge.model import Content, Problem
+from bot.services.knowledge.model import Article, Content, Problem
 
 # Where an article id may hide: words joined by dots or hyphens. Addresses are blanked
 # out first (an id inside a URL or an e-mail address is no id shown to a crew).
-_ID_LIKE = re.compile(r"(?<![\w./@-])[a-z0-9]+(?:[.-][a-z0-9]+)+(?![\w/@-])")
+_ID_LIKE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:[.-][a-z0-9]+)+(?![\w/@-])")
 # An id of an article that no longer exists still looks like one.
 _ID_PREFIXES = re.compile(
     r"^(permit|visa|customs|contact|practical|location|vendors|incentives)\.[a-z0-9]")
@@ -54,6 +54,11 @@ _QUOTE = re.compile(r"^\s*>")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+
+# Any of the line rules' marks: a text without one needs no line-by-line look.
+_SUSPECT = re.compile(r"<[A-Za-z/!]|&#?\w+;|`|^\s*>|^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$"
+                      r"|\[[^\]\n]*\]\(|^\s*\[[^\]\n]+\]:|\|", re.MULTILINE)
+_UNPAIRED = "an unpaired **: shown as typed"
 
 # Only plain text where text is shown as a label (a button, inside bold or a link).
 _PLAIN_MARKUP = (
@@ -73,9 +78,32 @@ class Review:
     warnings: list[Problem] = field(default_factory=list)
 
 
+def _paragraphs(text: str) -> Iterator[tuple[int, str]]:
+    """(index of its first line, paragraph) for each paragraph between blank lines."""
+    start, lines = 0, []
+    for number, line in enumerate(text.split("\n")):
+        if line.strip():
+            lines.append(line)
+            continue
+        if lines:
+            yield start, "\n".join(lines)
+        start, lines = number + 1, []
+    if lines:
+        yield start, "\n".join(lines)
+
+
 def _blank(pattern: re.Pattern[str], text: str) -> str:
     """`text` with each match of `pattern` replaced by spaces (same length, same lines)."""
     return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def _without_addresses(text: str) -> str:
+    """`text` with web and e-mail addresses blanked (`_blank`), where it has any."""
+    return _blank(_ADDRESS, text) if "://" in text or "@" in text else text
+
+
+def _unpaired(paragraph: str) -> bool:
+    return "**" in paragraph and _without_addresses(paragraph).count("**") % 2 == 1
 
 
 class TextRules:
@@ -84,16 +112,17 @@ class TextRules:
     def __init__(self, ids: Iterable[str]) -> None:
         self.ids = frozenset(i for i in ids if "." in i or "-" in i)
 
-    def _ids(self, line: str) -> Iterator[str]:
-        for match in _ID_LIKE.finditer(_blank(_ADDRESS, line)):
+    def _ids(self, text: str) -> Iterator[tuple[int, str]]:
+        """(offset, problem) of each id in `text`."""
+        for match in _ID_LIKE.finditer(_without_addresses(text)):
             word = match.group()
             if word in self.ids or _ID_PREFIXES.match(word):
-                yield (f"the id {word!r}: crews read titles, not ids; name the article by "
-                       "its title (a related: id becomes a button)")
+                yield match.start(), (f"the id {word!r}: crews read titles, not ids; name the "
+                                      "article by its title (a related: id becomes a button)")
 
     def plain(self, text: str) -> list[str]:
         """Problems of a text shown as plain text: a title, a name, a city, a source title."""
-        found = list(self._ids(text))
+        found = [problem for _offset, problem in self._ids(text)]
         for pattern, name in _PLAIN_MARKUP:
             if pattern.search(text):
                 found.append(f"markup ({name}): shown as plain text on buttons and in "
@@ -106,6 +135,16 @@ class TextRules:
         """(line index, problem) of a text rendered as a reply (a summary, a body, a
         place's note, a vendor's services). In a body, a table with its |---| row is
         shown as a list and passes."""
+        ids: dict[int, list[str]] = {}
+        for offset, problem in self._ids(text):  # once over the text, not line by line
+            ids.setdefault(text.count("\n", 0, offset), []).append(problem)
+        if not _SUSPECT.search(text):
+            # Most texts: nothing but words, bold and lists; only ** pairs to count.
+            quick = [(start, _UNPAIRED) for start, paragraph in _paragraphs(text)
+                     if _unpaired(paragraph)]
+            quick += [(number, problem) for number, problems in ids.items()
+                      for problem in problems]
+            return list(dict.fromkeys(sorted(quick, key=lambda item: item[0])))
         lines = text.split("\n")
         converted: set[int] = set()
         if body:
@@ -116,7 +155,7 @@ class TextRules:
         for number, line in enumerate(lines):
             if not line.strip():
                 if bold_marks % 2:
-                    found.append((paragraph_start, "an unpaired **: shown as typed"))
+                    found.append((paragraph_start, _UNPAIRED))
                 paragraph_start, bold_marks = number + 1, 0
                 continue
             table = number not in converted and bool(_TABLE_ROW.match(line)
@@ -126,14 +165,14 @@ class TextRules:
                                       "(in a body, a table with a header row and a |---| "
                                       "row is turned into one)"))
             in_table = table
+            found += [(number, problem) for problem in ids.get(number, ())]
             found += [(number, problem) for problem in self._line(line, number in converted)]
-            bold_marks += _blank(_ADDRESS, line).count("**")
+            bold_marks += _without_addresses(line).count("**")
         if bold_marks % 2:
-            found.append((paragraph_start, "an unpaired **: shown as typed"))
+            found.append((paragraph_start, _UNPAIRED))
         return list(dict.fromkeys(found))
 
     def _line(self, line: str, in_table: bool) -> Iterator[str]:
-        yield from self._ids(line)
         for tag in _HTML_TAG.findall(line):
             yield f"HTML {tag[:40]}: Telegram and Zalo show it as typed; write plain text"
         for entity in _ENTITY.findall(line):
@@ -157,20 +196,19 @@ class TextRules:
                        "https://... or name the article by its title")
 
 
-def _header(text: str) -> tuple[dict[str, Any], dict[str, int], int] | None:
-    """An article file's header data, the file line of each key, the body's first line."""
+def _header_lines(text: str) -> dict[str, int]:
+    """The file line of each key path of an article's header (`title.en`), for the
+    rare article with a problem in it: parsing every header again doubled the check."""
     parts = loader._split_front_matter(text)
     if parts is None:
-        return None
-    header, header_line, _body, body_line = parts
+        return {}
     try:
-        node, data = loader._parse_yaml(header)
+        node, _data = loader._parse_yaml(parts[0])
     except yaml.YAMLError:
-        return None
-    if node is None or not isinstance(data, dict):
-        return None
-    lines = {key: line + header_line for key, line in loader._lines(node).items()}
-    return data, lines, body_line
+        return {}
+    if node is None:
+        return {}
+    return {key: line + parts[1] for key, line in loader._lines(node).items()}
 
 
 def _line_of(lines: dict[str, int], key: str) -> int:
@@ -202,48 +240,48 @@ def _per_language(value: Any) -> dict[str, str]:
     return {str(lang): text for lang, text in value.items() if isinstance(text, str)}
 
 
-def check_article(path: Path, rel: str, rules: TextRules) -> list[Problem]:
-    """Text problems in one article file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []  # the loader reports it
-    parsed = _header(text)
-    if parsed is None:
-        return []
-    data, lines, body_line = parsed
-    found: list[Problem] = []
-
-    def plain(key: str, value: str) -> None:
-        found.extend(Problem(rel, _line_of(lines, key), f"{key}: {problem}")
-                     for problem in rules.plain(value))
-
-    def rich(key: str, value: str) -> None:
-        # A header's text is reported at its key's line: once per problem.
-        problems = dict.fromkeys(problem for _index, problem in rules.rich(value))
-        found.extend(Problem(rel, _line_of(lines, key), f"{key}: {problem}")
-                     for problem in problems)
-
-    for lang, title in _per_language(data.get("title")).items():
-        plain(f"title.{lang}", title)
-    for lang, summary in _per_language(data.get("summary")).items():
-        rich(f"summary.{lang}", summary)
-    location = data.get("location")
-    if isinstance(location, dict):
+def _header_texts(article: Article) -> Iterator[tuple[str, str, bool]]:
+    """(key path, text, shown as plain text?) of what a crew reads in the header."""
+    for lang, title in article.title.items():
+        yield f"title.{lang}", title, True
+    for lang, summary in article.summary.items():
+        yield f"summary.{lang}", summary, False
+    if article.location is not None:
+        notes = article.location.notes.get()
         for name in ("best_season", "access", "permit_notes"):
-            for lang, note in _per_language(location.get(name)).items():
-                rich(f"location.{name}.{lang}", note)
-    sources = data.get("sources")
-    for number, source in enumerate(sources if isinstance(sources, list) else []):
-        named = source.get("title") if isinstance(source, dict) else None
-        if isinstance(named, str):
-            plain(f"sources.{number}.title", named)
-        for lang, text_in in _per_language(named).items():
-            plain(f"sources.{number}.title.{lang}", text_in)
-    for lang, (first, body) in _bodies(text, body_line).items():
-        found.extend(Problem(rel, first + index, f"body.{lang}: {problem}")
-                     for index, problem in rules.rich(body, body=True))
-    return found
+            for lang, note in getattr(notes, name).items():
+                yield f"location.{name}.{lang}", note, False
+    for number, source in enumerate(article.sources):
+        if source.titles:
+            for lang, title in source.titles.items():
+                yield f"sources.{number}.title.{lang}", title, True
+        else:
+            yield f"sources.{number}.title", source.title, True
+
+
+def check_article(article: Article, root: Path, rules: TextRules) -> list[Problem]:
+    """Text problems in one loaded article: its header's texts as loaded, its bodies
+    as written (for their lines)."""
+    try:
+        text = (root.parent / article.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []  # changed since loading: the next check sees it
+    parts = loader._split_front_matter(text)
+    if parts is None:
+        return []
+    found: list[tuple[str, str]] = []
+    for key, value, plain in _header_texts(article):
+        problems = rules.plain(value) if plain else [p for _i, p in rules.rich(value)]
+        found += [(key, problem) for problem in dict.fromkeys(problems)]
+    located: list[Problem] = []
+    if found:  # a header's text is reported at its key's line
+        lines = _header_lines(text)
+        located = [Problem(article.path, _line_of(lines, key), f"{key}: {problem}")
+                   for key, problem in found]
+    for lang, (first, body) in _bodies(text, parts[3]).items():
+        located += [Problem(article.path, first + index, f"body.{lang}: {problem}")
+                    for index, problem in rules.rich(body, body=True)]
+    return located
 
 
 def check_vendors(path: Path, rel: str, rules: TextRules) -> list[Problem]:
@@ -316,8 +354,8 @@ def review(root: Path, content: Content, today: date, max_age_days: int) -> Revi
     """Everything this module checks, over the knowledge base in `root`."""
     result = stale(root, content, today, max_age_days)
     rules = TextRules([*content.articles, *(v.id for v in content.vendors), *_place_ids(root)])
-    for path in sorted((root / "articles").glob("*.md")):
-        result.failures += check_article(path, loader._rel(path, root), rules)
+    for article in sorted(content.articles.values(), key=lambda a: a.path):
+        result.failures += check_article(article, root, rules)
     for path in sorted((root / "vendors").glob("*.yaml")):
         result.failures += check_vendors(path, loader._rel(path, root), rules)
     return result
