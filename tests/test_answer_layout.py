@@ -9,6 +9,7 @@ failure names the article, the language and the part, for the content's editors.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from datetime import date
@@ -70,8 +71,7 @@ def test_every_answer_fits_a_phone(knowledge: KnowledgeBase, language: str) -> N
 def test_the_review_date_is_written_as_the_reader_writes_dates(
         knowledge: KnowledgeBase, language: str, written: str) -> None:
     """The first message's last line and the Sources' footer, through Babel."""
-    article = knowledge.by_id["permit.drone"]
-    assert article.reviewed == date(2026, 11, 24)  # the shipped review date, for the test
+    article = dataclasses.replace(knowledge.by_id["permit.drone"], reviewed=date(2026, 11, 24))
     t = default_catalogs().get(language)
     for text in (short_text(article, t), sources_text(article, t)):
         assert written in text.rsplit("\n\n", 1)[1] and "2026-11-24" not in text

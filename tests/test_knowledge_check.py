@@ -211,7 +211,8 @@ def test_kb_check_passes_on_a_copy_of_the_shipped_knowledge(kb_copy: Path,
                                                             tmp_path: Path) -> None:
     result = kb_cli(kb_copy, tmp_path, "check")
     assert result.returncode == 0, result.stdout
-    assert f"knowledge base OK: 39 articles, 23 vendors in {kb_copy}" in result.stdout
+    assert re.search(rf"knowledge base OK: \d+ articles, \d+ vendors in {re.escape(str(kb_copy))}",
+                     result.stdout)
 
 
 def test_kb_check_fails_on_an_article_id_in_a_body(kb_copy: Path, tmp_path: Path) -> None:
@@ -431,5 +432,6 @@ def test_without_a_menus_file_the_menus_follow_the_categories(kb_copy: Path,
     assert kb_cli(kb_copy, tmp_path, "check").returncode == 0
     articles = sorted(loader.load(kb_copy).articles.values(), key=lambda a: a.id)
     shown = menus.items(menus.load(kb_copy).menus, "permits", articles)
+    assert shown == [a.id for category in menus.CATEGORIES for a in articles
+                     if a.category == category]
     assert shown[0] == "permit.after-shoot" and "practical.safety" in shown
-    assert len(shown) == 18
