@@ -426,8 +426,18 @@ async def cmd_zalo_authorize(config: Config, code: str, verifier: str) -> int:
 
 
 def cmd_kb_check(config: Config) -> int:
+    """Every problem in the knowledge base, then a verdict: exit 1 on any problem.
+
+    Problems are the loader's (schema, languages, links), the reader's files' (places,
+    topics), the menus' (`menus.yaml`) and the review's (text a phone would show wrongly,
+    a review date after today); an article whose sources are due for another check is
+    only a warning.
+    """
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from bot.app import knowledge_dir
-    from bot.services.knowledge import loader
+    from bot.services.knowledge import loader, menus, review
     from bot.services.knowledge.model import ALL_LANGUAGES
     from bot.services.understanding import Gazetteer, Topics
 
@@ -438,19 +448,29 @@ def cmd_kb_check(config: Config) -> int:
     ids = set(content.articles)
     problems += Gazetteer.load(root / "places.yaml").check(ids)
     problems += Topics.load(root / "topics.yaml").check(ids, ALL_LANGUAGES)
+    problems += [str(problem) for problem in menus.check(menus.load(root), content.articles)]
+    # Review dates are calendar days at the department.
+    today = datetime.now(ZoneInfo(config.bot.timezone)).date()
+    found = review.review(root, content, today, config.knowledge.review_max_age_days)
+    problems += [str(problem) for problem in found.failures]
     for problem in problems:
         print(problem)
+    for warning in found.warnings:
+        print(f"{warning.path}:{warning.line}: warning: {warning.message}")
+    warnings = f", {len(found.warnings)} warning(s)" if found.warnings else ""
     if problems:
-        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        print(f"{len(problems)} problem(s){warnings} in {root}", file=sys.stderr)
         return FAILED
     print(f"knowledge base OK: {len(content.articles)} articles, {len(content.vendors)} vendors "
-          f"in {root}")
+          f"in {root}{warnings}")
     return OK
 
 
 def cmd_kb_stats(config: Config) -> int:
+    """Articles and vendors per kind and language; sources, primary and secondary, per
+    article and overall; the articles that rest on secondary sources alone."""
     from bot.app import knowledge_dir
-    from bot.services.knowledge import loader
+    from bot.services.knowledge import loader, sources
     from bot.services.knowledge.model import ALL_LANGUAGES
 
     content = loader.load(knowledge_dir(config))
@@ -464,6 +484,20 @@ def cmd_kb_stats(config: Config) -> int:
     vendor_counts = [sum(lang in v.services for v in vendors) for lang in ALL_LANGUAGES]
     print(f"{'vendor':<11} " + " ".join(f"{c:>4}" for c in vendor_counts) + f"  {len(vendors):>5}"
           f"  ({sum(v.sample for v in vendors)} samples)")
+    ordered = sorted(content.articles.values(), key=lambda a: a.id)
+    counted = [(article.id, *sources.count(article.sources)) for article in ordered]
+    width = max([len("article"), *(len(article_id) for article_id, _, _ in counted)])
+    print()
+    print(f"{'article':<{width}}  primary  secondary")
+    for article_id, primary, secondary in counted:
+        print(f"{article_id:<{width}}  {primary:>7}  {secondary:>9}")
+    primary = sum(p for _, p, _ in counted)
+    secondary = sum(s for _, _, s in counted)
+    print(f"{'all':<{width}}  {primary:>7}  {secondary:>9}")
+    without = [article_id for article_id, p, _ in counted if not p]
+    print(f"\nsources: {primary + secondary} ({primary} primary, {secondary} secondary)")
+    print(f"articles without a primary source: {len(without)}"
+          + (f" ({', '.join(without)})" if without else ""))
     if content.problems:
         print(f"{len(content.problems)} problem(s): run crewbot kb check", file=sys.stderr)
         return FAILED

@@ -75,6 +75,10 @@ class KnowledgeConfig:
     # How long "and in Hoi An?" is read with the chat's last topic and place.
     follow_up_minutes: int = field(default=30, metadata=_within(
         lambda v: 0 <= v <= 1440, "a number of minutes from 0 to 1440"))
+    # An article's `reviewed` date is when its sources were last checked; `crewbot kb
+    # check` warns about articles checked longer ago than this.
+    review_max_age_days: int = field(default=180, metadata=_within(
+        lambda v: 1 <= v <= 3650, "a number of days from 1 to 3650"))
 
 
 @dataclass(frozen=True)

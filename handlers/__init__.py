@@ -23,6 +23,7 @@ def register(router: Router) -> None:
         questions,
         reminders,
         start,
+        vendors,
     )
 
     start.register(router)
@@ -34,3 +35,4 @@ def register(router: Router) -> None:
     media.register(router)
     places.register(router)
     reminders.register(router)
+    vendors.register(router)

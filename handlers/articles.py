@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.messages import Button, Location, Reply
 from bot.router import Context, Router
 from bot.services.knowledge import Article, KnowledgeBase
+from handlers import vendors
 from handlers.menus import footer_buttons
 from handlers.wording import detail_parts, pick, sections, short_text, sources_text
 
@@ -25,6 +26,9 @@ def article_buttons(article: Article, kb: KnowledgeBase, ctx: Context
     _ = ctx._
     rows: list[tuple[Button, ...]] = [(Button(_("Details"), f"details:{article.id}"),
                                        Button(_("Sources"), f"sources:{article.id}"))]
+    if article.vendor_category:  # the list narrowed to a city, a tap away
+        category = article.vendor_category
+        rows += vendors.city_rows(ctx, category, kb.vendors_in(category))
     for related_id in article.related[:3]:
         related = kb.by_id.get(related_id)
         if related is not None:
@@ -61,7 +65,8 @@ async def show_details(ctx: Context) -> list[Reply]:
     article = _pressed(ctx)
     if article is None:
         return _gone(ctx)
-    texts = sections(detail_parts(article, ctx.app.knowledge, ctx.t), SECTION_LIMIT)
+    texts = sections(detail_parts(article, ctx.app.knowledge, ctx.t,
+                                  lambda city: vendors.city_name(ctx, city)), SECTION_LIMIT)
     buttons = ((Button(ctx._("Sources"), f"sources:{article.id}"),), footer_buttons(ctx.t))
     return [Reply(text, buttons if last else ())
             for last, text in ((i == len(texts) - 1, t) for i, t in enumerate(texts))]
@@ -71,8 +76,10 @@ async def show_sources(ctx: Context) -> list[Reply]:
     article = _pressed(ctx)
     if article is None:
         return _gone(ctx)
-    return [Reply(sources_text(article, ctx.t),
-                  ((Button(ctx._("Details"), f"details:{article.id}"),), footer_buttons(ctx.t)))]
+    texts = sections([sources_text(article, ctx.t)], SECTION_LIMIT)  # a long list: parts
+    buttons = ((Button(ctx._("Details"), f"details:{article.id}"),), footer_buttons(ctx.t))
+    return [Reply(text, buttons if number == len(texts) - 1 else ())
+            for number, text in enumerate(texts)]
 
 
 def register(router: Router) -> None:

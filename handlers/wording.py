@@ -7,8 +7,9 @@ database layer), which would double its start-up time.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
+from bot.formatting import tables_as_lists
 from bot.i18n import N_, NATIVE_NAMES, Translator
 from bot.services.knowledge import Answer, Article, KnowledgeBase, Vendor
 from bot.services.understanding import Ask, Place, SmallTalk
@@ -27,19 +28,53 @@ def pick(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or texts.get("en", "")
 
 
-def vendor_lines(vendor: Vendor, t: Translator) -> list[str]:
+SAMPLE_MARK = "(sample)"
+
+
+def vendor_name(vendor: Vendor) -> str:
+    """The vendor's name without the "(sample)" the data gives a sample's name: the list
+    says once that its entries are samples."""
+    name = vendor.name
+    if vendor.sample and name.endswith(SAMPLE_MARK):
+        name = name.removesuffix(SAMPLE_MARK).rstrip()
+    return name
+
+
+def vendor_lines(vendor: Vendor, t: Translator, city: str = "", mark: bool = False
+                 ) -> list[str]:
+    """One entry of a vendor list; `city` as the reader writes it (default: as the
+    record does); `mark` the entry as a sample, in a list that mixes samples and real
+    companies."""
     _ = t.gettext
-    name = f"**{vendor.name}**"
-    if vendor.sample:
-        name += " " + _("(sample entry, not a real company)")
+    name = f"**{vendor_name(vendor)}**"
+    if mark and vendor.sample:
+        name += " " + _("(sample)")
     spoken = ", ".join(NATIVE_NAMES.get(code, code) for code in vendor.languages)
     contact = ", ".join(vendor.contact.values())
     return [
-        f"- {name} ({vendor.city})",
+        f"- {name} ({city or vendor.city})",
         f"  {pick(vendor.services, t.language)}",
         "  " + _("Languages spoken: {languages}").format(languages=spoken),
         "  " + _("Contact: {contact}").format(contact=contact),
     ]
+
+
+def vendors_text(vendors: list[Vendor], t: Translator, heading: str,
+                 city_name: Callable[[str], str] | None = None) -> str:
+    """A vendor list under `heading`, saying once, not on every entry, that its entries
+    are samples (or, in a list that mixes them with real companies, which ones)."""
+    _ = t.gettext
+    lines = [heading]
+    samples = sum(vendor.sample for vendor in vendors)
+    if samples and samples == len(vendors):
+        lines.append(_("These are sample entries, not real companies: the Cinema Department "
+                       "has not yet given us its vetted list."))
+    elif samples:
+        lines.append(_("Entries marked (sample) are not real companies."))
+    for vendor in vendors:
+        city = city_name(vendor.city) if city_name is not None else vendor.city
+        lines += vendor_lines(vendor, t, city, mark=0 < samples < len(vendors))
+    return "\n".join(lines)
 
 
 def _language_of(article: Article, t: Translator) -> str:
@@ -68,8 +103,10 @@ def short_text(article: Article, t: Translator) -> str:
     return "\n\n".join([*_head(article, t), _reviewed(article, t)])
 
 
-def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str]:
-    """The body, the place's facts and the vendors list, as the paragraphs they are."""
+def detail_parts(article: Article, kb: KnowledgeBase, t: Translator,
+                 city_name: Callable[[str], str] | None = None) -> list[str]:
+    """The body, the place's facts and the vendors list, as the paragraphs they are;
+    `city_name` writes a vendor's city in the reader's language."""
     _ = t.gettext
     lang = _language_of(article, t)
     parts = [f"**{article.title[lang]}**", tables_as_lists(article.body[lang])]
@@ -85,37 +122,8 @@ def detail_parts(article: Article, kb: KnowledgeBase, t: Translator) -> list[str
     if article.vendor_category:
         vendors = kb.vendors_in(article.vendor_category)
         if vendors:
-            lines = [_("**Vendors on our list:**")]
-            for vendor in vendors:
-                lines += vendor_lines(vendor, t)
-            parts.append("\n".join(lines))
+            parts.append(vendors_text(vendors, t, _("**Vendors on our list:**"), city_name))
     return [part for part in parts if part]
-
-
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
-
-
-def tables_as_lists(text: str) -> str:
-    """A Markdown table as a list, one item per row ("- New Year's Day: 1 day, 1
-    January"): neither Telegram nor Zalo draws tables, and a raw one is pipes on a phone."""
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        if (lines[i].lstrip().startswith("|") and i + 1 < len(lines)
-                and _TABLE_RULE.match(lines[i + 1].strip())):
-            header = [c.strip() for c in lines[i].strip().strip("|").split("|")]
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
-                first, rest = cells[0], cells[1:]
-                named = [f"{h}: {c}" for h, c in zip(header[1:], rest, strict=False) if c]
-                out.append(f"- {first}" + (f" ({'; '.join(named)})" if named else ""))
-                i += 1
-            continue
-        out.append(lines[i])
-        i += 1
-    return "\n".join(out)
 
 
 def sections(parts: list[str], limit: int) -> list[str]:
@@ -145,8 +153,10 @@ def sections(parts: list[str], limit: int) -> list[str]:
 
 
 def sources_text(article: Article, t: Translator) -> str:
+    """The sources as links, each titled in the reader's language where the article
+    gives that title, and the day they were checked."""
     _ = t.gettext
-    sources = "\n".join(f"- [{s.title}]({s.url})" for s in article.sources)
+    sources = "\n".join(f"- [{s.title_in(t.language)}]({s.url})" for s in article.sources)
     return "\n\n".join([_("**Sources:**") + "\n" + sources, _reviewed(article, t)])
 
 

@@ -26,6 +26,7 @@ from bot.services.knowledge.model import (
     CATEGORIES,
     KINDS,
     REGIONS,
+    SOURCE_TYPES,
     VENDOR_CATEGORIES,
     Article,
     ArticleText,
@@ -352,6 +353,8 @@ def opened(article: Article) -> Article:
 
 
 def _sources(reader: _Reader) -> tuple[Source, ...]:
+    """`sources:`, a list of {title, url, type}: a title is one text or one per language
+    (`title: {en: ..., vi: ...}`), `type` (optional) is primary or secondary."""
     raw = reader.data.get("sources")
     if not raw:
         reader.problem("sources", "missing sources (at least one public source with title and url)")
@@ -365,12 +368,28 @@ def _sources(reader: _Reader) -> tuple[Source, ...]:
         if not isinstance(item, dict) or not item.get("title") or not item.get("url"):
             reader.problem(key, "source needs a title and a url")
             continue
+        before = len(reader.problems)
         url = str(item["url"]).strip()
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             reader.problem(key, f"source url is not an http(s) link: {url!r}")
-            continue
-        result.append(Source(str(item["title"]).strip(), url))
+        raw_title = item["title"]
+        titles: dict[str, str] = {}
+        if isinstance(raw_title, dict):
+            titles = reader.per_language(f"{key}.title", raw_title, where=f"{key}.title")
+            title = titles.get("en") or next(iter(titles.values()), "")
+        elif isinstance(raw_title, str | int | float):
+            title = str(raw_title).strip()
+        else:
+            reader.problem(f"{key}.title", f"{key}.title: expected a text, or one per "
+                                          "language (en:, vi:, ...)")
+            title = ""
+        kind = item.get("type")
+        if kind is not None and kind not in SOURCE_TYPES:
+            reader.problem(f"{key}.type", f"{key}.type: expected "
+                                         f"{' or '.join(SOURCE_TYPES)}, got {kind!r}")
+        if len(reader.problems) == before and title:
+            result.append(Source(title, url, titles, str(kind or "")))
     return tuple(result)
 
 

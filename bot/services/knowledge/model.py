@@ -79,10 +79,28 @@ class Packed(Generic[T]):
         return f"Packed({self.get()!r})"
 
 
+SOURCE_TYPES = ("primary", "secondary")
+
+
 @dataclass(frozen=True)
 class Source:
+    """A public page an article's facts were checked against.
+
+    `title` is one text (a law's own title, in whatever language the page is) unless the
+    article gives it per language (`titles`), so a Korean crew reads which decree in
+    Korean. `type` is "primary" (the text of a law, decree or circular, or the page of the
+    authority that decides) or "secondary" (news, commentary, a firm's summary) where the
+    article says so; empty, it is decided from the address (`sources.is_primary`).
+    """
+
     title: str
     url: str
+    titles: dict[str, str] = field(default_factory=dict)
+    type: str = ""
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`, else in English, else the one given."""
+        return self.titles.get(language) or self.titles.get("en") or self.title
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.services.knowledge import loader
+from bot.services.knowledge import loader, menus
 from bot.services.knowledge.cache import KnowledgeCache
 from bot.services.knowledge.index import (
     IN_QUESTIONS,
@@ -31,6 +31,7 @@ from bot.services.knowledge.index import (
     token_class,
 )
 from bot.services.knowledge.langdetect import LanguageDetector
+from bot.services.knowledge.menus import Menu
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
 from bot.services.knowledge.phrases import Phrases, unmarked_forms
@@ -363,6 +364,8 @@ class KnowledgeBase:
         self.vendors: list[Vendor] = content.vendors
         self.replies: dict[str, dict[str, str]] = content.replies
         self.problems: list[Problem] = content.problems
+        # The browse menus' order (`menus.yaml`): small, read at each start, never cached.
+        self.menus: dict[str, Menu] = menus.load(root).menus
         self.indexes = indexes if indexes is not None else build_indexes(
             (loader.opened(a) for a in self.articles), len(self.articles), _doc_fields,
             ALL_LANGUAGES, unknown_weight)
