@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import __version__, cli_apps, cli_reminders
+from bot import __version__, cli_apps, cli_reminders, cli_staff
 from bot.config import SUPPORTED_LANGUAGES, Config, ConfigError, StartupError, load_config
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -137,8 +137,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                                 "code_challenge")
     app = cli_apps.add_parser(sub, common)
     reminders = cli_reminders.add_parser(sub, common)
+    staff = cli_staff.add_parser(sub, common)
     return parser, {"ask": ask, "db": db, "kb": kb, "zalo": zalo, "app": app,
-                    "reminders": reminders}
+                    "reminders": reminders, "staff": staff}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +173,8 @@ def _main(argv: Sequence[str] | None) -> int:
         commands["ask"].error("give a QUESTION (not empty) or --batch FILE")
     for command, actions in (("db", "upgrade"), ("kb", "check, stats, gaps"),
                              ("zalo", "authorize"), ("app", cli_apps.ACTIONS),
-                             ("reminders", cli_reminders.ACTIONS)):
+                             ("reminders", cli_reminders.ACTIONS),
+                             ("staff", cli_staff.ACTIONS)):
         if args.command == command and getattr(args, f"{command}_command") is None:
             commands[command].error(f"choose an ACTION: {actions}")
     if args.command == "app":
@@ -208,6 +210,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await cli_apps.run(args, config)
     if args.command == "reminders":
         return await cli_reminders.run(args, config)
+    if args.command == "staff":
+        return await cli_staff.run(args, config)
     if args.command == "stats":
         return await cmd_stats(config)
     if args.kb_command == "check":

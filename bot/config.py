@@ -7,6 +7,7 @@ as a strange behaviour hours later.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 import re
@@ -176,6 +177,28 @@ class RemindersConfig:
         lambda v: bool(_CLOCK.match(v)), "a time of day like '09:00'"))
 
 
+def _desk_key_ok(value: str) -> bool:
+    """Empty (the desk is off) or 32 bytes in URL-safe base64, as Fernet wants them."""
+    if not value:
+        return True
+    try:
+        return len(base64.urlsafe_b64decode(value.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    # The web desk's cookie key: 32 random bytes in URL-safe base64; empty = no web desk.
+    # Checked by `_validate_desk`, which does not repeat a wrong key in its message.
+    secret_key: str = ""
+    session_minutes: int = field(default=60, metadata=_within(
+        lambda v: 1 <= v <= 1440, "a number of minutes from 1 to 1440"))
+    secure_cookie: bool = True
+    poll_seconds: float = field(default=1.0, metadata=_within(
+        lambda v: 0.0 < v <= 60.0, "a number of seconds from 0 (exclusive) to 60"))
+
+
 @dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -194,6 +217,7 @@ class Config:
     admin_api: AdminApiConfig = field(default_factory=AdminApiConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: str = DEFAULTS
 
@@ -342,6 +366,16 @@ def _validate_telegram(config: Config, where: _Where) -> None:
                           "mode = 'webhook', got nothing")
 
 
+def _validate_desk(config: Config, where: _Where) -> None:
+    key = config.desk.secret_key
+    if not _desk_key_ok(key):
+        raise ConfigError(
+            f"{where('desk', 'secret_key')}: expected 32 bytes in URL-safe base64, made with "
+            "python3 -c 'import base64, secrets; print(base64.urlsafe_b64encode("
+            "secrets.token_bytes(32)).decode())', or '' for no web desk; "
+            f"got {len(key)} characters that are not such a key")
+
+
 def _validate(config: Config, where: _Where) -> None:
     """Cross-field and format checks that a type alone cannot express."""
     for name in _SECTIONS:
@@ -391,6 +425,7 @@ def _validate(config: Config, where: _Where) -> None:
             f"got {config.zalo.sends_per_second!r}"
         )
     _validate_zalo_oa(config, where)
+    _validate_desk(config, where)
     if config.zalo.api == "bot" and config.zalo.mode == "webhook" and config.zalo_enabled:
         if not config.zalo.webhook_url:
             raise ConfigError(

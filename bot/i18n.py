@@ -83,6 +83,14 @@ def _compile(po_path: Path, language: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def domain_translations(domain: str, language: str,
+                        locale_dir: Path | None = None) -> gettext.NullTranslations:
+    """Another catalog than the bot's (the web desk's `desk`), compiled the same way;
+    the source strings (English) where the language has none."""
+    po = (locale_dir or bundled("locales")) / language / "LC_MESSAGES" / f"{domain}.po"
+    return _compile(po, language) if po.exists() else gettext.NullTranslations()
+
+
 class Catalogs:
     """All shipped languages; unknown languages fall back to English source strings."""
 

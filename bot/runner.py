@@ -31,6 +31,7 @@ from bot.api import mount as mount_admin_api
 from bot.app import App
 from bot.config import Config
 from bot.web import WebServer
+from bot.web_desk import mount as mount_web_desk
 
 log = logging.getLogger("crewbot.runner")
 # What the watchdog allows beyond `shutdown_seconds` before it ends the process itself.
@@ -88,6 +89,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         for channel in channels.values():
             channel.add_routes(server)
         mount_admin_api(server, app)
+        mount_web_desk(server, app)
         await server.start()
         for name, channel in channels.items():
             try:

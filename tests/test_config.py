@@ -68,6 +68,8 @@ def test_config_env_variable_names_the_file(monkeypatch: pytest.MonkeyPatch,
         ('[staff]\nsla_minutes = 0\n', "[staff] sla_minutes: expected a number of minutes"),
         ('[zalo]\nsignature_window_seconds = 300\n',
          "[zalo] signature_window_seconds: expected at least 46800"),
+        ('[desk]\nsecret_key = "abc"\n', "[desk] secret_key: expected 32 bytes"),
+        ('[desk]\nsession_minutes = 0\n', "[desk] session_minutes: expected a number"),
         ("[web\n", "invalid TOML"),
     ],
 )

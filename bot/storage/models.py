@@ -460,3 +460,40 @@ class ReminderDelivery(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False)
     message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class StaffAccount(Base):
+    """A web desk sign-in: an e-mail and an argon2 hash, never the password itself.
+
+    Failed sign-ins are counted here, not in a process's memory, so that every process
+    behind the same database makes the account wait after the fifth failure.
+    """
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # staff | coordinator | admin
+    password_hash: Mapped[str] = mapped_column(String(256))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The first failure of the current window, the failures since, and until when the
+    # account waits after too many.
+    failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class StaffAudit(Base):
+    """What a staff account did from the web desk (sign-in, reply, claim, close), when."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (Index("ix_staff_audit_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

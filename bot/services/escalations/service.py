@@ -237,9 +237,11 @@ class Escalations:
 
     async def from_staff(self, session: AsyncSession, escalation: Escalation, author: str,
                          text: str, attachment: Attachment | None = None,
-                         origin_ref: str = "", reply_to: str = "") -> bool:
+                         origin_ref: str = "", reply_to: str = "",
+                         desk_copy: bool = False) -> bool:
         """Relay a staff answer to the crew, labelled as the department's; False when the
-        escalation is closed (nothing is relayed)."""
+        escalation is closed (nothing is relayed). `desk_copy`: the answer was written
+        elsewhere (the web desk), so the escalation's place in the desk shows it too."""
         if escalation.status != OPEN:
             return False
         crew = await session.get(Chat, escalation.chat_id)
@@ -262,6 +264,8 @@ class Escalations:
                                       origin_ref=origin_ref or None,
                                       relay_id=rows[0].id if rows else None,
                                       created_at=utcnow()))
+        if desk_copy:
+            await self._to_desk(session, escalation, f"{author}: {text}")
         if crew.unreachable_since is not None:  # kept, not tried: say so at once
             await self._to_desk(session, escalation, UNREACHABLE_WORDS.format(
                 reason=crew.unreachable_reason))

@@ -1,0 +1,207 @@
+"""The web desk's doors, over HTTP without a browser: no session, a bad CSRF token, a
+disabled account and too many wrong passwords are refused and change nothing; a
+password reaches neither the database nor the logs; a web reply reaches the crew once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.config import Config, DeskConfig
+from bot.runner import Running
+from bot.services import staff_accounts
+from bot.storage.models import EscalationMessage, StaffAudit
+from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import running
+from tests.test_escalations_e2e import DESK, with_desk
+from tests.test_telegram import answered, telegram_config
+
+PASSWORD = "lotus pond 2026 secret"
+KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HTML = {"Accept": "text/html"}
+
+
+def desk_config(config: Config, fake: FakeTelegram) -> Config:
+    return replace(with_desk(telegram_config(config, fake)),
+                   desk=DeskConfig(secret_key=KEY, secure_cookie=False, poll_seconds=0.05))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+async def add_account(bot: Running, email: str = "lan@cuc.gov.vn",
+                      role: str = "staff") -> None:
+    async with bot.app.db.session() as session:
+        await staff_accounts.add(session, email, role, PASSWORD)
+
+
+async def csrf(client: aiohttp.ClientSession, url: str) -> str:
+    async with client.get(url, headers=HTML) as response:
+        found = CSRF.search(await response.text())
+    assert found
+    return found.group(1)
+
+
+async def sign_in(client: aiohttp.ClientSession, base: str, email: str = "lan@cuc.gov.vn",
+                  password: str = PASSWORD) -> int:
+    token = await csrf(client, f"{base}/desk/login")
+    async with client.post(f"{base}/desk/login", data={
+            "email": email, "password": password, "csrf_token": token},
+            allow_redirects=False) as response:
+        return response.status
+
+
+async def open_escalation(bot: Running, fake: FakeTelegram, crew: int) -> int:
+    fake.message(crew, "/staff 부산 촬영 허가는 어떻게 받나요?", language_code="ko")
+    await answered(fake, crew, 1)
+    async with bot.app.db.session() as session:
+        found = await session.scalar(select(func.max(EscalationMessage.escalation_id)))
+    assert found is not None
+    return int(found)
+
+
+def client() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def test_without_a_session_pages_redirect_and_the_rest_is_401(
+        config: Config, fake: FakeTelegram) -> None:
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 302 and page.headers["Location"] == "/desk/login"
+        async with http.get(f"{base}/desk/events") as stream:
+            assert stream.status == 401
+        async with http.get(f"{base}/desk/queue",
+                            headers={"Accept": "application/json"}) as fragment:
+            assert fragment.status == 401
+        async with http.get(f"{base}/desk/login", headers=HTML) as login:
+            cookie = login.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            assert 'name="email"' in await login.text()
+
+
+async def test_a_desk_without_a_key_is_not_served(config: Config, fake: FakeTelegram
+                                                  ) -> None:
+    async with (running(with_desk(telegram_config(config, fake))) as bot, client() as http,
+                http.get(f"{bot.web.base_url}/desk/", headers=HTML) as page):
+        assert page.status == 404
+
+
+async def test_a_bad_csrf_token_is_403_and_changes_nothing(config: Config,
+                                                           fake: FakeTelegram) -> None:
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        escalation = await open_escalation(bot, fake, 5101)
+        # Sign-in itself needs the form's token.
+        async with http.post(f"{base}/desk/login", data={
+                "email": "lan@cuc.gov.vn", "password": PASSWORD}) as refused:
+            assert refused.status == 403
+        assert await sign_in(http, base) == 303
+        async with bot.app.db.session() as session:
+            before = await session.scalar(select(func.count()).select_from(EscalationMessage))
+        for token in ("", "forged", "x" * 43):
+            for action in ("reply", "claim", "close"):
+                async with http.post(f"{base}/desk/escalations/{escalation}/{action}", data={
+                        "text": "hello", "csrf_token": token}) as response:
+                    assert response.status == 403
+        await bot.app.settled()
+        async with bot.app.db.session() as session:
+            after = await session.scalar(select(func.count()).select_from(EscalationMessage))
+            audits = (await session.scalars(select(StaffAudit.action))).all()
+        assert after == before and audits == ["sign_in"]
+        assert not any("hello" in (m["plain_text"] or "") for m in fake.sent(5101))
+
+
+async def test_reply_claim_close_from_the_web(config: Config, fake: FakeTelegram) -> None:
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        crew = 5102
+        escalation = await open_escalation(bot, fake, crew)
+        assert await sign_in(http, base) == 303
+        async with http.get(f"{base}/desk/", headers=HTML) as queue:
+            assert f"/desk/escalations/{escalation}" in await queue.text()
+        token = await csrf(http, f"{base}/desk/escalations/{escalation}")
+        for action, data in (("claim", {}), ("reply", {"text": "Bạn cần giấy phép quay phim."}),
+                             ("close", {})):
+            async with http.post(f"{base}/desk/escalations/{escalation}/{action}",
+                                 data={**data, "csrf_token": token},
+                                 allow_redirects=False) as response:
+                assert response.status == 303
+        await fake.wait_for(lambda f: any("1 = " in (m["plain_text"] or "")
+                                          for m in f.sent(crew)))
+        await bot.app.settled()
+        to_crew = [m["plain_text"] or "" for m in fake.sent(crew)]
+        assert sum("giấy phép quay phim" in t for t in to_crew) == 1
+        # The Telegram topic shows the web answer too (the desk group is paced: wait).
+        await fake.wait_for(lambda f: any("lan@cuc.gov.vn (web desk): Bạn cần giấy phép"
+                                          in (m["plain_text"] or "") for m in f.sent(DESK)))
+        async with bot.app.db.session() as session:
+            audits = (await session.scalars(select(StaffAudit.action)
+                                            .order_by(StaffAudit.id))).all()
+        assert audits == ["sign_in", "claim", "reply", "close"]
+
+
+async def test_a_disabled_account_is_refused_at_once(config: Config, fake: FakeTelegram
+                                                     ) -> None:
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        assert await sign_in(http, base) == 303
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 200
+        async with bot.app.db.session() as session:
+            await staff_accounts.disable(session, "lan@cuc.gov.vn")
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 302
+        assert await sign_in(http, base) == 403
+
+
+async def test_five_failures_make_the_account_wait(config: Config, fake: FakeTelegram
+                                                   ) -> None:
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        for _ in range(4):
+            assert await sign_in(http, base, password="wrong password!") == 401
+        assert await sign_in(http, base, password="wrong password!") == 429
+        assert await sign_in(http, base) == 429  # the right one waits too
+        async with bot.app.db.session() as session:
+            account = await staff_accounts.by_email(session, "lan@cuc.gov.vn")
+            assert account is not None and account.locked_until is not None
+        assert await sign_in(http, base, email="nobody@cuc.gov.vn") == 401
+
+
+async def test_the_password_is_in_neither_database_nor_logs(
+        config: Config, fake: FakeTelegram, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        await add_account(bot)
+        assert await sign_in(http, bot.web.base_url) == 303
+        assert await sign_in(http, bot.web.base_url, password=PASSWORD + "x") == 401
+        async with bot.app.db.session() as session:
+            stored = (await session.execute(text(
+                "SELECT email, password_hash FROM staff_accounts"))).all()
+            audit = (await session.execute(text("SELECT * FROM staff_audit"))).all()
+    assert stored[0][1].startswith("$argon2")
+    assert PASSWORD not in repr(stored) + repr(audit)
+    assert PASSWORD not in caplog.text
+    assert not [path for path in await asyncio.to_thread(lambda: list(tmp_path.rglob("*.db*")))
+                if PASSWORD.encode() in path.read_bytes()]
