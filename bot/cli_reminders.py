@@ -16,7 +16,6 @@ import sys
 from collections.abc import AsyncIterator
 
 from bot.config import Config
-from bot.services.reminders.when import WhenError, parse_request
 
 OK, FAILED, USAGE = 0, 1, 2
 ACTIONS = "list, add, cancel"
@@ -83,9 +82,11 @@ async def _service(config: Config) -> AsyncIterator[object]:
 
 
 async def run(args: argparse.Namespace, config: Config) -> int:
+    # Imported here, not with the module: `crewbot ask` parses the same command line and
+    # must not pay for the database layer at start-up.
     from bot.i18n import Catalogs
     from bot.services.reminders import Reminders, texts
-    from bot.services.reminders.when import Schedule
+    from bot.services.reminders.when import Schedule, WhenError, parse_request
 
     zone = _zone(args, config)
     english = Catalogs(["en"]).get("en")
