@@ -73,6 +73,7 @@ class Router:
         self._text: Handler | None = None
         self._location: Handler | None = None
         self._desk_commands: dict[str, Handler] = {}
+        self._desk_actions: dict[str, Handler] = {}
         self._desk_text: Handler | None = None
         self._desk_edit: Handler | None = None
         self._unknown_command: Handler | None = None
@@ -93,6 +94,10 @@ class Router:
     def desk_command(self, name: str, handler: Handler) -> None:
         """A command heard in the staff desk group (`/note`, `/close`, staff commands)."""
         self._desk_commands[name] = handler
+
+    def desk_action(self, prefix: str, handler: Handler) -> None:
+        """A button pressed in the staff desk group; other buttons mean nothing there."""
+        self._desk_actions[prefix] = handler
 
     def desk_text(self, handler: Handler) -> None:
         """What staff write in the desk: relayed, or not, by this handler."""
@@ -118,6 +123,8 @@ class Router:
 
     def pick(self, incoming: Incoming) -> Handler | None:
         if incoming.is_desk:
+            if incoming.action:
+                return self._desk_actions.get(incoming.action.split(":", 1)[0])
             if incoming.edited:
                 return self._desk_edit
             if incoming.command:  # crews' commands mean nothing in the desk

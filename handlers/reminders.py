@@ -198,3 +198,4 @@ def register(router: Router) -> None:
     router.command("timezone", timezone, N_("Your time zone, for reminders"))
     router.desk_command("timezone", timezone)
     router.action("reminder", pressed)
+    router.desk_action("reminder", pressed)

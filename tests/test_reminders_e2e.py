@@ -317,3 +317,38 @@ async def test_one_member_gets_a_short_burst_then_about_one_message_a_second(
         times = [c.at for c in fake.calls_to("sendMessage")
                  if c.params.get("chat_id") == 7501 and "⏰" in str(c.params.get("text"))]
         assert times[4] - times[2] >= 1.5, times
+
+
+async def test_a_coordinator_schedules_from_the_desk_group_and_staff_are_refused(
+        config: Config, fake: FakeTelegram) -> None:
+    desk, staff = -1009988776655, 880002
+    configured = replace(with_reminders(config, fake), staff=StaffConfig(
+        telegram_chat_id=desk, staff_ids=[f"telegram:{staff}"],
+        coordinator_ids=[f"telegram:{COORDINATOR}"]))
+    async with running(configured) as bot:
+        clock = Clock()
+        bot.app.reminders.clock = clock
+        reference = await linked_crews(bot, fake, {7601: "ko"})
+        fake.message(desk, f"/remind {reference} in 1 minutes Recce", chat_type="supergroup",
+                     title="Staff desk", user_id=staff)
+        await fake.wait_for(lambda f: any("coordinators" in (m["plain_text"] or "")
+                                          for m in f.sent(desk)))
+        fake.message(desk, f"/remind {reference} in 1 minutes Recce at the pier",
+                     chat_type="supergroup", title="Staff desk", user_id=COORDINATOR)
+        await fake.wait_for(lambda f: any(
+            "reminder:confirm:" in str(m["reply_markup"]) for m in f.sent(desk)))
+        echo = next(m for m in fake.sent(desk) if "reminder:confirm:" in str(m["reply_markup"]))
+        data = echo["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        fake.callback(desk, data, message_id=echo["message_id"], user_id=staff,
+                      chat_type="supergroup")  # a staff member's press does nothing
+        await fake.wait_for(lambda f: sum("coordinators" in (m["plain_text"] or "")
+                                          for m in f.sent(desk)) == 2)
+        fake.callback(desk, data, message_id=echo["message_id"], user_id=COORDINATOR,
+                      chat_type="supergroup")
+        await fake.wait_for(lambda f: any("Scheduled: reminder" in (m["plain_text"] or "")
+                                          for m in f.sent(desk)))
+        clock.offset = timedelta(minutes=1, seconds=1)
+        await fake.wait_for(lambda f: len(reminders_to(f, 7601)) == 1)
+        assert "Recce at the pier" in reminders_to(fake, 7601)[0]
+        await asyncio.sleep(0.5)
+        assert len(reminders_to(fake, 7601)) == 1

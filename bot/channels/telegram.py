@@ -516,14 +516,15 @@ class TelegramChannel:
             if message is None or not query.data:
                 return None
             chat = message.chat
-            if chat.id == self.config.staff.telegram_chat_id:
-                return None
+            # A button pressed in the staff desk is a desk action (a coordinator's
+            # Confirm under a reminder's read-back); the router decides who may press it.
             return Incoming(
                 channel=CHANNEL, chat_id=str(chat.id), user_id=str(query.from_user.id),
                 action=query.data, display_name=query.from_user.full_name,
                 language_hint=query.from_user.language_code or "",
                 update_id=str(update.update_id), is_group=chat.type != ChatType.PRIVATE,
-                message_ref=str(message.message_id), thread_id=_topic(message))
+                message_ref=str(message.message_id), thread_id=_topic(message),
+                is_desk=chat.id == self.config.staff.telegram_chat_id)
         if update.edited_message is not None:
             edited = update.edited_message
             if edited.chat.id != self.config.staff.telegram_chat_id:
