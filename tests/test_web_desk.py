@@ -205,3 +205,28 @@ async def test_the_password_is_in_neither_database_nor_logs(
     assert PASSWORD not in caplog.text
     assert not [path for path in await asyncio.to_thread(lambda: list(tmp_path.rglob("*.db*")))
                 if PASSWORD.encode() in path.read_bytes()]
+
+
+async def test_a_session_ends_after_session_minutes_without_a_request(
+        config: Config, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's clock moved past `[desk] session_minutes` of idleness: the session
+    is emptied (the cookie alone, which a client may keep, does not keep it alive)."""
+    from datetime import timedelta
+
+    from bot.web_desk import routes
+
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        assert await sign_in(http, base) == 303
+        real = routes.utcnow
+        idle = timedelta(minutes=bot.app.config.desk.session_minutes)
+        monkeypatch.setattr(routes, "utcnow", lambda: real() + idle - timedelta(seconds=30))
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 200  # within the limit, and the request counts as seen
+        monkeypatch.setattr(routes, "utcnow", lambda: real() + 2 * idle)
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 302 and page.headers["Location"] == "/desk/login"
+        monkeypatch.setattr(routes, "utcnow", real)
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 302  # emptied, not merely stale
