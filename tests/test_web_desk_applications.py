@@ -208,3 +208,29 @@ async def test_staff_see_counts_admins_see_names_and_only_they_create(
             assert refused.status == 403
         async with bot.app.db.session() as session:
             assert len(await bot.app.applications.find(session)) == 1
+
+
+async def test_vietnamese_pages_and_a_refused_creation(config: Config,
+                                                       fake: FakeTelegram) -> None:  # noqa: F811
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot, ADMIN, "coordinator")
+        reference, _ = await make(bot, "Rice and Rain")
+        assert await sign_in(http, base, ADMIN) == 303
+        url = f"{base}/desk/applications/{reference}"
+        token = await csrf(http, url)
+        async with http.post(f"{base}/desk/language", data={
+                "lang": "vi", "next": "/desk/applications", "csrf_token": token}) as listed:
+            assert "Đã nộp" in await listed.text()
+        async with http.post(f"{url}/status", data={"status": "approved",
+                                                    "csrf_token": token}) as refused:
+            shown = await refused.text()
+            assert refused.status == 409
+            assert "Chưa thay đổi: từ submitted chỉ được chuyển sang: under_review" in shown
+        async with http.post(f"{base}/desk/applications", data={
+                **FORM, "country": "France", "csrf_token": token}) as refused:
+            shown = await refused.text()
+            assert refused.status == 400 and "Quốc gia (hai chữ cái)" in shown
+        async with bot.app.db.session() as session:
+            assert len(await bot.app.applications.find(session)) == 1
+        assert [action for action, _ in await audits(bot)] == ["sign_in"]
