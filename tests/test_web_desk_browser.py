@@ -86,3 +86,43 @@ async def test_sign_in_see_a_new_escalation_live_and_answer_it(
         keep = os.environ.get("CREWBOT_TEST_SCREENSHOTS")  # docs/: the README's pictures
         if keep:
             shutil.copyfile(shot, Path(keep) / f"desk-{name}.png")
+
+
+async def test_a_status_change_made_in_the_browser_reaches_each_linked_chat_once(
+        config: Config, fake: FakeTelegram) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.test_web_desk_applications import make
+
+    async with running(desk_config(config, fake)) as bot, async_playwright() as driver:
+        await add_account(bot)
+        reference, code = await make(bot, "Rice and Rain")
+        crews = (5301, 5302)
+        for chat in crews:
+            fake.message(chat, f"/track {reference} {code}", language_code="en")
+            await answered(fake, chat, 1)
+        browser = await driver.chromium.launch(executable_path=CHROMIUM,
+                                               args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 800})
+            await page.goto(f"{bot.web.base_url}/desk/login")
+            await page.fill("input[name=email]", "lan@cuc.gov.vn")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url("**/desk/")
+            await page.click("header nav a[href='/desk/applications']")
+            await page.click(f"a[href='/desk/applications/{reference}']")
+            assert await page.locator("#followers").inner_text() == "2"
+            await page.select_option("#new-status", "under_review")
+            await page.fill("#note", "File complete, thank you")
+            await page.click("form#change button[type=submit]")
+            await page.wait_for_url("**?notice=changed")
+            assert "Under review" in await page.locator("#status").inner_text()
+        finally:
+            await browser.close()
+        for chat in crews:
+            await answered(fake, chat, 2)
+        await bot.app.settled()
+        for chat in crews:
+            told = [m["plain_text"] or "" for m in fake.sent(chat)]
+            assert sum("File complete, thank you" in text for text in told) == 1

@@ -52,6 +52,7 @@ from bot.storage.models import (
     StaffAccount,
     utcnow,
 )
+from bot.web_desk.applications import ApplicationPages
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -129,6 +130,7 @@ class WebDesk:
         desk.router.add_post("/escalations/{id:\\d+}/reply", self.reply)
         desk.router.add_post("/escalations/{id:\\d+}/claim", self.claim)
         desk.router.add_post("/escalations/{id:\\d+}/close", self.close)
+        ApplicationPages(self).add_routes(desk.router)
         desk.router.add_static("/static", str(STATIC))
         desk.on_shutdown.append(self._on_shutdown)
         return desk

@@ -100,6 +100,23 @@ class Applications:
             query = query.where(Application.updated_at >= updated_since)
         return list((await session.scalars(query.order_by(Application.id).limit(limit))).all())
 
+    async def find(self, session: AsyncSession, text: str = "", status: str | None = None,
+                   limit: int = 100) -> list[Application]:
+        """Newest first: the reference or the production title containing `text`
+        (case aside), in `status` if given. For people looking, not for paging."""
+        query = select(Application)
+        if status:
+            query = query.where(Application.status == status)
+        wanted = text.strip().lower()
+        if wanted:
+            pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            query = query.where(
+                func.lower(Application.reference).like(pattern, escape="\\")
+                | func.lower(Application.production_title).like(pattern, escape="\\"))
+        return list((await session.scalars(
+            query.order_by(Application.id.desc()).limit(limit))).all())
+
     async def followed(self, session: AsyncSession, chat: Chat) -> list[Application]:
         return list((await session.scalars(
             select(Application).join(ApplicationLink,
