@@ -14,8 +14,12 @@ import contextlib
 import getpass
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from bot.config import Config
+
+if TYPE_CHECKING:
+    from bot.services.reminders import Reminders
 
 OK, FAILED, USAGE = 0, 1, 2
 ACTIONS = "list, add, cancel"
@@ -67,7 +71,7 @@ def _zone(args: argparse.Namespace, config: Config) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _service(config: Config) -> AsyncIterator[object]:
+async def _service(config: Config) -> AsyncIterator[Reminders]:
     from bot.i18n import Catalogs
     from bot.services.outbox import Outbox
     from bot.services.reminders import Reminders
@@ -84,14 +88,12 @@ async def _service(config: Config) -> AsyncIterator[object]:
 async def run(args: argparse.Namespace, config: Config) -> int:
     # Imported here, not with the module: `crewbot ask` parses the same command line and
     # must not pay for the database layer at start-up.
-    from bot.i18n import Catalogs
-    from bot.services.reminders import Reminders, texts
+    from bot.services.reminders import texts
     from bot.services.reminders.when import Schedule, WhenError, parse_request
 
     zone = _zone(args, config)
-    english = Catalogs(["en"]).get("en")
     async with _service(config) as service:
-        assert isinstance(service, Reminders)
+        english = service.catalogs.get("en")
         if args.reminders_command == "list":
             async with service.db.session() as session:
                 found = await service.upcoming(session, limit=200)
@@ -109,8 +111,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
             return OK
         if args.reminders_command == "cancel":
             async with service.db.session() as session:
-                done = await service.cancel(session, args.id, args.author
-                                            if getattr(args, "author", None) else _me())
+                done = await service.cancel(session, args.id, _me())
             if done is None:
                 print(f"crewbot reminders cancel: no upcoming reminder #{args.id}",
                       file=sys.stderr)

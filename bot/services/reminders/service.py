@@ -188,9 +188,6 @@ class Reminders:
                         tally(reminder.id, "waiting", "queued", "pending", "sending"))
                 for reminder, reference in rows]
 
-    async def get(self, session: AsyncSession, reminder_id: int) -> Reminder | None:
-        return await session.get(Reminder, reminder_id)
-
     async def _recipients(self, session: AsyncSession, reminder: Reminder) -> list[Chat]:
         """Every chat linked to the reminder's application, or to any open one."""
         query = select(Chat).join(ApplicationLink, ApplicationLink.chat_id == Chat.id)
