@@ -35,7 +35,9 @@ from bot.services.applications import (
     MissingDetail,
     StatusChange,
     TransitionRefused,
+    UnknownStatus,
     items,
+    workflow,
 )
 from bot.services.applications.workflow import APPROVED, INFO_REQUESTED, TRANSITIONS
 from bot.storage.models import StaffAccount
@@ -63,17 +65,23 @@ def _date(form: MultiMapping[str | Any], name: str) -> date | None:
     return date.fromisoformat(raw) if raw else None
 
 
+def _refused(refused: TransitionRefused) -> Problem:
+    return Problem("transition", {"current": refused.current,
+                                  "allowed": ", ".join(refused.allowed) or "-"})
+
+
 def _change(form: MultiMapping[str | Any], current: str, actor: str
             ) -> StatusChange | Problem:
     """The change the form asks for, or why it cannot be made (checked before the
     service, which would refuse the same things with English words)."""
     status = str(form.get("status", "")).strip()
     note = str(form.get("note", "")).strip()
-    if status not in STATUSES:
+    try:
+        workflow.check(current, status)
+    except UnknownStatus:
         return Problem("no_status")
-    if status not in TRANSITIONS.get(current, ()):
-        return Problem("transition", {"current": current, "allowed": ", ".join(
-            TRANSITIONS.get(current, ())) or "-"})
+    except TransitionRefused as refused:
+        return _refused(refused)
     if len(note) > MAX_NOTE:
         return Problem("note_long", {"limit": str(MAX_NOTE)})
     try:
@@ -199,9 +207,8 @@ class ApplicationPages:
                                            f"application:{reference}")
         except LookupError:
             raise web.HTTPNotFound(text=f"no application {reference}") from None
-        except TransitionRefused as refused:
-            problem = Problem("transition", {"current": refused.current,
-                                             "allowed": ", ".join(refused.allowed) or "-"})
+        except TransitionRefused as refused:  # moved by someone else meanwhile
+            problem = _refused(refused)
         except Conflict:
             problem = Problem("conflict")
         except MissingDetail as missing:
