@@ -5,37 +5,23 @@ chooses Tiếng Việt gets the pages in Vietnamese."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from babel.messages.pofile import read_po
 
 from bot.config import Config
-from bot.paths import bundled
 from tests.fakes.telegram_api import FakeTelegram
 from tests.harness import running
+from tests.test_i18n import LOCALES, _read, extracted
 from tests.test_web_desk import CSRF, HTML, add_account, desk_config, sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCALES = bundled("locales")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 
 
-def _read(path: Path, locale: str | None = None):  # type: ignore[no-untyped-def]
-    with path.open("rb") as fh:
-        return read_po(fh, locale=locale)
-
-
 def test_desk_template_matches_the_templates(tmp_path: Path) -> None:
-    fresh = tmp_path / "desk.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    "babel-desk.cfg", "--no-location", "-o", str(fresh), "."],
-                   cwd=ROOT, check=True, capture_output=True)
-    in_templates = {m.id for m in _read(fresh) if m.id}
+    in_templates = extracted(tmp_path, "babel-desk.cfg")
     assert len(in_templates) > 20
     assert in_templates == {m.id for m in _read(LOCALES / "desk.pot") if m.id}, (
         "run pybabel extract -F babel-desk.cfg (README) and update locales/vi desk.po")
