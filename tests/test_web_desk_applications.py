@@ -58,6 +58,17 @@ async def events(bot: Running) -> int:
                    or 0)
 
 
+async def told_once(bot: Running, telegram: FakeTelegram, crews: tuple[int, ...], note: str
+                    ) -> None:
+    """Each linked chat (told once before, when it linked) gets the change's notice once."""
+    for chat in crews:
+        await answered(telegram, chat, 2)
+    await bot.app.settled()
+    for chat in crews:
+        told = [m["plain_text"] or "" for m in telegram.sent(chat)]
+        assert sum(note in text for text in told) == 1
+
+
 async def audits(bot: Running) -> list[tuple[str, str]]:
     async with bot.app.db.session() as session:
         return [(row.action, row.target) for row in (await session.scalars(
@@ -119,12 +130,7 @@ async def test_admin_creates_sees_the_code_once_and_a_change_reaches_each_chat_o
                 "status": "under_review", "note": "Dossier complet, merci",
                 "csrf_token": token}, allow_redirects=False) as moved:
             assert moved.status == 303
-        for chat in crews:
-            await answered(fake, chat, 2)
-        await bot.app.settled()
-        for chat in crews:
-            told = [m["plain_text"] or "" for m in fake.sent(chat)]
-            assert sum("Dossier complet, merci" in text for text in told) == 1
+        await told_once(bot, fake, crews, "Dossier complet, merci")
         _, shown = await page(http, f"{base}{where}")
         assert "Under review" in shown and "an@cuc.gov.vn (web desk)" in shown
         assert await audits(bot) == [("sign_in", ""),

@@ -92,7 +92,7 @@ async def test_a_status_change_made_in_the_browser_reaches_each_linked_chat_once
         config: Config, fake: FakeTelegram) -> None:
     from playwright.async_api import async_playwright
 
-    from tests.test_web_desk_applications import make
+    from tests.test_web_desk_applications import make, told_once
 
     async with running(desk_config(config, fake)) as bot, async_playwright() as driver:
         await add_account(bot)
@@ -120,9 +120,4 @@ async def test_a_status_change_made_in_the_browser_reaches_each_linked_chat_once
             assert "Under review" in await page.locator("#status").inner_text()
         finally:
             await browser.close()
-        for chat in crews:
-            await answered(fake, chat, 2)
-        await bot.app.settled()
-        for chat in crews:
-            told = [m["plain_text"] or "" for m in fake.sent(chat)]
-            assert sum("File complete, thank you" in text for text in told) == 1
+        await told_once(bot, fake, crews, "File complete, thank you")
