@@ -34,7 +34,7 @@ WHEN_PROBLEMS = {
 
 
 def is_coordinator(ctx: Context) -> bool:
-    return ctx.role in (roles.COORDINATOR, roles.ADMIN)
+    return roles.is_coordinator(ctx.role)
 
 
 def _refused(ctx: Context) -> list[Reply]:

@@ -86,7 +86,7 @@ def help_text(ctx: Context) -> str:
         _("/help - this help"),
         _("/timezone - your time zone, for reminders"),
         *([_("/remind, /reminders, /cancel - reminders to crews (coordinators)")]
-          if ctx.role in (roles.COORDINATOR, roles.ADMIN) else []),
+          if roles.is_coordinator(ctx.role) else []),
     ])
 
 

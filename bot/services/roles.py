@@ -29,3 +29,8 @@ def role_of(settings: StaffConfig, channel: str, user_id: str) -> str:
 def is_staff(role: str) -> bool:
     """Coordinators and admins can do all that staff can."""
     return role in (STAFF, COORDINATOR, ADMIN)
+
+
+def is_coordinator(role: str) -> bool:
+    """Admins can do all that coordinators can (schedule reminders)."""
+    return role in (COORDINATOR, ADMIN)
