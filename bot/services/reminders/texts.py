@@ -40,7 +40,9 @@ def describe(schedule: Schedule, first: datetime | None, t: Translator) -> str:
     """The schedule as its author should check it: when, on whose clock, until when."""
     _ = t.gettext
     if not schedule.repeats:
-        return t.moment(first or schedule.at or datetime.min, schedule.zone)
+        moment = first or schedule.at
+        assert moment is not None  # a one-off always has its time
+        return t.moment(moment, schedule.zone)
     zone = get_timezone_location(ZoneInfo(schedule.zone), locale=t.locale)
     text = _("{days} at {time} ({zone})").format(
         days=_days(schedule.days, t), time=f"{schedule.hour:02d}:{schedule.minute:02d}",
