@@ -14,11 +14,14 @@ from bot.router import Context, Router
 from bot.services.knowledge import Article, KnowledgeBase
 from handlers import vendors
 from handlers.menus import footer_buttons
-from handlers.wording import detail_parts, pick, sections, short_text, sources_text
-
-# One message on Zalo (2,000 characters; Telegram takes 4,096), with room for the channel's
-# own wrapping.
-SECTION_LIMIT = 1800
+from handlers.wording import (
+    SECTION_LIMIT,
+    detail_parts,
+    pick,
+    sections,
+    short_text,
+    sources_text,
+)
 
 
 def article_buttons(article: Article, kb: KnowledgeBase, ctx: Context

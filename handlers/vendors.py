@@ -20,10 +20,8 @@ from bot.services.knowledge import Vendor
 from bot.services.knowledge.text import fold
 from handlers.browse import VENDOR_LABELS
 from handlers.menus import footer_buttons
-from handlers.wording import pick, sections, vendors_text
+from handlers.wording import SECTION_LIMIT, pick, sections, vendors_text
 
-# One message on Zalo, as the article's details (handlers.articles.SECTION_LIMIT).
-SECTION_LIMIT = 1800
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 

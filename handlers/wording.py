@@ -126,6 +126,11 @@ def detail_parts(article: Article, kb: KnowledgeBase, t: Translator,
     return [part for part in parts if part]
 
 
+# One message on Zalo (2,000 characters; Telegram takes 4,096), with room for the channel's
+# own wrapping: what an article's details and a vendor list are cut to.
+SECTION_LIMIT = 1800
+
+
 def sections(parts: list[str], limit: int) -> list[str]:
     """Paragraphs gathered into sections of at most `limit` characters, cut between
     paragraphs (a paragraph longer than that is cut between its lines, then words), so
