@@ -9,13 +9,15 @@ labelled as the department's; a message starting with `/note` never leaves the d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import knowledge_dir
+from bot.app import App, knowledge_dir
 from bot.i18n import N_
-from bot.messages import Button, Reply
+from bot.messages import Button, Incoming, Reply
 from bot.router import Context, Router
 from bot.services import roles
 from bot.services.applications import texts
@@ -25,6 +27,7 @@ from bot.services.escalations.service import department_says
 from bot.storage.models import Chat, Escalation, UnansweredQuestion, utcnow
 from handlers import applications, staff
 from handlers.articles import render
+from handlers.wording import pick
 
 # "Talk to staff" right after an unanswered question takes that question along.
 RECENT_QUESTION = timedelta(minutes=30)
@@ -181,28 +184,61 @@ async def desk_claim(ctx: Context) -> list[Reply]:
     return []
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the bot prepared for a crew in its language: the messages, the line the
+    escalation's history keeps, and what the desk is shown as sent."""
+
+    replies: list[Reply]
+    record: str
+    shown: str
+
+
+def crew_context(app: App, session: AsyncSession, crew: Chat, language: str) -> Context:
+    """The crew's side of a staff action, for preparing what the crew will read; the
+    Telegram desk and the web desk both prepare through it."""
+    incoming = Incoming(channel=crew.channel, chat_id=crew.external_id,
+                        user_id=crew.external_id)
+    return Context(incoming, crew, session, app.catalogs.get(language), app)
+
+
+def article_for_crew(crew: Context, article_id: str) -> Prepared | None:
+    """A knowledge article as the crew's bot would show it, in the crew's language."""
+    article = crew.app.knowledge.by_id.get(article_id.strip())
+    if article is None:
+        return None
+    title = pick(article.title, crew.language)
+    return Prepared(render(article, crew), f"[article {article.id}]", title)
+
+
+def canned_for_crew(crew: Context, name: str) -> Prepared | None:
+    """A canned reply (`knowledge/replies/`) in the crew's language, as the department's."""
+    texts_by_language = crew.app.knowledge.replies.get(name.strip())
+    if texts_by_language is None:
+        return None
+    text = texts_by_language.get(crew.language) or texts_by_language["en"]
+    return Prepared([Reply(department_says(crew.t, text))],
+                    f"[reply {name.strip()}] {text}", text)
+
+
 async def desk_article(ctx: Context) -> list[Reply]:
     """`/article ID`: the knowledge article, to the crew, in the crew's language."""
     escalation = await _desk_escalation(ctx)
     if escalation is None:
         return []
-    article = ctx.app.knowledge.by_id.get(ctx.incoming.args.strip())
-    if article is None:
+    prepared = article_for_crew(ctx.with_language(escalation.language), ctx.incoming.args)
+    if prepared is None:
         return [Reply(ctx._("Usage: /article ID, for example /article permit.drone"))]
-    crew = ctx.with_language(escalation.language)
-    replies = render(article, crew)
-    title = article.title.get(escalation.language) or article.title["en"]
-    await _send_prepared(ctx, escalation, replies, f"[article {article.id}]", title)
+    await _send_prepared(ctx, escalation, prepared)
     return []
 
 
-async def _send_prepared(ctx: Context, escalation: Escalation, replies: list[Reply],
-                         record: str, shown: str) -> None:
+async def _send_prepared(ctx: Context, escalation: Escalation, prepared: Prepared) -> None:
     """Send what the bot prepared in the crew's language; the topic shows what went."""
     await ctx.app.escalations.send_to_crew(
-        ctx.session, escalation, _author(ctx), replies, record,
+        ctx.session, escalation, _author(ctx), prepared.replies, prepared.record,
         ctx._("Sent to the crew: {title} ({language})").format(
-            title=shown, language=escalation.language))
+            title=prepared.shown, language=escalation.language))
 
 
 async def desk_reply(ctx: Context) -> list[Reply]:
@@ -210,15 +246,11 @@ async def desk_reply(ctx: Context) -> list[Reply]:
     escalation = await _desk_escalation(ctx)
     if escalation is None:
         return []
-    replies = ctx.app.knowledge.replies
-    texts_by_language = replies.get(ctx.incoming.args.strip())
-    if texts_by_language is None:
+    prepared = canned_for_crew(ctx.with_language(escalation.language), ctx.incoming.args)
+    if prepared is None:
         return [Reply(ctx._("Usage: /reply NAME, one of: {names}").format(
-            names=", ".join(sorted(replies)) or "-"))]
-    text = texts_by_language.get(escalation.language) or texts_by_language["en"]
-    crew = ctx.with_language(escalation.language)
-    await _send_prepared(ctx, escalation, [Reply(department_says(crew.t, text))],
-                         f"[reply {ctx.incoming.args.strip()}] {text}", text)
+            names=", ".join(sorted(ctx.app.knowledge.replies)) or "-"))]
+    await _send_prepared(ctx, escalation, prepared)
     return []
 
 

@@ -116,7 +116,7 @@ async def test_a_bad_csrf_token_is_403_and_changes_nothing(config: Config,
         async with bot.app.db.session() as session:
             before = await session.scalar(select(func.count()).select_from(EscalationMessage))
         for token in ("", "forged", "x" * 43):
-            for action in ("reply", "claim", "close"):
+            for action in ("reply", "claim", "close", "transfer", "article", "canned"):
                 async with http.post(f"{base}/desk/escalations/{escalation}/{action}", data={
                         "text": "hello", "csrf_token": token}) as response:
                     assert response.status == 403
@@ -230,3 +230,80 @@ async def test_a_session_ends_after_session_minutes_without_a_request(
         monkeypatch.setattr(routes, "utcnow", real)
         async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
             assert page.status == 302  # emptied, not merely stale
+
+
+async def test_article_canned_reply_and_transfer_from_the_web(config: Config,
+                                                              fake: FakeTelegram) -> None:
+    """As the Telegram desk's /article, /reply and /transfer: the article and the canned
+    reply reach the Korean crew once, in Korean; an unknown one sends nothing; a transfer
+    goes only to an enabled colleague's account."""
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        await add_account(bot, "minh@cuc.gov.vn")
+        await add_account(bot, "gone@cuc.gov.vn")
+        async with bot.app.db.session() as session:
+            await staff_accounts.disable(session, "gone@cuc.gov.vn")
+        crew = 5104
+        escalation = await open_escalation(bot, fake, crew)
+        assert await sign_in(http, base) == 303
+        here = f"{base}/desk/escalations/{escalation}"
+        async with http.get(here, headers=HTML) as page:
+            shown = await page.text()
+        assert 'value="permit.drone"' in shown and 'value="checking"' in shown
+        assert "minh@cuc.gov.vn" in shown and "gone@cuc.gov.vn" not in shown
+        token = await csrf(http, here)
+
+        async def post(action: str, **data: str) -> str:
+            async with http.post(f"{here}/{action}", data={**data, "csrf_token": token},
+                                 allow_redirects=False) as response:
+                assert response.status == 303
+                return response.headers["Location"]
+
+        assert (await post("article", article="permit.drone")).endswith("notice=sent")
+        assert (await post("canned", name="checking")).endswith("notice=sent")
+        assert (await post("article", article="no.such.article")).endswith("notice=unknown")
+        assert (await post("canned", name="nope")).endswith("notice=unknown")
+        assert (await post("transfer", to="gone@cuc.gov.vn")).endswith(
+            "notice=not-transferred")
+        assert (await post("transfer", to="minh@cuc.gov.vn")).endswith("notice=transferred")
+
+        drone = bot.app.knowledge.by_id["permit.drone"]
+        await fake.wait_for(lambda f: any("관련 기관에 확인 중" in (m["plain_text"] or "")
+                                          for m in f.sent(crew)))
+        await bot.app.settled()
+        to_crew = [m["plain_text"] or "" for m in fake.sent(crew)]
+        assert sum(drone.title["ko"] in text for text in to_crew) == 1
+        assert sum("관련 기관에 확인 중" in text for text in to_crew) == 1
+        async with bot.app.db.session() as session:
+            claimed = await session.scalar(text(
+                f"SELECT claimed_by FROM escalations WHERE id = {escalation}"))
+            audits = (await session.scalars(select(StaffAudit.action)
+                                            .order_by(StaffAudit.id))).all()
+        assert claimed == "minh@cuc.gov.vn"
+        assert audits == ["sign_in", "send_article", "send_reply", "transfer"]
+        async with http.get(f"{base}/desk/", headers=HTML) as queue:
+            assert "minh@cuc.gov.vn" in await queue.text()
+        await fake.wait_for(lambda f: any("Transferred to minh@cuc.gov.vn"
+                                          in (m["plain_text"] or "") for m in f.sent(DESK)))
+
+
+async def test_a_password_change_ends_the_open_sessions(config: Config, fake: FakeTelegram
+                                                       ) -> None:
+    """Whoever signed in with the old password is out; the new one signs in."""
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        assert await sign_in(http, base) == 303
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 200
+        async with bot.app.db.session() as session:
+            await staff_accounts.set_password(session, "lan@cuc.gov.vn", "a new lotus 2027")
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 302
+        async with http.get(f"{base}/desk/events") as stream:
+            assert stream.status == 401
+        assert await sign_in(http, base) == 401
+        assert await sign_in(http, base, password="a new lotus 2027") == 303
+        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+            assert page.status == 200

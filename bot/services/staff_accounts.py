@@ -99,6 +99,7 @@ async def set_password(session: AsyncSession, email: str, password: str) -> Staf
     check_password(password)
     account.password_hash = _hasher.hash(password)
     account.failed_count, account.failed_since, account.locked_until = 0, None, None
+    account.session_generation += 1
     log.info("staff account password changed id=%s", account.id)
     return account
 

@@ -483,6 +483,9 @@ class StaffAccount(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A session remembers the generation it was opened in; a password change moves it
+    # on, so a session opened with the old password (perhaps by whoever learned it) ends.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffAudit(Base):

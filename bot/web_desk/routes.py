@@ -4,7 +4,8 @@ Sessions are aiohttp-session's encrypted cookies (Fernet: encrypted and signed, 
 staff member can neither read nor forge one): HttpOnly, SameSite=Strict, Secure unless
 `[desk] secure_cookie` is off. A session ends after `[desk] session_minutes` without a
 request (the cookie's own age and the `seen` time inside it), and at once when its
-account is disabled: every request reads the account from the database.
+account is disabled or its password is changed (the account's session generation
+moves on): every request reads the account from the database.
 
 Every POST carries the session's CSRF token in the form, compared in constant time;
 without it the request is refused with 403 before any handler runs, so it changes
@@ -44,6 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import domain_translations
+from bot.router import Context
 from bot.services import staff_accounts
 from bot.storage.models import (
     Chat,
@@ -53,6 +55,9 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.web_desk.applications import ApplicationPages
+from handlers import escalations
+from handlers.escalations import Prepared
+from handlers.wording import pick
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -130,6 +135,9 @@ class WebDesk:
         desk.router.add_post("/escalations/{id:\\d+}/reply", self.reply)
         desk.router.add_post("/escalations/{id:\\d+}/claim", self.claim)
         desk.router.add_post("/escalations/{id:\\d+}/close", self.close)
+        desk.router.add_post("/escalations/{id:\\d+}/transfer", self.transfer)
+        desk.router.add_post("/escalations/{id:\\d+}/article", self.send_article)
+        desk.router.add_post("/escalations/{id:\\d+}/canned", self.send_canned)
         ApplicationPages(self).add_routes(desk.router)
         desk.router.add_static("/static", str(STATIC))
         desk.on_shutdown.append(self._on_shutdown)
@@ -181,7 +189,8 @@ class WebDesk:
         if idle <= self.config.session_minutes * 60:
             async with self.app.db.session() as db:
                 account = await db.get(StaffAccount, account_id)
-        if account is None or account.disabled:
+        if (account is None or account.disabled
+                or session.get("generation") != account.session_generation):
             language = session.get("lang")
             session.clear()
             if language:
@@ -227,6 +236,7 @@ class WebDesk:
         session.invalidate()  # a new session (and CSRF token) for the signed-in account
         session = await get_session(request)
         session["account"] = outcome.account.id
+        session["generation"] = outcome.account.session_generation
         session["seen"] = utcnow().timestamp()
         session["csrf"] = secrets.token_urlsafe(32)
         if language:
@@ -285,13 +295,14 @@ class WebDesk:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
         await response.prepare(request)
-        account_id = request[ACCOUNT].id
+        account_id, generation = request[ACCOUNT].id, request[ACCOUNT].session_generation
         loop = asyncio.get_running_loop()
         beat = loop.time()
         while not self.closing.is_set():
             async with self.app.db.session() as db:
                 account = await db.get(StaffAccount, account_id)
-                if account is None or account.disabled:
+                if (account is None or account.disabled
+                        or account.session_generation != generation):
                     break
                 stamp = await self._stamp(db)
             if stamp != last:
@@ -338,10 +349,19 @@ class WebDesk:
             followed = await self.app.applications.followed(db, chat) if chat else []
             messages = await self._messages(db, escalation)
             stamp = await self._stamp(db)
+            colleagues = [account.email for account in await staff_accounts.listing(db)
+                          if not account.disabled and account.id != request[ACCOUNT].id]
+        language = escalation.language
+        knowledge = self.app.knowledge
+        articles = sorted((article.id, pick(article.title, language))
+                          for article in knowledge.articles)
+        canned = sorted((name, texts.get(language) or texts.get("en", ""))
+                        for name, texts in knowledge.replies.items())
         return aiohttp_jinja2.render_template("thread.html", request, await self._context(
             request, escalation=escalation, chat=chat, applications=followed,
             messages=messages, stamp=stamp, notice=request.query.get("notice", ""),
-            opened=self._when(escalation.opened_at)))
+            opened=self._when(escalation.opened_at), colleagues=colleagues,
+            articles=articles, canned=canned))
 
     async def thread_messages(self, request: web.Request) -> web.StreamResponse:
         async with self.app.db.session() as db:
@@ -389,3 +409,56 @@ class WebDesk:
                                            f"escalation:{escalation.id}")
         self.app.outbox.wake()
         raise web.HTTPSeeOther("/desk/")
+
+    async def transfer(self, request: web.Request) -> web.StreamResponse:
+        """To a colleague with an enabled account; the queue then shows it as theirs."""
+        account: StaffAccount = request[ACCOUNT]
+        to = str((await request.post()).get("to", ""))
+        here = f"/desk/escalations/{request.match_info['id']}"
+        async with self.app.db.session() as db:
+            escalation = await self._escalation(db, request)
+            colleague = await staff_accounts.by_email(db, to)
+            if colleague is None or colleague.disabled or escalation.status != "open":
+                raise web.HTTPSeeOther(f"{here}?notice=not-transferred")
+            await self.app.escalations.claim(db, escalation, colleague.email,
+                                             transferred=True)
+            await staff_accounts.audit(db, account, "transfer",
+                                       f"escalation:{escalation.id} to:{colleague.email}")
+        self.app.outbox.wake()
+        raise web.HTTPSeeOther(f"{here}?notice=transferred")
+
+    async def send_article(self, request: web.Request) -> web.StreamResponse:
+        return await self._send_prepared(request, "article", "send_article",
+                                         escalations.article_for_crew)
+
+    async def send_canned(self, request: web.Request) -> web.StreamResponse:
+        return await self._send_prepared(request, "name", "send_reply",
+                                         escalations.canned_for_crew)
+
+    async def _send_prepared(self, request: web.Request, field: str, action: str,
+                             prepare: Callable[[Context, str], Prepared | None]
+                             ) -> web.StreamResponse:
+        """An article or a canned reply, prepared in the crew's language exactly as the
+        Telegram desk's /article and /reply prepare it."""
+        account: StaffAccount = request[ACCOUNT]
+        chosen = str((await request.post()).get(field, ""))
+        here = f"/desk/escalations/{request.match_info['id']}"
+        async with self.app.db.session() as db:
+            escalation = await self._escalation(db, request)
+            crew = await db.get(Chat, escalation.chat_id)
+            prepared = (prepare(escalations.crew_context(self.app, db, crew,
+                                                         escalation.language), chosen)
+                        if crew is not None else None)
+            if prepared is None:
+                raise web.HTTPSeeOther(f"{here}?notice=unknown")
+            echo = self.app.escalations.desk_translator().gettext(
+                "Sent to the crew: {title} ({language})").format(
+                title=prepared.shown, language=escalation.language)
+            if not await self.app.escalations.send_to_crew(
+                    db, escalation, self._author(account), prepared.replies,
+                    prepared.record, echo):
+                raise web.HTTPSeeOther(f"{here}?notice=closed")
+            await staff_accounts.audit(db, account, action,
+                                       f"escalation:{escalation.id} {chosen.strip()}")
+        self.app.outbox.wake()
+        raise web.HTTPSeeOther(f"{here}?notice=sent")

@@ -166,13 +166,13 @@ class Escalations:
                               created_at=utcnow()))
         await session.flush()
 
-    def _desk_translator(self) -> Translator:
+    def desk_translator(self) -> Translator:
         """The desk reads Vietnamese where the bot speaks it, else English."""
         return self.catalogs.get("vi" if "vi" in self.config.bot.languages else "en")
 
     async def _card(self, session: AsyncSession, escalation: Escalation, chat: Chat) -> str:
         """What staff need to answer without asking: who, where, what, the bot's guess."""
-        t = self._desk_translator()
+        t = self.desk_translator()
         _ = t.gettext
         lines = [_("New escalation #{id}").format(id=escalation.id),
                  _("Crew: {name} · language: {language} · channel: {channel}").format(
@@ -281,7 +281,7 @@ class Escalations:
             if outcome == "unreachable":
                 words = UNREACHABLE_WORDS.format(reason=reason)
             elif outcome == "file":  # a staff file the crew's platform would not take
-                _ = self._desk_translator().gettext
+                _ = self.desk_translator().gettext
                 words = "⚠️ " + _("This crew writes on {channel}: the file was not passed "
                                   "on, only the text. Send the file by e-mail.").format(
                     channel=escalation.channel) + f" ({reason})"
