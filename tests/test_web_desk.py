@@ -307,3 +307,40 @@ async def test_a_password_change_ends_the_open_sessions(config: Config, fake: Fa
         assert await sign_in(http, base, password="a new lotus 2027") == 303
         async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
             assert page.status == 200
+
+
+async def test_the_telegram_desk_and_the_web_desk_work_one_escalation_at_once(
+        config: Config, fake: FakeTelegram) -> None:
+    """A staff reply in the Telegram topic shows in the web thread and a web reply in the
+    topic; the crew gets each once, and a crew message shows in both."""
+    from tests.test_escalations_e2e import STAFF, desk_texts, in_topic
+
+    async with running(desk_config(config, fake)) as bot, client() as http:
+        base = bot.web.base_url
+        await add_account(bot)
+        crew = 5105
+        escalation = await open_escalation(bot, fake, crew)
+        await fake.wait_for(lambda f: bool(f.topics(DESK)))
+        (topic,) = fake.topics(DESK)
+        thread = topic["message_thread_id"]
+        assert await sign_in(http, base) == 303
+        here = f"{base}/desk/escalations/{escalation}"
+
+        in_topic(fake, thread, "Xin chào từ Telegram, chúng tôi đang xem.", STAFF)
+        await answered(fake, crew, 2)
+        token = await csrf(http, here)
+        async with http.post(f"{here}/reply", data={
+                "text": "Chào từ trang web, cần giấy phép quay phim.", "csrf_token": token},
+                allow_redirects=False) as response:
+            assert response.status == 303
+        fake.message(crew, "감사합니다, 서류를 준비하겠습니다.", language_code="ko")
+        await fake.wait_for(lambda f: any("서류를 준비" in t for t in desk_texts(f, thread))
+                            and any("trang web" in t for t in desk_texts(f, thread)))
+        async with http.get(f"{here}/messages", headers=HTML) as fragment:
+            shown = await fragment.text()
+        assert all(part in shown for part in ("Xin chào từ Telegram", "Chào từ trang web",
+                                              "서류를 준비하겠습니다"))
+        await bot.app.settled()
+        to_crew = [m["plain_text"] or "" for m in fake.sent(crew)]
+        assert sum("Xin chào từ Telegram" in t for t in to_crew) == 1
+        assert sum("Chào từ trang web" in t for t in to_crew) == 1
