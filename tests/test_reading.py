@@ -212,6 +212,29 @@ def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
                        stale).articles == ["permit.timeline"]
 
 
+def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> None:
+    """"How long from Hanoi?" after Sa Pa is about getting to Sa Pa; a place named as
+    the start of a trip beside the place filmed adds nothing."""
+    first = reader.read("We'd like to film the rice terraces in Sa Pa.", "en", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    for follow_up in ("How long does it take from Hanoi?", "ハノイからどのくらい？",
+                      "Từ Hà Nội đi mất bao lâu?"):
+        assert reader.read(follow_up, None, first.memory, later).articles == [
+            "location.sapa"], follow_up
+    assert articles(reader, "We want to shoot boats in Trang An. Is it far from "
+                            "Hanoi, and do we need a local permit?") == ["location.ninh-binh"]
+    # Without any other place, Hanoi is still what is asked about.
+    assert articles(reader, "Filming from Hanoi's Long Bien bridge: do we need a permit?"
+                    ) == ["location.hanoi"]
+
+
+def test_an_aspect_keeps_its_article_unless_the_search_is_clearly_surer(
+        reader: Reader) -> None:
+    """"approved" is in the drone article too: no reason to answer drones."""
+    assert articles(reader, "How long does it take to get the filming permit approved?"
+                    ) == ["permit.timeline"]
+
+
 def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     assert reader.read("visa", "ko", None, NOW).language == "ko"
     assert reader.read("drone", "en", None, NOW).language == "en"

@@ -154,6 +154,20 @@ class Gazetteer:
         return next((p for p in self.places.values() if p.article == article_id), None)
 
 
+# Where a trip starts ("two hours from Hanoi", "ハノイから車で", "从河内出发", "từ Hà Nội
+# lên"): said of a place the crew passes through, not of the place asked about. Stricter
+# than the foreign-place roles: "tombeaux royaux de Hué" is no trip from Hue.
+_FROM_BEFORE = re.compile(r"(?:\b(?:from|depuis|au depart de|tu)\s+|从|由)$")
+_FROM_AFTER = re.compile(r"\s*(?:から|에서\s*(?:출발|부터|오|와|왔|가|차로|버스로)|出发|过去|开车)")
+
+
+def is_origin(text: str, mention: Mention) -> bool:
+    """Whether `text` names the place of `mention` as where a trip starts."""
+    folded = fold(text)
+    return bool(_FROM_BEFORE.search(folded, 0, mention.start)
+                or _FROM_AFTER.match(folded, mention.end))
+
+
 def without_names(text: str, mentions: list[Mention]) -> str:
     """`text` with the places' names blanked out: what else it says."""
     for mention in sorted(mentions, key=lambda m: m.start, reverse=True):

@@ -17,6 +17,7 @@ Vietnamese places (`places.yaml`), asks the knowledge base's search about it, an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
-from bot.services.understanding.places import Gazetteer, Place, without_names
+from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
@@ -39,6 +40,9 @@ FOLLOW_UP_CHARS = 60
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
+# How much better the search must cover a question than the aspect our words found,
+# for its subject to win.
+SEARCH_MARGIN = 0.1
 # A sentence naming a place and at most this many letters besides ("Hue citadel?",
 # "Hội An thì sao?") asks about the place; a longer one needs filming words or the
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
@@ -116,6 +120,9 @@ class _Sentence:
     off_topic: bool
     question: bool  # a question, not a statement of context ("We shoot in May.")
     bare: bool  # little besides a place name
+    # Its only places are where a trip starts ("How long from Hanoi?"): the place asked
+    # about is the message's or the chat's, if there is one.
+    origins_only: bool = False
 
     @cached_property
     def answer(self) -> Answer:
@@ -344,6 +351,11 @@ class Reader:
 
     def _sentence(self, text: str, language: str) -> _Sentence:
         mentions = self.gazetteer.find(text)
+        # "Trang An ... how far from Hanoi?": the trip's start is not what is asked about.
+        asked = [m for m in mentions if not is_origin(text, m)]
+        origins = [m.place for m in mentions if m not in asked]
+        if asked:
+            mentions = asked
         places: list[Place] = []
         for mention in reversed(mentions):  # each place where it is last named
             if mention.place not in places:
@@ -362,7 +374,8 @@ class Reader:
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          question=is_question(text) or listed,
-                         bare=letters <= BARE_PLACE_LETTERS)
+                         bare=letters <= BARE_PLACE_LETTERS,
+                         origins_only=bool(origins) and not asked)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
@@ -398,8 +411,11 @@ class Reader:
             # The search weighs a foreign place itself; a visa or customs question names
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
-        place = part.places[0] if part.places else None
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
+        trip = part.origins_only and (bool(context.places) or last_place is not None)
+        if trip:
+            part = dataclasses.replace(part, places=[], origins_only=False)
+        place = part.places[0] if part.places else None
         last = self.topics.by_article.get(memory.article or "") if memory else None
         recent = last_place if memory is not None and part.short else None
         local = place or (context.places[0] if context.places else None) or recent
@@ -429,6 +445,10 @@ class Reader:
             # "Chinese actors and crew: which visa?": without hiring words, a vendor's
             # word names who the question is about, not a vendor to find.
             subjects = [t for t in subjects if t.kind != "vendor"]
+        if trip and not subjects and local is not None and local.article:
+            # "How long from Hanoi?" after Ha Giang: getting there, which the place's
+            # article covers, not how long a permit takes.
+            return self._ask(local.article, part, "place"), []
         if subjects:
             topic, article = self._pick(subjects, lambda: part.answer, intent)
             if topic.kind == "local" and place is not None and place.article:
@@ -465,12 +485,18 @@ class Reader:
                 # "how long does that take?" after the drone answer: still drones.
                 return self._ask(memory.article, part, "follow-up", last_place, last), []
             found = part.answer.article
+            aspect = part.aspects[0]
+            scores = dict(part.answer.candidates)
             if found is not None and found.id not in self._aspect_articles and (
                     found.kind != "location") and found.id not in {
-                    t.article for t in context.subjects}:
-                # "脚本の審査って、どういう内容…": the search knows a subject our words missed.
+                    t.article for t in context.subjects} and (
+                    scores.get(found.id, 0.0) >= scores.get(aspect.article, 0.0)
+                    + SEARCH_MARGIN):
+                # "脚本の審査って、どういう内容…": the search knows a subject our words
+                # missed; only when it covers the question clearly better than the aspect
+                # does ("How long does the filming permit take to get approved?" is no
+                # drone question because "approved" is in the drone article too).
                 return self._searched(part), []
-            aspect = part.aspects[0]
             return self._ask(aspect.article, part, "topic", local, aspect), []
         if part.general:
             read = self._from_context(part, context, recent, local, message, language)
