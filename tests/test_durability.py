@@ -233,7 +233,8 @@ async def test_zalo_webhook_answers_503_while_storage_is_down_then_once(
         assert await oa.post_event(hook(bot), oa.text_event("u-lock", "/help")) == 200
         await zalo_answered(oa, "u-lock", 1)
         await bot.app.settled()
-        holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+        # The bot may be writing at this instant (a heartbeat): wait for it, then hold.
+        holder = sqlite3.connect(path, timeout=30, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         event = oa.text_event("u-lock", "/language")
         try:

@@ -198,7 +198,8 @@ async def test_update_whose_storage_failed_is_fetched_again_and_answered_once(
                     Message.direction == "out", Message.status == "sent")) == 1
 
         await wait_until(help_recorded_sent)
-        holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+        # The bot may be writing at this instant (a heartbeat): wait for it, then hold.
+        holder = sqlite3.connect(path, timeout=30, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         update = fake.message(1400, "/menu")
 
