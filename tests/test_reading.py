@@ -228,6 +228,28 @@ def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> Non
                     ) == ["location.hanoi"]
 
 
+def test_each_of_several_questions_gets_an_answer_of_its_own(reader: Reader) -> None:
+    """Two numbered questions on one town: the town's article once, the weather's article
+    for the weather; a second subject of the journalist's visa question, not the press
+    article again."""
+    assert articles(reader, "We film in Hoi An in March. Two questions:\n"
+                            "1) who gives the permission to film in Hoi An?\n"
+                            "2) is March in Hoi An rainy?") == [
+        "location.hoi-an", "practical.seasons"]
+    assert articles(reader, "I'm a reporter for a Berlin TV channel. Do I need press "
+                            "accreditation to report on the rice harvest? And which visa do "
+                            "journalists need?") == ["permit.documentary-news", "visa.crew"]
+
+
+def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
+    """"Please recommend a company too" asks, though it has no question mark."""
+    assert "vendors.transport" in articles(
+        reader, "다낭에서 2주 촬영합니다. 보험은 어떤 걸 들어야 하나요? 그리고 스탭 이동용 밴을 "
+                "기사 포함해서 렌트하고 싶은데 업체 추천 부탁드립니다.")
+    assert "vendors.drone-operator" in articles(
+        reader, "ハザンで撮影します。現地のドローンオペレーターを紹介してもらえますか？")
+
+
 def test_an_aspect_keeps_its_article_unless_the_search_is_clearly_surer(
         reader: Reader) -> None:
     """"approved" is in the drone article too: no reason to answer drones."""

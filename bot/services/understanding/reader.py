@@ -226,8 +226,9 @@ class Reader:
             for part in parts:
                 if part.question is not side:
                     continue
+                taken = {a.article.id for a in asks[side]}
                 found, places = self._decide(part, context, remembered, off_topic, text,
-                                             language)
+                                             language, taken)
                 hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
@@ -396,12 +397,18 @@ class Reader:
         return [Ask(article, max(score, threshold), via, place, topic, part.text)]
 
     def _decide(self, part: _Sentence, context: _Context, memory: Memory | None,
-                off_topic: bool, message: str, language: str
+                off_topic: bool, message: str, language: str,
+                taken: frozenset[str] | set[str] = frozenset()
                 ) -> tuple[list[Ask], list[Place]]:
         """The asks of one sentence, and the places it asks about that have no article.
 
         `context`: what the message's statements named; `memory`: what the chat talked
-        about last, if recent; `off_topic`: the message speaks of hotels, sport, banks...
+        about last, if recent; `off_topic`: the message speaks of hotels, sport, banks...;
+        `taken`: the articles the message's earlier questions are answered with. Each
+        question of several is a question of its own: when its first reading is an
+        answer already given ("1/ who permits filming in Da Lat? 2/ does it rain in Da
+        Lat in August?"), a subject of its own that is not ("what visa do journalists
+        need?" after the press question) answers it.
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
@@ -449,9 +456,14 @@ class Reader:
             # "How long from Hanoi?" after Ha Giang: getting there, which the place's
             # article covers, not how long a permit takes.
             return self._ask(local.article, part, "place"), []
+        fresh = [t for t in subjects if (t.hire if hire and t.hire else t.article)
+                 not in taken]
+        if fresh and len(fresh) < len(subjects):
+            subjects = fresh
         if subjects:
             topic, article = self._pick(subjects, lambda: part.answer, intent)
-            if topic.kind == "local" and place is not None and place.article:
+            if (topic.kind == "local" and place is not None and place.article
+                    and place.article not in taken):
                 return self._ask(place.article, part, "place"), []
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"
