@@ -250,6 +250,16 @@ def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
         reader, "ハザンで撮影します。現地のドローンオペレーターを紹介してもらえますか？")
 
 
+def test_asking_what_is_available_is_hiring(reader: Reader) -> None:
+    """"Do you have vans with a driver?", "si on passe par un opérateur local": vendors."""
+    first = reader.read("Peut-on faire voler un drone à Da Nang ?", "fr", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("et si on passe par un opérateur local ?", "fr", first.memory,
+                       later).articles == ["vendors.drone-operator"]
+    assert articles(reader, "Do you have vans with a driver in Da Nang?") == [
+        "vendors.transport"]
+
+
 def test_an_aspect_keeps_its_article_unless_the_search_is_clearly_surer(
         reader: Reader) -> None:
     """"approved" is in the drone article too: no reason to answer drones."""
@@ -276,6 +286,7 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "Any pho place you'd recommend near Hoan Kiem?", "Có tour du lịch Sa Pa nào rẻ không?",
     "フエでおすすめのお店はどこですか？", "推荐几部好看的越南电影吧",
     "사파 패키지 투어 가격이 얼마예요?", "Quel est le meilleur film vietnamien à voir ?",
+    "Un bon resto à Hué pour toute l'équipe ?", "How much is a sleeper train ticket to Sa Pa?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)

@@ -127,13 +127,16 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 # drone" about the vendors); confidence does not.
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("rent", "rental", "hire", "hiring", "book", "booking", "find", "recommend",
-           "supplier", "vendor", "operator", "agency", "who can", "charter"),
+           "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
+           "go through", "with driver", "with a driver"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
-           "fournisseur", "agence", "engager", "embaucher", "qui peut"),
+           "fournisseur", "agence", "engager", "embaucher", "qui peut", "operateur",
+           "vous avez des", "avez-vous des", "passer par", "passe par", "avec chauffeur"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao"),
     "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용"),
-    "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター"),
-    "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇"),
+    "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
+           "ドライバー付き", "運転手付き"),
+    "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇", "带司机", "配司机"),
 }
 _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",

@@ -434,10 +434,12 @@ class Reader:
 
         if (memory is not None and last is not None and last.is_subject
                 and last.kind != "local" and part.short
-                and place is None and _BACK.search(fold(part.text))
+                and place is None and (_BACK.search(fold(part.text)) or (
+                    hire and last.hire is not None and not part.topics))
                 and not any(t.own for t in part.aspects)):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
-            # still the last subject (its vendors, when the follow-up asks to hire).
+            # still the last subject (its vendors, when the follow-up asks to hire: "et
+            # si on passe par un opérateur local ?" after the drone answer).
             back = last.hire if hire and last.hire else memory.article
             return self._ask(back, part, "follow-up", last_place, last), []
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
