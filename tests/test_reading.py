@@ -250,6 +250,16 @@ def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
         reader, "ハザンで撮影します。現地のドローンオペレーターを紹介してもらえますか？")
 
 
+def test_taking_the_gear_back_home_is_no_filming_abroad(reader: Reader) -> None:
+    """"back to Korea" after the shoot is the return trip, not a shoot in Korea."""
+    assert articles(reader, "We bring two cameras in from Seoul. How do we clear customs? "
+                            "And after the shoot, what do we do to take them back to Korea?"
+                    ) == ["customs.equipment", "permit.after-shoot"]
+    assert articles(reader, "카메라를 가지고 들어갑니다. 통관은 어떻게 하나요? 그리고 촬영 끝나고 "
+                            "장비를 다시 한국으로 가지고 나올 때 절차는요?") == [
+        "customs.equipment", "permit.after-shoot"]
+
+
 def test_asking_what_is_available_is_hiring(reader: Reader) -> None:
     """"Do you have vans with a driver?", "si on passe par un opérateur local": vendors."""
     first = reader.read("Peut-on faire voler un drone à Da Nang ?", "fr", None, NOW)

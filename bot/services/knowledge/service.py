@@ -57,6 +57,13 @@ _GOING_BEFORE = re.compile(
 _GOING_AFTER = re.compile(
     r"\s*(?:visa|비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
+# ... that send the crew (or its gear) back home, which is no filming abroad: "take the
+# kit back to Korea", "다시 한국으로 가지고", "rentrer en France", "日本に持ち帰る".
+_RETURN_BEFORE = re.compile(
+    r"(?:\b(?:back to|back home to|return to|returning to|retour en|retour au|rentrer en"
+    r"|rentrer au|ramener en|ramener au|mang ve|ve lai|tro ve)\s+(?:the\s+)?"
+    r"|다시\s*|带回|运回|回)$")
+_RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に持って帰|に帰|へ帰)")
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nationality"
                           r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
@@ -497,7 +504,9 @@ class KnowledgeBase:
                 continue
             taken = match.end
             start, end = match.start, match.end
-            if _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
+            if _RETURN_BEFORE.search(folded, 0, start) or _RETURN_AFTER.match(folded, end):
+                roles[1].append(match.phrase)  # home again: as good as where they come from
+            elif _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
                 roles[0].append(match.phrase)
             elif _FROM_BEFORE.search(folded, 0, start) or _FROM_AFTER.match(folded, end):
                 roles[1].append(match.phrase)
