@@ -303,6 +303,19 @@ def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     assert reading.asks == [] and reading.unknown_places == [], (text, reading.articles)
 
 
+def test_no_question_of_the_knowledge_base_meets_the_off_topic_words(
+        knowledge: KnowledgeBase) -> None:
+    """A sentence with an off-topic word is declined, so a word listed in `scope.yaml`
+    must never be in a question crews ask about an article: "sông" typed without marks is
+    the English "song", "tại chỗ ở" holds "chỗ ở", "现金返还" is a rebate, not cash."""
+    hits = [f"{article.id} {language}: {question!r} {found}"
+            for article in knowledge.articles
+            for language, questions in article.questions.items()
+            for question in questions
+            if (found := knowledge.off_topic_in(question))]
+    assert not hits, "\n".join(hits)
+
+
 # -- through the bot: the router, the handlers and the chat's stored topic ---------------
 
 async def test_bot_answers_follow_ups_from_the_stored_topic(conversation: Conversation,
