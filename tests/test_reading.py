@@ -223,6 +223,11 @@ def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> Non
             "location.sapa"], follow_up
     assert articles(reader, "We want to shoot boats in Trang An. Is it far from "
                             "Hanoi, and do we need a local permit?") == ["location.ninh-binh"]
+    assert articles(reader, "We shoot the Cai Rang floating market at dawn, driving down "
+                            "from Saigon. Which permits do we need?") == [
+        "location.mekong-delta"]
+    assert articles(reader, "We film in the pine forests of Da Lat. How long does it take "
+                            "from the airport?") == ["location.da-lat"]
     # Without any other place, Hanoi is still what is asked about.
     assert articles(reader, "Filming from Hanoi's Long Bien bridge: do we need a permit?"
                     ) == ["location.hanoi"]

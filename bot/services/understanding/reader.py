@@ -47,6 +47,12 @@ SEARCH_MARGIN = 0.1
 # "Hội An thì sao?") asks about the place; a longer one needs filming words or the
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
 BARE_PLACE_LETTERS = 12
+# A trip from somewhere no gazetteer lists ("how long from the airport?", "空港から",
+# "从机场", "từ sân bay"): like a place named as a trip's start, it asks how to get there.
+_TRIP = re.compile(r"(?<!\w)(?:from the (?:airport|station|city|centre|center|hotel)"
+                   r"|depuis l'aeroport|depuis la gare|depuis le centre|tu san bay|tu ga"
+                   r"|tu trung tam)(?!\w)|공항에서|역에서|시내에서|空港から|駅から|市内から"
+                   r"|从机场|从车站|从市区|从市中心")
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
@@ -208,7 +214,7 @@ class Reader:
         unknown: dict[bool, list[Place]] = {True: [], False: []}
         searched: list[tuple[bool, Ask]] = []
         for part in parts:  # statements first: they set the scene for the questions
-            if not part.question:
+            if not part.question and not part.origins_only:  # not "from Saigon by car"
                 context.places += [p for p in part.places if p not in context.places]
                 context.subjects += [t for t in part.subjects if t not in context.subjects]
         off_topic = any(part.off_topic for part in parts)
@@ -419,7 +425,8 @@ class Reader:
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
-        trip = part.origins_only and (bool(context.places) or last_place is not None)
+        trip = (part.origins_only or (not part.places and bool(_TRIP.search(fold(
+            part.text))))) and (bool(context.places) or last_place is not None)
         if trip:
             part = dataclasses.replace(part, places=[], origins_only=False)
         place = part.places[0] if part.places else None
