@@ -246,6 +246,18 @@ def test_each_of_several_questions_gets_an_answer_of_its_own(reader: Reader) -> 
                             "journalists need?") == ["permit.documentary-news", "visa.crew"]
 
 
+def test_a_reason_is_no_question_and_a_side_follows_its_subject(reader: Reader) -> None:
+    """", since it is a UNESCO site?" says why; "How far ahead?" right after the drone
+    question asks the drone's lead time; a numbered item asks anew."""
+    assert articles(reader, "Which permits do we need for Trang An, since it is a UNESCO "
+                            "site?") == ["location.ninh-binh"]
+    assert articles(reader, "We shoot a car on the Hai Van pass. Can we follow it with a "
+                            "drone? How far ahead do we have to apply?") == ["permit.drone"]
+    assert articles(reader, "Two questions:\n1) can we fly a drone over the pass?\n"
+                            "2) how long does the permit take?") == [
+        "permit.drone", "permit.timeline"]
+
+
 def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
     """"Please recommend a company too" asks, though it has no question mark."""
     assert "vendors.transport" in articles(

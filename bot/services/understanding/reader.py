@@ -233,8 +233,9 @@ class Reader:
                 if part.question is not side:
                     continue
                 taken = {a.article.id for a in asks[side]}
+                previous = asks[side][-1].topic if asks[side] else None
                 found, places = self._decide(part, context, remembered, off_topic, text,
-                                             language, taken)
+                                             language, taken, previous)
                 hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
@@ -404,8 +405,8 @@ class Reader:
 
     def _decide(self, part: _Sentence, context: _Context, memory: Memory | None,
                 off_topic: bool, message: str, language: str,
-                taken: frozenset[str] | set[str] = frozenset()
-                ) -> tuple[list[Ask], list[Place]]:
+                taken: frozenset[str] | set[str] = frozenset(),
+                previous: Topic | None = None) -> tuple[list[Ask], list[Place]]:
         """The asks of one sentence, and the places it asks about that have no article.
 
         `context`: what the message's statements named; `memory`: what the chat talked
@@ -414,7 +415,10 @@ class Reader:
         question of several is a question of its own: when its first reading is an
         answer already given ("1/ who permits filming in Da Lat? 2/ does it rain in Da
         Lat in August?"), a subject of its own that is not ("what visa do journalists
-        need?" after the press question) answers it.
+        need?" after the press question) answers it. `previous`: the topic the
+        message's question before this one was answered on: "Can we use a drone for the
+        car shots? How far ahead must we apply?" asks the drone's lead time, which the
+        drone article gives.
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
@@ -501,6 +505,10 @@ class Reader:
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
+            if (previous is not None and previous.kind == "subject"
+                    and not part.aspects[0].own and previous.article in taken
+                    and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
+                return self._ask(previous.article, part, "topic", local, previous), []
             if (memory is not None and last is not None and last.is_subject and part.short
                     and not part.aspects[0].own):
                 # "how long does that take?" after the drone answer: still drones.

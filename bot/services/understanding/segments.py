@@ -94,6 +94,11 @@ def clauses(sentence: str) -> list[str]:
 _COMMAS = re.compile(r"\s*[,，、]\s*")
 
 
+# A clause giving the reason for the question before it, not a question of its own.
+_REASON = re.compile(r"(?:since|because|as it|as it's|as they|vu que|parce que|puisque|car"
+                     r"|etant donne|vi|boi vi|boi|因为|由于)(?!\w)")
+
+
 def commas(sentence: str) -> list[str]:
     """The questions a sentence joins with commas, each with what leads to it ("For the
     shoot in May, which visa, and is customs strict?" is two, the first with its lead)."""
@@ -101,6 +106,10 @@ def commas(sentence: str) -> list[str]:
     pending: list[str] = []
     for piece in _COMMAS.split(sentence):
         if piece.strip():
+            if groups and not pending and _REASON.match(fold(piece.strip())):
+                # "which permits for Trang An, since it is a UNESCO site?": one question
+                groups[-1] = f"{groups[-1]}, {piece.strip()}"
+                continue
             pending.append(piece.strip())
             if is_question(piece):
                 groups.append(", ".join(pending))
