@@ -303,6 +303,12 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
                        NOW).language == "en"
     assert reader.read("하노이에서 촬영하려면 허가가 필요한가요?", "en", None,
                        NOW).language == "ko"
+    # No chat language yet: a word written alike in several languages is the platform's
+    # language, else English; one only French writes is French.
+    for word in ("menu", "visa", "drone", "9"):
+        assert reader.read(word, None, None, NOW).language == "en", word
+        assert reader.read(word, None, None, NOW, hint="fr").language == "fr", word
+    assert reader.read("merci", None, None, NOW).language == "fr"
 
 
 @pytest.mark.parametrize("text", [

@@ -122,6 +122,11 @@ class LanguageDetector:
             words = [w for w in words if w not in drop]
         if not words:
             return Detection(fallback, False)
+        if len(words) == 1 and sum(words[0] in self._word_logp[lang]
+                                   for lang in LATIN_LANGUAGES) >= 2:
+            # "menu", "visa", "drone": a word several languages write alike says nothing
+            # about the language; the platform's hint or the default decides.
+            return Detection(fallback, False)
         scores = self._latin_scores(words)
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         (best, best_score), (_, second_score) = ranked[0], ranked[1]

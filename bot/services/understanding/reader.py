@@ -40,6 +40,11 @@ FOLLOW_UP_CHARS = 60
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
+# One word of unmarked Latin letters, or none at all ("9", "👍", "?!").
+_ONE_PLAIN_WORD = re.compile(r"[^\w]*(?:[a-zA-Z]+|\d+)?[^\w]*")
+# The language of a chat that chose none, on a platform that said none, for a message
+# that could be any: the knowledge base's first language.
+DEFAULT_LANGUAGE = "en"
 # How much better the search must cover a question than the aspect our words found,
 # for its subject to win.
 SEARCH_MARGIN = 0.1
@@ -200,8 +205,14 @@ class Reader:
              now: datetime | None = None, hint: str = "") -> Reading:
         talk = self._small_talk(text)
         if talk is not None:  # "merci" in a chat with no language yet: French
-            language = talk.language if talk.language and chosen is None else (
-                self.language_of(text, chosen, hint))
+            if chosen is None and talk.language:
+                language = talk.language
+            elif chosen is None and not talk.language and _ONE_PLAIN_WORD.fullmatch(
+                    text.strip()):
+                # "menu", "ok", "9", "👍": written alike in every language
+                language = hint or DEFAULT_LANGUAGE
+            else:
+                language = self.language_of(text, chosen, hint)
             return Reading(text, language, small_talk=talk, memory=memory or Memory())
         language = self.language_of(text, chosen, hint)
         reading = Reading(text, language, memory=memory or Memory())
