@@ -228,6 +228,13 @@ def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> Non
         "location.mekong-delta"]
     assert articles(reader, "We film in the pine forests of Da Lat. How long does it take "
                             "from the airport?") == ["location.da-lat"]
+    # The place a trip goes to may be the one the message's question asked about.
+    assert articles(reader, "What permits do we need to film on a boat in Ha Long Bay? "
+                            "Also please tell us the travel time from Hanoi.") == [
+        "location.ha-long-bay"]
+    # Bringing the gear up from Saigon is no question about getting to Da Lat.
+    assert "location.da-lat" not in articles(
+        reader, "Where can we rent lights in Da Lat? Or must we bring it all from Saigon?")
     # Without any other place, Hanoi is still what is asked about.
     assert articles(reader, "Filming from Hanoi's Long Bien bridge: do we need a permit?"
                     ) == ["location.hanoi"]
@@ -256,6 +263,18 @@ def test_a_reason_is_no_question_and_a_side_follows_its_subject(reader: Reader) 
     assert articles(reader, "Two questions:\n1) can we fly a drone over the pass?\n"
                             "2) how long does the permit take?") == [
         "permit.drone", "permit.timeline"]
+
+
+def test_a_place_name_is_no_question_word_and_a_park_is_where_not_what(
+        reader: Reader) -> None:
+    """"Sao beach" holds the Vietnamese "sao" (why?) but asks nothing: the statement sets
+    the scene for the question after it. "A drone in the national park" is a drone
+    question."""
+    assert articles(reader, "We plan an underwater shoot off Phu Quoc, plus some topside "
+                            "stuff on Sao beach. What approvals are involved?") == [
+        "location.phu-quoc"]
+    assert articles(reader, "Can we fly a drone inside the national park at Phong Nha?"
+                    ) == ["permit.drone"]
 
 
 def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:

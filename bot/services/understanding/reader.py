@@ -58,6 +58,9 @@ _TRIP = re.compile(r"(?<!\w)(?:from the (?:airport|station|city|centre|center|ho
                    r"|depuis l'aeroport|depuis la gare|depuis le centre|tu san bay|tu ga"
                    r"|tu trung tam)(?!\w)|공항에서|역에서|시내에서|空港から|駅から|市内から"
                    r"|从机场|从车站|从市区|从市中心")
+# How far a trip is, besides how long it takes (an aspect): "is it far from Hanoi?".
+_FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao xa"
+                  r"|di chuyen)(?!\w)|멀|거리|이동 시간|移動時間|遠い|距離|远|距离|车程|路程")
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
@@ -118,6 +121,9 @@ class _Context:
 
     places: list[Place] = field(default_factory=list)
     subjects: list[Topic] = field(default_factory=list)
+    # The places the message's questions so far asked about: where a later "how long from
+    # Hanoi?" goes.
+    asked: list[Place] = field(default_factory=list)
 
 
 @dataclass
@@ -247,6 +253,9 @@ class Reader:
                 previous = asks[side][-1].topic if asks[side] else None
                 found, places = self._decide(part, context, remembered, off_topic, text,
                                              language, taken, previous)
+                if side:
+                    context.asked += [p for p in part.places
+                                      if p not in context.asked and not part.origins_only]
                 hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
@@ -392,7 +401,8 @@ class Reader:
                                                 and not _VIETNAM.search(fold(text))),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
-                         question=is_question(text) or listed,
+                         # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
+                         question=is_question(rest) or listed,
                          bare=letters <= BARE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked)
 
@@ -440,14 +450,17 @@ class Reader:
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
+        destination = (context.asked[-1] if context.asked else
+                       context.places[0] if context.places else last_place)
         trip = (part.origins_only or (not part.places and bool(_TRIP.search(fold(
-            part.text))))) and (bool(context.places) or last_place is not None)
+            part.text))))) and destination is not None
         if trip:
             part = dataclasses.replace(part, places=[], origins_only=False)
         place = part.places[0] if part.places else None
         last = self.topics.by_article.get(memory.article or "") if memory else None
         recent = last_place if memory is not None and part.short else None
-        local = place or (context.places[0] if context.places else None) or recent
+        local = place or (destination if trip else None) or (
+            context.places[0] if context.places else None) or recent
         intent = intent_of(part.text, language)
         hire = intent == "hire"
 
@@ -476,10 +489,14 @@ class Reader:
             # "Chinese actors and crew: which visa?": without hiring words, a vendor's
             # word names who the question is about, not a vendor to find.
             subjects = [t for t in subjects if t.kind != "vendor"]
-        if trip and not subjects and local is not None and local.article:
+        if (trip and not subjects and local is not None and local.article
+                and (part.aspects or _FAR.search(fold(part.text)))):
             # "How long from Hanoi?" after Ha Giang: getting there, which the place's
             # article covers, not how long a permit takes.
             return self._ask(local.article, part, "place"), []
+        if any(t.kind == "subject" for t in subjects):
+            # "fly a drone in the national park": the park is where, the drone is what
+            subjects = [t for t in subjects if t.kind != "local"]
         fresh = [t for t in subjects if (t.hire if hire and t.hire else t.article)
                  not in taken]
         if fresh and len(fresh) < len(subjects):
