@@ -277,6 +277,19 @@ def test_a_place_name_is_no_question_word_and_a_park_is_where_not_what(
                     ) == ["permit.drone"]
 
 
+def test_a_language_is_no_country_and_a_place_asked_about_carries_on(
+        reader: Reader) -> None:
+    """"phiên dịch tiếng Pháp" (a French interpreter) is no shoot in France; a permit
+    question after one about the Imperial City is about the Imperial City; a sports
+    question's city lends nothing to the question after it."""
+    assert articles(reader, "Có thể giới thiệu phiên dịch tiếng Pháp đi cùng đoàn lên "
+                            "vùng cao không?") == ["vendors.translator"]
+    assert articles(reader, "フエの王宮でロケしたいのですが、入場チケットで撮影できますか？"
+                            "別途許可が必要な場合はどこに申請すればいいですか。") == [
+        "location.hue"]
+    assert articles(reader, "越南国家队下一场在河内的比赛是什么时候？哪里买票？") == []
+
+
 def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
     """"Please recommend a company too" asks, though it has no question mark."""
     assert "vendors.transport" in articles(

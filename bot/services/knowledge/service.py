@@ -64,8 +64,11 @@ _RETURN_BEFORE = re.compile(
     r"|rentrer au|ramener en|ramener au|mang ve|ve lai|tro ve)\s+(?:the\s+)?"
     r"|다시\s*|带回|运回|回)$")
 _RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に持って帰|に帰|へ帰)")
+# ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
+_LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
+_LANGUAGE_AFTER = re.compile(r"어|語|语")
 # ... and that make it where the crew comes from.
-_FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nationality"
+_FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
                           r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
 _FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来|\s*국적|国籍|籍|人)")
 # A place's own name in the question counts beyond an ordinary alias match, so that the
@@ -504,6 +507,8 @@ class KnowledgeBase:
                 continue
             taken = match.end
             start, end = match.start, match.end
+            if _LANGUAGE_BEFORE.search(folded, 0, start) or _LANGUAGE_AFTER.match(folded, end):
+                continue  # "tiếng Pháp", "フランス語": a language, not a place
             if _RETURN_BEFORE.search(folded, 0, start) or _RETURN_AFTER.match(folded, end):
                 roles[1].append(match.phrase)  # home again: as good as where they come from
             elif _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):

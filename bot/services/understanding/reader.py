@@ -253,9 +253,8 @@ class Reader:
                 previous = asks[side][-1].topic if asks[side] else None
                 found, places = self._decide(part, context, remembered, off_topic, text,
                                              language, taken, previous)
-                if side:
-                    context.asked += [p for p in part.places
-                                      if p not in context.asked and not part.origins_only]
+                if side and not part.off_topic and not part.origins_only:
+                    context.asked += [p for p in part.places if p not in context.asked]
                 hollow = not part.topics and not part.places
                 for ask in found:
                     if ask.via == "search":
@@ -581,7 +580,9 @@ class Reader:
             # show?": the search reads a kind of production our words missed; which route
             # applies beats the places of the introduction.
             return self._searched(part), []
-        places = context.places[:MAX_ASKS] or ([recent] if recent else [])
+        # "Where do we apply, then?" after a question about the Imperial City: there.
+        places = (context.places[:MAX_ASKS] or (context.asked[-1:] if part.general else [])
+                  or ([recent] if recent else []))
         # What the crew shoots (a documentary, a TVC) says less than what it does; without
         # hiring words, the gear or the people it names say who or what the question is
         # about ("our rental house made us a carnet: does it work here?" asks customs).
