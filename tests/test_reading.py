@@ -290,6 +290,20 @@ def test_a_language_is_no_country_and_a_place_asked_about_carries_on(
     assert articles(reader, "越南国家队下一场在河内的比赛是什么时候？哪里买票？") == []
 
 
+def test_chinese_lists_and_question_forms_and_a_province_after_its_island(
+        reader: Reader) -> None:
+    """"一是…二是…三是…" numbers questions, "有没有" and "多长时间" ask, and the province an
+    island now belongs to is still the island's question."""
+    assert articles(reader, "想请教三件事：一是有没有推荐的当地制片服务公司；二是需要租两辆商务车，"
+                            "要带司机；三是剧组盒饭，当地有没有能送餐到现场的？") == [
+        "vendors.service-company", "vendors.transport", "vendors.catering"]
+    assert articles(reader, "春节前后政府部门放几天假？还有就是拍摄许可从提交材料到批下来一般要"
+                            "多长时间，我们得倒推一下时间表。") == [
+        "practical.holidays", "permit.timeline"]
+    assert articles(reader, "想了解富国岛这边水下拍摄需要额外审批吗？听说那边现在归安江省管了，"
+                            "流程有没有变化？") == ["location.phu-quoc"]
+
+
 def test_a_request_for_a_recommendation_is_asked(reader: Reader) -> None:
     """"Please recommend a company too" asks, though it has no question mark."""
     assert "vendors.transport" in articles(

@@ -405,6 +405,18 @@ class Reader:
                          bare=letters <= BARE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked)
 
+    def _contains(self, outer: Place, inner: Place) -> bool:
+        """Whether `inner` lies in `outer` (a district in its city, an island in its
+        province), and is not `outer` itself."""
+        seen = {inner.id}
+        place: Place | None = inner
+        while place is not None and place.inside and place.inside not in seen:
+            if place.inside == outer.id:
+                return True
+            seen.add(place.inside)
+            place = self.gazetteer.places.get(place.inside)
+        return False
+
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
 
@@ -449,6 +461,13 @@ class Reader:
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
+        if part.places and all(any(self._contains(p, known) for known in
+                                   context.asked + context.places) for p in part.places):
+            # "富国岛 ... 听说那边现在归安江省管了": the province it belongs to now is still
+            # the island's question.
+            inner = [k for k in context.asked + context.places
+                     if any(self._contains(p, k) for p in part.places)]
+            part = dataclasses.replace(part, places=inner[:1])
         destination = (context.asked[-1] if context.asked else
                        context.places[0] if context.places else last_place)
         trip = (part.origins_only or (not part.places and bool(_TRIP.search(fold(
@@ -532,7 +551,7 @@ class Reader:
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
-            if (previous is not None and previous.kind == "subject"
+            if (previous is not None and previous.kind == "subject" and not part.general
                     and not part.aspects[0].own and previous.article in taken
                     and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
                 return self._ask(previous.article, part, "topic", local, previous), []

@@ -17,7 +17,8 @@ from bot.services.knowledge.text import fold
 _END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)"
                   r"|[\s,，、]+(?=\(?\d{1,2}\)\s)|(?<=\S)\s*(?=[②-⑩])")
 # An item of a list: crews number their questions ("1.", "2)", "①", "첫째", "・").
-LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[①-⑩]|[・•●▪*]|-(?=\s)|첫째|둘째|셋째|넷째)")
+LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[①-⑩]|[・•●▪*]|-(?=\s)|첫째|둘째|셋째|넷째"
+                       r"|[一二三四五]是|第[一二三四五]|其次|另外)")
 _MARKER_ONLY = re.compile(r"\(?\d{1,2}[.)]|[①-⑩]")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)\.)$",
                            re.IGNORECASE)
@@ -67,7 +68,8 @@ _QUESTION_CJK = re.compile(
     r"|ですか|ますか|でしょうか|ませんか|教えて|知りたい|どう|どこ|いつ|誰|何|いくら|どのくらい"
     r"|どれくらい|可能か|べきか|のか|ください|紹介して|おすすめ"
     # Chinese
-    r"|吗|呢|怎么|什么|如何|哪|多少|多久|是否|能否|可否|请问|想问|想了解|麻烦|请教|推荐|介绍一下")
+    r"|吗|呢|怎么|什么|如何|哪|多少|多久|多长|是否|能否|可否|请问|想问|想了解|麻烦|请教|推荐|介绍一下"
+    r"|有没有|能不能|是不是|要不要|可不可以")
 
 
 def is_question(sentence: str) -> bool:
