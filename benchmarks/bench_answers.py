@@ -15,7 +15,7 @@ answer includes reading the answered article's body, as the reply needs it.
 
 Start-up is measured twice per size, in two processes: without the on-disk cache (the
 first start after the knowledge base or the code changed) and with it (every later
-start; the shipped base is too small to be cached, so both are built directly).
+start, the shipped base included).
 
 A timed answer is the bot's reading of a message (`Reader.read`: sentences, topics,
 places, the search where needed) plus the bodies its reply shows; the messages are the

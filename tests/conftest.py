@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,9 @@ from bot.paths import bundled
 from bot.services.knowledge import KnowledgeBase
 
 PG_URL = os.environ.get("CREWBOT_TEST_DATABASE_URL", "")
+# The knowledge copies the tests make (and the bots they start) are cached here, not in
+# the user's ~/.cache.
+os.environ.setdefault("CREWBOT_CACHE_DIR", tempfile.mkdtemp(prefix="crewbot-test-cache-"))
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

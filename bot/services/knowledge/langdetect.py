@@ -24,6 +24,7 @@ _FR_ONLY = set("çœæëïÿîû")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")
 _PUNCTUATION = ".,;:!?()[]{}\"'«»“”‘’…"
+WORDS_KEPT = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class LanguageDetector:
         self._unseen: dict[str, float] = {}
         self._word_logp: dict[str, dict[str, float]] = {}
         self._word_unseen: dict[str, float] = {}
+        self._memo: dict[str, tuple[float, ...]] = {}
         for lang in LATIN_LANGUAGES:
             grams: Counter[str] = Counter()
             words: Counter[str] = Counter()
@@ -62,18 +64,27 @@ class LanguageDetector:
             self._word_logp[lang] = {w: math.log((c + 1) / wtotal) for w, c in words.items()}
             self._word_unseen[lang] = math.log(0.5 / wtotal)
 
-    def _latin_scores(self, words: list[str]) -> dict[str, float]:
-        scores = {}
-        for lang in LATIN_LANGUAGES:
-            logp, unseen = self._logp[lang], self._unseen[lang]
-            wlogp, wunseen = self._word_logp[lang], self._word_unseen[lang]
-            total = 0.0
-            for word in words:
-                grams = list(_grams(word))
-                total += sum(logp.get(g, unseen) for g in grams) / len(grams) * 4
-                total += wlogp.get(word, wunseen)
-            scores[lang] = total
+    def _word_scores(self, word: str) -> tuple[float, ...]:
+        """One word's evidence for each Latin language; crews reuse the same few
+        thousand words, so each is worked out once (up to `WORDS_KEPT`)."""
+        known = self._memo.get(word)
+        if known is not None:
+            return known
+        grams = list(_grams(word))
+        scores = tuple(
+            sum(self._logp[lang].get(g, self._unseen[lang]) for g in grams) / len(grams) * 4
+            + self._word_logp[lang].get(word, self._word_unseen[lang])
+            for lang in LATIN_LANGUAGES)
+        if len(self._memo) < WORDS_KEPT:
+            self._memo[word] = scores
         return scores
+
+    def _latin_scores(self, words: list[str]) -> dict[str, float]:
+        totals = [0.0] * len(LATIN_LANGUAGES)
+        for word in words:
+            for i, score in enumerate(self._word_scores(word)):
+                totals[i] += score
+        return dict(zip(LATIN_LANGUAGES, totals, strict=True))
 
     def _without_place_names(self, lowered: str) -> str:
         """Vietnamese place names keep their marks in any language ("tourner à Đà Nẵng"):
