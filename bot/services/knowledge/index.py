@@ -237,6 +237,8 @@ class LanguageIndex:
              packed: npt.NDArray[np.uint8], lengths: npt.NDArray[np.float32]) -> None:
         # A crew question's tokens and their weight here, worked out once per question.
         self.profiles: dict[str, tuple[frozenset[str], float]] = {}
+        # An article's crew questions as this index reads them (`service.QuestionSet`).
+        self.question_sets: dict[object, Any] = {}
         self.size = size
         self.unknown_weight = unknown_weight
         self._vocabulary = vocabulary
