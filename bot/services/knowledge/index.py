@@ -239,6 +239,7 @@ class LanguageIndex:
         self.profiles: dict[str, tuple[frozenset[str], float]] = {}
         # An article's crew questions as this index reads them (`service.QuestionSet`).
         self.question_sets: dict[object, Any] = {}
+        self.questions_seen: set[object] = set()
         self.size = size
         self.unknown_weight = unknown_weight
         self._vocabulary = vocabulary
