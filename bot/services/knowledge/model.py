@@ -36,6 +36,10 @@ ALL_LANGUAGES = ("en", "vi", "ko", "ja", "zh", "fr")
 T = TypeVar("T")
 
 
+UNPACKED_KEPT = 64
+_UNPACKED: dict[bytes, object] = {}  # insertion order is recency: an LRU
+
+
 class Packed(Generic[T]):
     """A value kept compressed until asked for.
 
@@ -58,7 +62,15 @@ class Packed(Generic[T]):
     def get(self) -> T:
         if self._data is None:
             return cast(T, self._value)
-        value: T = pickle.loads(zlib.decompress(self._data))
+        # A reply reads an article's summary, sources and notes one after another, and
+        # the same few articles answer most questions: the last few unpacked are kept
+        # (read-only, like every article's details).
+        kept = _UNPACKED.pop(self._data, None)
+        value: T = (pickle.loads(zlib.decompress(self._data)) if kept is None
+                    else cast(T, kept))
+        _UNPACKED[self._data] = value
+        if len(_UNPACKED) > UNPACKED_KEPT:
+            del _UNPACKED[next(iter(_UNPACKED))]
         return value
 
     def opened(self) -> Packed[T]:
