@@ -124,7 +124,7 @@ def test_blocked_index_build_equals_the_simple_one(block: int,
 
 
 def _state(kb: KnowledgeBase) -> tuple[object, ...]:
-    return ([a.id for a in kb.articles], [str(p) for p in kb.problems], kb.vendors,
+    return ([a.id for a in kb.articles], [str(p) for p in kb.problems], kb.vendors, kb.replies,
             {lang: [np.asarray(x).tolist() for x in index.arrays()[1:]]
              for lang, index in kb.indexes.items()},
             [kb.answer(q).candidates for q in QUESTIONS])

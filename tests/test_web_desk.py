@@ -158,21 +158,6 @@ async def test_reply_claim_close_from_the_web(config: Config, fake: FakeTelegram
         assert audits == ["sign_in", "claim", "reply", "close"]
 
 
-async def test_a_disabled_account_is_refused_at_once(config: Config, fake: FakeTelegram
-                                                     ) -> None:
-    async with running(desk_config(config, fake)) as bot, client() as http:
-        base = bot.web.base_url
-        await add_account(bot)
-        assert await sign_in(http, base) == 303
-        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
-            assert page.status == 200
-        async with bot.app.db.session() as session:
-            await staff_accounts.disable(session, "lan@cuc.gov.vn")
-        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
-            assert page.status == 302
-        assert await sign_in(http, base) == 403
-
-
 async def test_five_failures_make_the_account_wait(config: Config, fake: FakeTelegram
                                                    ) -> None:
     async with running(desk_config(config, fake)) as bot, client() as http:
@@ -288,27 +273,36 @@ async def test_article_canned_reply_and_transfer_from_the_web(config: Config,
                                           in (m["plain_text"] or "") for m in f.sent(DESK)))
 
 
-async def test_a_password_change_ends_the_open_sessions(config: Config, fake: FakeTelegram
-                                                       ) -> None:
-    """Whoever signed in with the old password is out; the new one signs in."""
+async def desk_status(http: aiohttp.ClientSession, base: str) -> int:
+    async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
+        return page.status
+
+
+@pytest.mark.parametrize("change", ["disable", "password"])
+async def test_disabling_or_a_new_password_ends_the_open_session_at_once(
+        config: Config, fake: FakeTelegram, change: str) -> None:
+    """The next request of an open session (a page, the live stream) is refused; a
+    disabled account cannot sign in again, a changed password only with the new one."""
     async with running(desk_config(config, fake)) as bot, client() as http:
         base = bot.web.base_url
         await add_account(bot)
         assert await sign_in(http, base) == 303
-        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
-            assert page.status == 200
+        assert await desk_status(http, base) == 200
         async with bot.app.db.session() as session:
-            await staff_accounts.set_password(session, "lan@cuc.gov.vn", "a new lotus 2027")
-        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
-            assert page.status == 302
+            if change == "disable":
+                await staff_accounts.disable(session, "lan@cuc.gov.vn")
+            else:
+                await staff_accounts.set_password(session, "lan@cuc.gov.vn",
+                                                  "a new lotus 2027")
+        assert await desk_status(http, base) == 302
         async with http.get(f"{base}/desk/events") as stream:
             assert stream.status == 401
-        assert await sign_in(http, base) == 401
-        assert await sign_in(http, base, password="a new lotus 2027") == 303
-        async with http.get(f"{base}/desk/", headers=HTML, allow_redirects=False) as page:
-            assert page.status == 200
-
-
+        if change == "disable":
+            assert await sign_in(http, base) == 403
+        else:
+            assert await sign_in(http, base) == 401
+            assert await sign_in(http, base, password="a new lotus 2027") == 303
+            assert await desk_status(http, base) == 200
 async def test_the_telegram_desk_and_the_web_desk_work_one_escalation_at_once(
         config: Config, fake: FakeTelegram) -> None:
     """A staff reply in the Telegram topic shows in the web thread and a web reply in the

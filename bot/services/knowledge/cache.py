@@ -36,7 +36,7 @@ from bot.services.knowledge.model import Article, Content, Problem, Vendor
 log = logging.getLogger("crewbot.knowledge")
 
 MIN_ARTICLES = 20
-_MAGIC = b"crewbot knowledge cache 1\n"
+_MAGIC = b"crewbot knowledge cache 2\n"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -125,7 +125,7 @@ class KnowledgeCache:
                     return None
                 data = pickle.load(file)
             content = Content(articles={}, vendors=list(data["vendors"]),
-                              problems=list(data["problems"]))
+                              problems=list(data["problems"]), replies=dict(data["replies"]))
             for article in data["articles"]:
                 content.articles[article.id] = self._restamped(article)
             indexes = {language: LanguageIndex.from_arrays(*arrays)
@@ -157,6 +157,7 @@ class KnowledgeCache:
             "articles": list(content.articles.values()),
             "vendors": content.vendors,
             "problems": content.problems,
+            "replies": content.replies,
             "indexes": {language: (index.size, index.unknown_weight, *index.arrays())
                         for language, index in indexes.items()},
         }
