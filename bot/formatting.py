@@ -35,9 +35,12 @@ _ADDRESS = re.compile(r"https?://\S+")
 
 def to_plain(text: str) -> str:
     """For channels that show no markup (console, Zalo): markers removed, links kept."""
-    text = _HEADING.sub(r"\1", text)
-    text = _BOLD.sub(r"\1", text)
-    text = _LINK.sub(r"\1: \2", text)
+    if "#" in text:
+        text = _HEADING.sub(r"\1", text)
+    if "**" in text:
+        text = _BOLD.sub(r"\1", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1: \2", text)
     return _italics(text, r"\1\2").replace("`", "")
 
 
@@ -65,6 +68,8 @@ _HTML_ITALIC = r"<i>\1\2</i>"
 def _italics(text: str, replacement: str) -> str:
     """`*x*` and `_x_` replaced (`\\1\\2` is x), except inside a web address shown as
     it is: "https://example.com/_a_/" keeps its underscores."""
+    if "*" not in text and "_" not in text:  # most text: nothing to look for
+        return text
     out: list[str] = []
     done = 0
     for address in _ADDRESS.finditer(text):

@@ -9,6 +9,7 @@ from rapidfuzz.distance import Indel
 from bot.services.knowledge.text import fold, tokenize
 
 MIN_RATIO = 0.84
+KEYS_KEPT = 1 << 15
 
 
 def squash(name: str) -> str:
@@ -27,6 +28,9 @@ class NameMatcher:
         self._names: dict[str, set[int]] = defaultdict(set)
         self._by_trigram: dict[str, set[str]] = defaultdict(set)
         self._other_script: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        # Crews' words recur ("permit", "drone", "hanoi"): each is compared with the
+        # names once (up to KEYS_KEPT).
+        self._seen: dict[str, tuple[str, float] | None] = {}
 
     def add(self, name: str, doc: int) -> None:
         key = squash(name)
@@ -70,6 +74,14 @@ class NameMatcher:
     def _best(self, key: str) -> tuple[str, float] | None:
         if key in self._names:
             return key, 1.0
+        if key in self._seen:
+            return self._seen[key]
+        found = self._closest(key)
+        if len(self._seen) < KEYS_KEPT:
+            self._seen[key] = found
+        return found
+
+    def _closest(self, key: str) -> tuple[str, float] | None:
         grams = _trigrams(key)
         if not grams:
             return None
