@@ -150,6 +150,18 @@ class Gazetteer:
                     taken.append((start, end))
         return found
 
+    def contains(self, outer: Place, inner: Place) -> bool:
+        """Whether `inner` lies in `outer` (a district in its city, an island in its
+        province), and is not `outer` itself."""
+        seen = {inner.id}
+        place: Place | None = inner
+        while place is not None and place.inside and place.inside not in seen:
+            if place.inside == outer.id:
+                return True
+            seen.add(place.inside)
+            place = self.places.get(place.inside)
+        return False
+
     def with_article(self, article_id: str) -> Place | None:
         return next((p for p in self.places.values() if p.article == article_id), None)
 
@@ -161,9 +173,9 @@ _FROM_BEFORE = re.compile(r"(?:\b(?:from|depuis|au depart de|tu)\s+|从|由)$")
 _FROM_AFTER = re.compile(r"\s*(?:から|에서\s*(?:출발|부터|오|와|왔|가|차로|버스로)|出发|过去|开车)")
 
 
-def is_origin(text: str, mention: Mention) -> bool:
-    """Whether `text` names the place of `mention` as where a trip starts."""
-    folded = fold(text)
+def is_origin(folded: str, mention: Mention) -> bool:
+    """Whether the text (`folded`, positions as written) names the place of `mention` as
+    where a trip starts."""
     return bool(_FROM_BEFORE.search(folded, 0, mention.start)
                 or _FROM_AFTER.match(folded, mention.end))
 

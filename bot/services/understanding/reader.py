@@ -145,6 +145,10 @@ class _Sentence:
     def answer(self) -> Answer:
         return self.search()
 
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.text)
+
     @property
     def searched(self) -> bool:
         return "answer" in self.__dict__
@@ -378,8 +382,9 @@ class Reader:
 
     def _sentence(self, text: str, language: str) -> _Sentence:
         mentions = self.gazetteer.find(text)
+        folded = fold(text)
         # "Trang An ... how far from Hanoi?": the trip's start is not what is asked about.
-        asked = [m for m in mentions if not is_origin(text, m)]
+        asked = [m for m in mentions if not is_origin(folded, m)]
         origins = [m.place for m in mentions if m not in asked]
         if asked:
             mentions = asked
@@ -397,25 +402,13 @@ class Reader:
         return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
-                                                and not _VIETNAM.search(fold(text))),
+                                                and not _VIETNAM.search(folded)),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
                          question=is_question(rest) or listed,
                          bare=letters <= BARE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked)
-
-    def _contains(self, outer: Place, inner: Place) -> bool:
-        """Whether `inner` lies in `outer` (a district in its city, an island in its
-        province), and is not `outer` itself."""
-        seen = {inner.id}
-        place: Place | None = inner
-        while place is not None and place.inside and place.inside not in seen:
-            if place.inside == outer.id:
-                return True
-            seen.add(place.inside)
-            place = self.gazetteer.places.get(place.inside)
-        return False
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
@@ -461,17 +454,18 @@ class Reader:
             # other countries naturally ("three crew of US nationality").
             return self._searched(part), []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
-        if part.places and all(any(self._contains(p, known) for known in
-                                   context.asked + context.places) for p in part.places):
+        known = context.asked + context.places
+        if part.places and all(any(self.gazetteer.contains(p, k) for k in known)
+                               for p in part.places):
             # "富国岛 ... 听说那边现在归安江省管了": the province it belongs to now is still
             # the island's question.
-            inner = [k for k in context.asked + context.places
-                     if any(self._contains(p, k) for p in part.places)]
+            inner = [k for k in known if any(self.gazetteer.contains(p, k)
+                                             for p in part.places)]
             part = dataclasses.replace(part, places=inner[:1])
         destination = (context.asked[-1] if context.asked else
                        context.places[0] if context.places else last_place)
-        trip = (part.origins_only or (not part.places and bool(_TRIP.search(fold(
-            part.text))))) and destination is not None
+        trip = (part.origins_only or (not part.places and bool(_TRIP.search(
+            part.folded)))) and destination is not None
         if trip:
             part = dataclasses.replace(part, places=[], origins_only=False)
         place = part.places[0] if part.places else None
@@ -487,7 +481,7 @@ class Reader:
 
         if (memory is not None and last is not None and last.is_subject
                 and last.kind != "local" and part.short
-                and place is None and (_BACK.search(fold(part.text)) or (
+                and place is None and (_BACK.search(part.folded) or (
                     hire and last.hire is not None and not part.topics))
                 and not any(t.own for t in part.aspects)):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
@@ -508,7 +502,7 @@ class Reader:
             # word names who the question is about, not a vendor to find.
             subjects = [t for t in subjects if t.kind != "vendor"]
         if (trip and not subjects and local is not None and local.article
-                and (part.aspects or _FAR.search(fold(part.text)))):
+                and (part.aspects or _FAR.search(part.folded))):
             # "How long from Hanoi?" after Ha Giang: getting there, which the place's
             # article covers, not how long a permit takes.
             return self._ask(local.article, part, "place"), []
