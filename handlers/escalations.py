@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, knowledge_dir
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.messages import Button, Incoming, Reply
 from bot.router import Context, Router
 from bot.services import roles
@@ -216,7 +216,7 @@ def canned_for_crew(crew: Context, name: str) -> Prepared | None:
     texts_by_language = crew.app.knowledge.replies.get(name.strip())
     if texts_by_language is None:
         return None
-    text = texts_by_language.get(crew.language) or texts_by_language["en"]
+    text = pick(texts_by_language, crew.language)
     return Prepared([Reply(department_says(crew.t, text))],
                     f"[reply {name.strip()}] {text}", text)
 
@@ -233,12 +233,18 @@ async def desk_article(ctx: Context) -> list[Reply]:
     return []
 
 
-async def _send_prepared(ctx: Context, escalation: Escalation, prepared: Prepared) -> None:
-    """Send what the bot prepared in the crew's language; the topic shows what went."""
-    await ctx.app.escalations.send_to_crew(
-        ctx.session, escalation, _author(ctx), prepared.replies, prepared.record,
-        ctx._("Sent to the crew: {title} ({language})").format(
+async def send_prepared(app: App, session: AsyncSession, escalation: Escalation,
+                        author: str, prepared: Prepared, desk: Translator) -> bool:
+    """Send what the bot prepared in the crew's language; the topic shows what went, in
+    the desk's language. False when the escalation is closed (nothing sent)."""
+    return await app.escalations.send_to_crew(
+        session, escalation, author, prepared.replies, prepared.record,
+        desk.gettext("Sent to the crew: {title} ({language})").format(
             title=prepared.shown, language=escalation.language))
+
+
+async def _send_prepared(ctx: Context, escalation: Escalation, prepared: Prepared) -> None:
+    await send_prepared(ctx.app, ctx.session, escalation, _author(ctx), prepared, ctx.t)
 
 
 async def desk_reply(ctx: Context) -> list[Reply]:

@@ -355,7 +355,7 @@ class WebDesk:
         knowledge = self.app.knowledge
         articles = sorted((article.id, pick(article.title, language))
                           for article in knowledge.articles)
-        canned = sorted((name, texts.get(language) or texts.get("en", ""))
+        canned = sorted((name, pick(texts, language))
                         for name, texts in knowledge.replies.items())
         return aiohttp_jinja2.render_template("thread.html", request, await self._context(
             request, escalation=escalation, chat=chat, applications=followed,
@@ -451,12 +451,9 @@ class WebDesk:
                         if crew is not None else None)
             if prepared is None:
                 raise web.HTTPSeeOther(f"{here}?notice=unknown")
-            echo = self.app.escalations.desk_translator().gettext(
-                "Sent to the crew: {title} ({language})").format(
-                title=prepared.shown, language=escalation.language)
-            if not await self.app.escalations.send_to_crew(
-                    db, escalation, self._author(account), prepared.replies,
-                    prepared.record, echo):
+            if not await escalations.send_prepared(
+                    self.app, db, escalation, self._author(account), prepared,
+                    self.app.escalations.desk_translator()):
                 raise web.HTTPSeeOther(f"{here}?notice=closed")
             await staff_accounts.audit(db, account, action,
                                        f"escalation:{escalation.id} {chosen.strip()}")
