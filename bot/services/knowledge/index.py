@@ -197,6 +197,16 @@ def build_indexes(items: Iterable[T], size: int, fields: Callable[[T, str], Inde
     return {language: builder.build(unknown_weight) for language, builder in builders.items()}
 
 
+@dataclass(frozen=True)
+class QuestionSet:
+    """An article's crew questions as an index reads them: which questions hold each
+    token, and each question's own weight, so that matching a question touches only the
+    questions sharing one of its tokens."""
+
+    postings: dict[str, tuple[int, ...]]
+    own: tuple[float, ...]
+
+
 class LanguageIndex:
     size: int
     unknown_weight: float
@@ -237,8 +247,9 @@ class LanguageIndex:
              packed: npt.NDArray[np.uint8], lengths: npt.NDArray[np.float32]) -> None:
         # A crew question's tokens and their weight here, worked out once per question.
         self.profiles: dict[str, tuple[frozenset[str], float]] = {}
-        # An article's crew questions as this index reads them (`service.QuestionSet`).
-        self.question_sets: dict[object, Any] = {}
+        # An article's crew questions as this index reads them, for the articles ranked
+        # more than once (`service.question_match`).
+        self.question_sets: dict[object, QuestionSet] = {}
         self.questions_seen: set[object] = set()
         self.size = size
         self.unknown_weight = unknown_weight

@@ -25,6 +25,7 @@ from bot.services.knowledge.index import (
     WEAK,
     IndexedDoc,
     LanguageIndex,
+    QuestionSet,
     build_indexes,
     is_kana_bigram,
     pin_mmap_threshold,
@@ -334,16 +335,6 @@ def question_weights(index: LanguageIndex, tokens: list[str], shares: dict[str, 
             for token in tokens}
 
 
-@dataclass(frozen=True)
-class QuestionSet:
-    """An article's crew questions as an index reads them: which questions hold each
-    token, and each question's own weight, so that matching a question touches only the
-    questions sharing one of its tokens."""
-
-    postings: dict[str, tuple[int, ...]]
-    own: tuple[float, ...]
-
-
 def _question_set(index: LanguageIndex, questions: list[str]) -> QuestionSet:
     postings: dict[str, list[int]] = {}
     own: list[float] = []
@@ -365,23 +356,21 @@ def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
     costs more than matching directly."""
     asked_total = sum(weights.values())
     found = index.question_sets.get(key)
+    if found is None and key in index.questions_seen:
+        found = index.question_sets[key] = _question_set(index, questions)
+        if len(index.question_sets) >= QUESTION_SETS_KEPT:  # about 15 kB each
+            index.question_sets.clear()
     if found is None:
-        if key in index.questions_seen:
-            found = index.question_sets[key] = _question_set(index, questions)
-            if len(index.question_sets) >= QUESTION_SETS_KEPT:  # about 15 kB each
-                index.question_sets.clear()
-        else:
-            if len(index.questions_seen) >= PROFILES_KEPT:
-                index.questions_seen.clear()
-            index.questions_seen.add(key)
-            asked = weights.keys()
-            best = 0.0
-            for question in questions:
-                words, own = _question_profile(index, question)
-                shared = sum(weights[token] for token in words & asked)
-                if shared:
-                    best = max(best, 2 * shared / (asked_total + own))
-            return best
+        if len(index.questions_seen) >= PROFILES_KEPT:
+            index.questions_seen.clear()
+        index.questions_seen.add(key)
+        best = 0.0
+        for question in questions:
+            words, own = _question_profile(index, question)
+            shared = sum(weights[token] for token in words & weights.keys())
+            if shared:
+                best = max(best, 2 * shared / (asked_total + own))
+        return best
     shared_by: dict[int, float] = {}
     for token, weight in weights.items():
         for number in found.postings.get(token, ()):
