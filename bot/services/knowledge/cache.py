@@ -36,7 +36,7 @@ from bot.services.knowledge.model import Article, Content, Problem, Vendor
 log = logging.getLogger("crewbot.knowledge")
 
 MIN_ARTICLES = 20
-_MAGIC = b"crewbot knowledge cache 2\n"
+_MAGIC = b"crewbot knowledge cache 3\n"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -124,10 +124,13 @@ class KnowledgeCache:
                     log.info("knowledge cache stale, rebuilding path=%s", self.path)
                     return None
                 data = pickle.load(file)
-            content = Content(articles={}, vendors=list(data["vendors"]),
-                              problems=list(data["problems"]), replies=dict(data["replies"]))
-            for article in data["articles"]:
-                content.articles[article.id] = self._restamped(article)
+            # The whole `Content` is kept, so that a field added to it is never left out
+            # of the copy (the canned replies once were).
+            content = data["content"]
+            if not isinstance(content, Content):
+                return None
+            content.articles = {article_id: self._restamped(article)
+                                for article_id, article in content.articles.items()}
             indexes = {language: LanguageIndex.from_arrays(*arrays)
                        for language, arrays in data["indexes"].items()}
         except FileNotFoundError:
@@ -154,10 +157,7 @@ class KnowledgeCache:
         """Through a temporary file and a rename, so that a crash or a second process
         starting at the same time never leaves half a copy."""
         data = {
-            "articles": list(content.articles.values()),
-            "vendors": content.vendors,
-            "problems": content.problems,
-            "replies": content.replies,
+            "content": content,
             "indexes": {language: (index.size, index.unknown_weight, *index.arrays())
                         for language, index in indexes.items()},
         }
