@@ -333,6 +333,41 @@ def test_asking_what_is_available_is_hiring(reader: Reader) -> None:
         "vendors.transport"]
 
 
+def test_vietnam_named_as_the_country_not_chosen_is_no_question_about_here(
+        reader: Reader) -> None:
+    """"Not Vietnam but Cambodia": the question is about Cambodia, out of our scope."""
+    for text in ("이번에는 베트남 말고 캄보디아에서 찍게 됐는데 촬영 허가는 어떻게 받나요?",
+                 "After Vietnam we go on to Cambodia: how do we get a permit for Angkor Wat?",
+                 "我们不在越南拍了，改去柬埔寨吴哥窟，拍摄许可怎么申请？"):
+        assert articles(reader, text) == [], text
+
+
+def test_near_a_border_at_a_place_of_ours_is_that_places_question(reader: Reader) -> None:
+    """The Ha Giang article gives its border-area rules; a border with no place of ours,
+    or a port, is the restricted-areas article."""
+    assert articles(reader, "We want to film on the Ma Pi Leng pass in Ha Giang. It's a "
+                            "border area, right? Do foreigners need a special permit?"
+                    ) == ["location.ha-giang"]
+    assert articles(reader, "国境の近くで撮影する場合、特別な許可は必要ですか？") == [
+        "permit.restricted-areas"]
+    assert articles(reader, "Can we shoot the cranes in the port of Da Nang?") == [
+        "permit.restricted-areas"]
+
+
+def test_wishes_and_requests_are_asked(reader: Reader) -> None:
+    """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
+    minibus": asked without a question mark."""
+    assert articles(reader, "ホイアン旧市街でロケをします。どこに許可を申請すればいいですか。"
+                            "また、ドローンについても伺いたいです。") == [
+        "location.hoi-an", "permit.drone"]
+    assert articles(reader, "Quelles règles pour les enfants acteurs ? Et on cherche aussi un "
+                            "minibus avec chauffeur pour trois semaines.") == [
+        "vendors.casting", "vendors.transport"]
+    # Asking for a vendor's contacts is no question about contacting us.
+    assert articles(reader, "On cherche un traiteur sur place, vous avez des contacts ?") == [
+        "vendors.catering"]
+
+
 def test_an_aspect_keeps_its_article_unless_the_search_is_clearly_surer(
         reader: Reader) -> None:
     """"approved" is in the drone article too: no reason to answer drones."""
@@ -366,6 +401,11 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "フエでおすすめのお店はどこですか？", "推荐几部好看的越南电影吧",
     "사파 패키지 투어 가격이 얼마예요?", "Quel est le meilleur film vietnamien à voir ?",
     "Un bon resto à Hué pour toute l'équipe ?", "How much is a sleeper train ticket to Sa Pa?",
+    # Another job's visa, history for a voice-over, the weather right now, a tourist's
+    # motorbike, money changing, a phone subscription.
+    "호주 워홀 비자는 어떻게 신청해요?", "When was the Hue citadel built? It's for our VO.",
+    "Is it raining in Da Lat right now?", "c'est combien pour louer un scooter à Sapa en touriste ?",
+    "在岘港哪里换越南盾比较划算？", "Comment résilier mon abonnement téléphone ?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)

@@ -68,6 +68,14 @@ _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle
                    r"|那样|一样")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
+# ...unless as the country the crew chose against: "베트남 말고 캄보디아에서", "instead of
+# Vietnam", "ベトナムではなく", "不在越南".
+_NOT_VIETNAM = re.compile(
+    r"(?<![a-z])(?:instead of|rather than|not in|not|after|before) (?:in )?viet ?nam(?![a-z])"
+    r"|(?<![a-z])(?:au lieu du|plutot qu'au|pas au) vietnam(?![a-z])"
+    r"|(?<![a-z])(?:thay vi|khong phai|khong quay o|khong phai o) viet ?nam(?![a-z])"
+    r"|베트남 ?(?:말고|대신|이 아니라|가 아니라)|ベトナム(?:ではなく|じゃなく|の代わりに)"
+    r"|(?:不在|而不是|不是|不去)越南|越南以外")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
@@ -356,8 +364,10 @@ class Reader:
             # place asked leave for is a subject of its own ("filming on Sao beach, and
             # the drone flights").
             # Asked by itself, a vendor's word asks for one ("현지 업체에 맡길 수 있는지").
-            hire = asked or intent_of(part.text, language) == "hire"
-            own = [t for t in part.subjects if t.kind != "vendor" or hire]
+            hiring = intent_of(part.text, language) == "hire"
+            hire = asked or hiring
+            own = [t for t in part.subjects
+                   if (t.kind != "vendor" or hire) and not (t.not_hiring and hiring)]
             return own or ([t for t in part.topics if t.kind == "general"]
                            if part.places else [])
 
@@ -402,7 +412,7 @@ class Reader:
         return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
-                                                and not _VIETNAM.search(folded)),
+                                                and not _VIETNAM.search(_NOT_VIETNAM.sub(" ", folded))),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
@@ -495,6 +505,7 @@ class Reader:
         # in a long sentence without permit words it only says what the crew shoots.
         subjects = [t for t in part.subjects
                     if (not t.needs_hire or hire or top() == t.article)
+                    and not (t.not_hiring and hire)
                     and (t.kind != "route" or (place is None and (
                         part.general or part.aspects or part.short)))]
         if not hire and any(t.kind != "vendor" for t in subjects):
@@ -515,9 +526,14 @@ class Reader:
             subjects = fresh
         if subjects:
             topic, article = self._pick(subjects, lambda: part.answer, intent)
-            if (topic.kind == "local" and place is not None and place.article
-                    and place.article not in taken):
-                return self._ask(place.article, part, "place"), []
+            # The place the message is about gives its own seasons, sites and border
+            # rules, named in this sentence or before it ("We film in Hue. What's the
+            # process inside the citadel?"); not the chat's last place: "and the rainy
+            # season?" after the Sapa answer asks about seasons.
+            where = place or (context.places[0] if context.places else None)
+            if (topic.kind == "local" and where is not None and where.article
+                    and where.article not in taken):
+                return self._ask(where.article, part, "place"), []
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"
             return self._ask(article, part, via, local, topic), []

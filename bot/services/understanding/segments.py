@@ -47,29 +47,32 @@ _QUESTION_WORDS = (
     "could we", "could you", "do we", "do i", "does", "is it", "is there", "are there",
     "are we", "should we", "must we", "would it", "wondering", "any idea", "please advise",
     "let me know", "tell me", "like to know", "need to know", "any advice", "recommend",
-    "is that", "will we", "anyone", "suggest", "put us in touch", "point us",
+    "is that", "will we", "anyone", "suggest", "put us in touch", "point us", "looking for",
     # French
     "comment", "quel", "quelle", "quels", "quelles", "combien", "ou", "quand", "qui",
     "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
     "savoir si", "aimerais savoir", "voudrais savoir", "conseillez", "connaissez",
-    "recommander", "conseiller", "m'indiquer", "nous indiquer",
+    "recommander", "conseiller", "m'indiquer", "nous indiquer", "il nous faudrait",
+    "je me posais la question", "je me demandais", "on cherche", "nous cherchons", "je cherche",
     # Vietnamese
     "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
     "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",
-    "cho hoi", "chua", "gioi thieu", "tu van", "goi y", "chi giup",
+    "cho hoi", "chua", "gioi thieu", "tu van", "goi y", "chi giup", "muon hoi", "muon biet",
+    "can biet", "dang tim",
 )
 _QUESTION_LATIN = re.compile(r"(?<!\w)(?:" + "|".join(
     re.escape(w) for w in sorted(_QUESTION_WORDS, key=len, reverse=True)) + r")(?!\w)")
 _QUESTION_CJK = re.compile(
     # Korean endings and words
     r"나요|까요|가요|습니까|을까|어떻게|무엇|뭐|언제|어디|누가|누구|얼마|인지|는지|은지|알려|궁금"
-    r"|되나|되죠|할까|하나요|있나요|없나요|건가요|한가요|추천|소개해"
+    r"|되나|되죠|할까|하나요|있나요|없나요|건가요|한가요|추천|소개해|한지요|가능한지|알고 싶|찾고 있"
     # Japanese
     r"|ですか|ますか|でしょうか|ませんか|教えて|知りたい|どう|どこ|いつ|誰|何|いくら|どのくらい"
-    r"|どれくらい|可能か|べきか|のか|ください|紹介して|おすすめ"
+    r"|どれくらい|可能か|べきか|のか|ください|紹介して|おすすめ|伺いたい|お聞きしたい|ご教示|探しています"
+    r"|確認したい"
     # Chinese
     r"|吗|呢|怎么|什么|如何|哪|多少|多久|多长|是否|能否|可否|请问|想问|想了解|麻烦|请教|推荐|介绍一下"
-    r"|有没有|能不能|是不是|要不要|可不可以")
+    r"|有没有|能不能|是不是|要不要|可不可以|想知道|想确认|请告知|在找")
 
 
 def is_question(sentence: str) -> bool:

@@ -25,7 +25,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                "thank", "ok thanks", "ok thank you", "okay thanks", "thank you very much",
                "thanks for your help", "thank you for your help", "that helps", "that helps a lot",
                "very helpful", "that's helpful", "that's very helpful", "helpful", "awesome thanks",
-               "no thanks", "no thank you"),
+               "no thanks", "no thank you", "legend", "you're a legend", "you legend"),
         "fr": ("merci", "merci beaucoup", "merci bcp", "merci bien", "mille merci",
                "mille mercis", "super merci", "ok merci", "merci a vous", "je vous remercie",
                "merci pour l'info", "merci pour votre reponse", "merci pour la reponse",
@@ -139,7 +139,7 @@ FILLERS = frozenset(w for word in (
     "lắm", "rất", "nhá", "à", "ơi", "mọi", "người", "beaucoup", "bien", "pour", "l'info",
     "votre", "aide", "tout", "le", "monde", "à", "tous", "et", "and", "then", "oh", "ah",
     "well", "ok", "okay", "yes", "yeah", "oui", "ouais", "vâng", "dạ", "quick", "reply", "response",
-    "vous", "mate", "now", "rapide", "reponse", "that", "it", "is", "this", "great", "요", "정말",
+    "vous", "mate", "now", "e", "rapide", "reponse", "that", "it", "is", "this", "great", "요", "정말",
     "진짜",
     "너무", "네", "ね", "よ", "本当に", "とても", "了", "啊", "呀", "哦", "你", "您", "非常",
 ) for w in fold(word).replace("'", " ").split())

@@ -21,6 +21,9 @@ class Topic:
     needs_hire: bool = False  # a vendor topic whose words are also everyday ones
     own: bool = False  # an aspect answered by its own article even in a follow-up
     absorbs: tuple[str, ...] = ()  # subjects that, named with it, are part of it
+    # With hiring words, these words ask for a vendor's details, not about this topic
+    # ("un pilote de drone, vous avez des contacts ?" wants pilots' numbers, not ours).
+    not_hiring: bool = False
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -69,7 +72,9 @@ class Topics:
                                           entry.get("prefer") == "hire",
                                           bool(entry.get("needs_hire")),
                                           bool(entry.get("own")),
-                                          tuple(entry.get("absorbs") or ()), cues)
+                                          tuple(entry.get("absorbs") or ()),
+                                          not_hiring=bool(entry.get("not_hiring")),
+                                          cues=cues)
         return cls(topics, problems)
 
     def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
