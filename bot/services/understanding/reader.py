@@ -412,7 +412,7 @@ class Reader:
         return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
-                                                and not _VIETNAM.search(_NOT_VIETNAM.sub(" ", folded))),
+                                                and not _here_named(folded)),
                          going=bool(going),
                          off_topic=bool(self.kb.off_topic_in(text)),
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
@@ -728,6 +728,11 @@ class Reader:
                         and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
         return picked[:3]
+
+
+def _here_named(folded: str) -> bool:
+    """Vietnam named, not as the country the crew chose against."""
+    return bool(_VIETNAM.search(_NOT_VIETNAM.sub(" ", folded)))
 
 
 def _most_specific(places: list[Place]) -> list[Place]:

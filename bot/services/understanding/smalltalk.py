@@ -139,7 +139,8 @@ FILLERS = frozenset(w for word in (
     "lắm", "rất", "nhá", "à", "ơi", "mọi", "người", "beaucoup", "bien", "pour", "l'info",
     "votre", "aide", "tout", "le", "monde", "à", "tous", "et", "and", "then", "oh", "ah",
     "well", "ok", "okay", "yes", "yeah", "oui", "ouais", "vâng", "dạ", "quick", "reply", "response",
-    "vous", "mate", "now", "e", "rapide", "reponse", "that", "it", "is", "this", "great", "요", "정말",
+    "vous", "mate", "now", "e", "rapide", "reponse", "that", "it", "is", "this", "great", "요",
+    "정말",
     "진짜",
     "너무", "네", "ね", "よ", "本当に", "とても", "了", "啊", "呀", "哦", "你", "您", "非常",
 ) for w in fold(word).replace("'", " ").split())
