@@ -404,7 +404,8 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     # Another job's visa, history for a voice-over, the weather right now, a tourist's
     # motorbike, money changing, a phone subscription.
     "호주 워홀 비자는 어떻게 신청해요?", "When was the Hue citadel built? It's for our VO.",
-    "Is it raining in Da Lat right now?", "c'est combien pour louer un scooter à Sapa en touriste ?",
+    "Is it raining in Da Lat right now?",
+    "c'est combien pour louer un scooter à Sapa en touriste ?",
     "在岘港哪里换越南盾比较划算？", "Comment résilier mon abonnement téléphone ?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
