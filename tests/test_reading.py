@@ -354,6 +354,16 @@ def test_near_a_border_at_a_place_of_ours_is_that_places_question(reader: Reader
         "permit.restricted-areas"]
 
 
+def test_weather_is_its_own_question_when_to_go_is_the_places(reader: Reader) -> None:
+    """Typhoons and rain are the seasons article's, beside a place's article; the best
+    month to film somewhere is in that place's article."""
+    assert articles(reader, "We shoot a commercial in Da Nang in October. Which permits do "
+                            "we need there? And is the typhoon risk high that month?") == [
+        "location.da-nang", "practical.seasons"]
+    assert articles(reader, "Quelle est la meilleure période pour tourner à Sapa ?") == [
+        "location.sapa"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""
