@@ -364,6 +364,16 @@ def test_weather_is_its_own_question_when_to_go_is_the_places(reader: Reader) ->
         "location.sapa"]
 
 
+def test_can_you_confirm_asks_the_statement_before_it(reader: Reader) -> None:
+    """"We were told X. Is that true?" asks about X, beside the message's other
+    questions; "Two questions:" announces the next ones and asks nothing."""
+    assert articles(reader, "We film in Hanoi in May. Our agent says we can bring the "
+                            "cameras on an ATA carnet. Can you confirm? And what visa do "
+                            "we need?") == ["customs.equipment", "visa.crew"]
+    assert articles(reader, "We shoot in Hue. I have two questions:\n1. what visa do we "
+                            "need?\n2. can we fly a drone?") == ["visa.crew", "permit.drone"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -137,7 +137,7 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 # explain the question alike changes ("Can I use a drone?" is about the rules, "rent a
 # drone" about the vendors); confidence does not.
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
-    "en": ("rent", "rental", "hire", "hiring", "book", "booking", "find", "recommend",
+    "en": ("rent", "rental", "renting", "hire", "hiring", "book", "booking", "find", "recommend",
            "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
            "go through", "with driver", "with a driver"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",

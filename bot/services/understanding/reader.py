@@ -76,6 +76,9 @@ _NOT_VIETNAM = re.compile(
     r"|(?<![a-z])(?:thay vi|khong phai|khong quay o|khong phai o) viet ?nam(?![a-z])"
     r"|베트남 ?(?:말고|대신|이 아니라|가 아니라)|ベトナム(?:ではなく|じゃなく|の代わりに)"
     r"|(?:不在|而不是|不是|不去)越南|越南以外")
+# "I have two questions", "以下2点", "想请教两个问题": announces the questions that follow.
+_ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)(?!\w)"
+                        r"|질문|문의|以下|質問|問題|问题|几点|两点")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
@@ -132,6 +135,9 @@ class _Context:
     # The places the message's questions so far asked about: where a later "how long from
     # Hanoi?" goes.
     asked: list[Place] = field(default_factory=list)
+    # Only the statement right before a "Can you confirm?": what it names is the answer,
+    # whatever the search makes of three words.
+    confirming: bool = False
 
 
 @dataclass
@@ -258,16 +264,32 @@ class Reader:
             # subjects; next to questions that name their own, it asks nothing more.
             borrowed: list[Ask] = []
             borrowed_places: list[Place] = []
-            for part in parts:
+            for number, part in enumerate(parts):
                 if part.question is not side:
                     continue
                 taken = {a.article.id for a in asks[side]}
                 previous = asks[side][-1].topic if asks[side] else None
-                found, places = self._decide(part, context, remembered, off_topic, text,
+                hollow = not part.topics and not part.places
+                before = parts[number - 1] if number else None
+                # "Our carnet agent says we can use an ATA carnet. Can you confirm?": a
+                # short question with nothing of its own right after a statement naming a
+                # subject asks about it, whatever else the message asks ("Two
+                # questions:" announces the next ones instead).
+                confirms = (side and hollow and part.short and before is not None
+                            and not before.question and not before.off_topic
+                            and any(t.kind != "route" for t in before.subjects)
+                            and not _ANNOUNCES.search(part.folded)
+                            and not part.text.rstrip().endswith((":", "："))
+                            and not (number + 1 < len(parts)
+                                     and LIST_ITEM.match(parts[number + 1].text)))
+                scene = _Context(list(before.places), list(before.subjects),
+                                 context.asked, confirming=True) if confirms and before \
+                    else context
+                found, places = self._decide(part, scene, remembered, off_topic, text,
                                              language, taken, previous)
                 if side and not part.off_topic and not part.origins_only:
                     context.asked += [p for p in part.places if p not in context.asked]
-                hollow = not part.topics and not part.places
+                hollow = hollow and not confirms
                 for ask in found:
                     if ask.via == "search":
                         searched.append((side, ask))
@@ -604,7 +626,8 @@ class Reader:
         possible?") asks about what the message, or the chat just before, was about."""
         found = part.answer.article
         own = self.topics.by_article.get(found.id) if found is not None else None
-        if found is not None and own is not None and own.kind == "route":
+        if found is not None and own is not None and own.kind == "route" and (
+                not context.confirming):
             # "Does a commercial need the same licence?", "the same permit for a TV travel
             # show?": the search reads a kind of production our words missed; which route
             # applies beats the places of the introduction.
