@@ -374,6 +374,23 @@ def test_can_you_confirm_asks_the_statement_before_it(reader: Reader) -> None:
                             "need?\n2. can we fly a drone?") == ["visa.crew", "permit.drone"]
 
 
+def test_typos_are_forgiven_only_where_a_typo_is_likely(reader: Reader) -> None:
+    """"Halong" and "Phu Quok" are places; "hạn mùa" (typed with its marks) is no "Hang
+    Múa", and "tourne" no "Tourane" (Da Nang's old French name)."""
+    assert articles(reader, "Can we film in Halong in May?") == ["location.ha-long-bay"]
+    assert reader.gazetteer.find("cần xin phép ai, và có giới hạn mùa không ạ?") == []
+    assert reader.gazetteer.find("On tourne une série dans le delta du Mékong.")[0].place.id \
+        == "mekong-delta"
+
+
+def test_where_the_company_is_says_who_asks_not_where_they_film(reader: Reader) -> None:
+    """"日本の制作会社", "a Tokyo-based company": the crew's home, not a shoot abroad."""
+    for text in ("日本の制作会社が直接撮影許可を申請することはできますか？",
+                 "We are a Tokyo-based company. Can we apply for the permit ourselves?",
+                 "上海一家广告公司，想自己申请拍摄许可可以吗？"):
+        assert articles(reader, text) == ["permit.service-provider"], text
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

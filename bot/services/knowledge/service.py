@@ -71,7 +71,13 @@ _LANGUAGE_AFTER = re.compile(r"어|語|语")
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
                           r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
-_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来|\s*국적|国籍|籍|人)")
+_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来|\s*국적|国籍|籍|人"
+                         # ... or where its company is: "日本の制作会社", "한국 제작사",
+                         # "a Tokyo-based company", "上海一家影视公司"
+                         r"|-?based|\s*(?:production )?company"
+                         r"|の(?:制作|映像|CM)?(?:会社|プロダクション)"
+                         r"|의?\s*(?:제작사|회사|방송사|프로덕션|광고대행사)"
+                         r"|(?:的|一家)?(?:影视|广告|制作|传媒)?公司)")
 # A place's own name in the question counts beyond an ordinary alias match, so that the
 # place's article beats articles that merely mention it ("Ha Long Bay" in heritage rules).
 NAME_BONUS = 0.8

@@ -30,6 +30,7 @@ KINDS = frozenset({"city", "province", "former-province", "town", "district", "p
 # A squashed Latin name this long or longer may be matched with typos.
 FUZZY_MIN_LENGTH = 6
 FUZZY_MIN_SCORE = 88.0
+FUZZY_ONE_WORD = 8  # a single word shorter than this is a name only as written
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -124,13 +125,16 @@ class Gazetteer:
         folded = fold(text)
         mentions = [Mention(f.value, f.start, f.end) for f in self._terms.find(text)]
         if self._squashed:
-            mentions += self._fuzzy(folded, mentions)
+            mentions += self._fuzzy(folded, mentions, text)
             mentions.sort(key=lambda m: m.start)
         return mentions
 
-    def _fuzzy(self, folded: str, exact: list[Mention]) -> list[Mention]:
+    def _fuzzy(self, folded: str, exact: list[Mention], text: str) -> list[Mention]:
         """Windows of one to three words, squashed, against squashed names: "Halong",
-        "Phu Quok", "Nha Trnag". Words already inside an exact match are left out."""
+        "Phu Quok", "Nha Trnag". Words already inside an exact match are left out, and so
+        are words typed with their marks ("hạn mùa" is no typo of "Hang Múa": who types
+        the marks types the name), and a short single word unless exactly a name
+        ("tourne" is no "Tourane", "Danang" is Da Nang)."""
         taken = [(m.start, m.end) for m in exact]
         words = [(w.start(), w.end(), w.group()) for w in _WORD.finditer(folded)]
         found: list[Mention] = []
@@ -143,8 +147,11 @@ class Gazetteer:
                 if len(key) < FUZZY_MIN_LENGTH or any(w[2] in STOPWORDS
                                                       for w in words[i : i + size]):
                     continue
+                if not text[start:end].isascii():
+                    continue
+                cutoff = 100.0 if size == 1 and len(key) < FUZZY_ONE_WORD else FUZZY_MIN_SCORE
                 best = process.extractOne(key, self._by_initial.get(key[0], ()),
-                                          scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+                                          scorer=fuzz.ratio, score_cutoff=cutoff)
                 if best is not None:
                     found.append(Mention(self._squashed[best[0]], start, end))
                     taken.append((start, end))
