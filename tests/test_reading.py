@@ -391,6 +391,23 @@ def test_where_the_company_is_says_who_asks_not_where_they_film(reader: Reader) 
         assert articles(reader, text) == ["permit.service-provider"], text
 
 
+def test_the_permit_named_keeps_its_own_lead_time_and_routes_asked_as_such(
+        reader: Reader) -> None:
+    """"How far ahead for the licence?" is the permit's timeline, whatever the search
+    makes of "licence"; "is a documentary a film or journalism?" asks the route."""
+    assert articles(reader, "Quick list:\n- how far ahead do we need to file for the "
+                            "licence?\n- what visa for the crew?") == [
+        "permit.timeline", "visa.crew"]
+    assert articles(reader, "Est-ce qu'un documentaire est considéré comme un film ou comme "
+                            "du journalisme au Vietnam ?") == ["permit.documentary-news"]
+
+
+def test_korean_emoticons_end_a_sentence(reader: Reader) -> None:
+    """"통관이 복잡하다고 들어서요 ㅠ 렌탈샵이 있나요?": the reason, then the question."""
+    assert articles(reader, "한국에서 장비 들고가면 통관이 복잡하다고 들어서요 ㅠ 하노이에 "
+                            "렌탈샵이 있나요?") == ["vendors.equipment-rental"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

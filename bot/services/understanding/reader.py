@@ -529,7 +529,9 @@ class Reader:
                     if (not t.needs_hire or hire or top() == t.article)
                     and not (t.not_hiring and hire)
                     and (t.kind != "route" or (place is None and (
-                        part.general or part.aspects or part.short)))]
+                        part.general or part.aspects or part.short
+                        or (part.question and all(u.kind in ("route", "filming")
+                                                  for u in part.topics)))))]
         if not hire and any(t.kind != "vendor" for t in subjects):
             # "Chinese actors and crew: which visa?": without hiring words, a vendor's
             # word names who the question is about, not a vendor to find.
@@ -560,7 +562,7 @@ class Reader:
                 not context.places) else "topic"
             return self._ask(article, part, via, local, topic), []
         if place is not None:
-            if hire and (top() or "").startswith("vendors."):
+            if hire and (top() or "").startswith("vendors.") and part.answer.article:
                 return self._searched(part), []  # "où louer une caméra à Hô Chi Minh-Ville"
             if part.aspects:
                 if part.general or not place.article:  # "how long is a permit for Hue?"
@@ -594,7 +596,8 @@ class Reader:
             found = part.answer.article
             aspect = part.aspects[0]
             scores = dict(part.answer.candidates)
-            if found is not None and found.id not in self._aspect_articles and (
+            if not part.general and found is not None and (
+                    found.id not in self._aspect_articles) and (
                     found.kind != "location") and found.id not in {
                     t.article for t in context.subjects} and (
                     scores.get(found.id, 0.0) >= scores.get(aspect.article, 0.0)
@@ -627,7 +630,8 @@ class Reader:
         found = part.answer.article
         own = self.topics.by_article.get(found.id) if found is not None else None
         if found is not None and own is not None and own.kind == "route" and (
-                not context.confirming):
+                not context.confirming) and not any(
+                t.kind in ("subject", "local") for t in context.subjects):
             # "Does a commercial need the same licence?", "the same permit for a TV travel
             # show?": the search reads a kind of production our words missed; which route
             # applies beats the places of the introduction.

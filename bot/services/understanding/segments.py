@@ -12,9 +12,10 @@ import re
 from bot.services.knowledge.text import fold
 
 # A sentence ends at . ? ! ; (Latin: followed by a space or the end; "e.g." and "2.5" stay
-# whole) or at 。？！ (CJK, which has no spaces), at every line break, and before an item
+# whole) or at 。？！ (CJK, which has no spaces), after a Korean emoticon ("들어서요 ㅠ
+# 하노이에..."), at every line break, and before an item
 # of a list written on one line ("... không ạ, 2) bên em cần ...", "①...②...").
-_END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)"
+_END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)|(?<=[ㅠㅜㅋㅎ])\s+"
                   r"|[\s,，、]+(?=\(?\d{1,2}\)\s)|(?<=\S)\s*(?=[②-⑩])")
 # An item of a list: crews number their questions ("1.", "2)", "①", "첫째", "・").
 LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[①-⑩]|[・•●▪*]|-(?=\s)|첫째|둘째|셋째|넷째"
