@@ -408,6 +408,18 @@ def test_korean_emoticons_end_a_sentence(reader: Reader) -> None:
                             "렌탈샵이 있나요?") == ["vendors.equipment-rental"]
 
 
+def test_where_the_writers_company_sits_is_not_the_place_asked_about(
+        reader: Reader) -> None:
+    """A fixer "at a film-service company in Dong Hoi" asks about the caves, not about
+    Dong Hoi; "a company shooting in Hanoi" does ask about Hanoi."""
+    assert articles(reader, "Em bên công ty dịch vụ phim ở Đồng Hới, có đoàn muốn quay trong "
+                            "hang Sơn Đoòng. Cần xin phép ai ạ?") == ["location.phong-nha"]
+    assert reader.gazetteer.find("We are a production company shooting in Hanoi.")
+    reading = reader.read("We're a Hanoi-based company. Which visa does our French DP need?",
+                          None, None, NOW)
+    assert reading.articles == ["visa.crew"] and reading.unknown_places == []
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

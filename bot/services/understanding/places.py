@@ -176,8 +176,16 @@ class Gazetteer:
 # Where a trip starts ("two hours from Hanoi", "ハノイから車で", "从河内出发", "từ Hà Nội
 # lên"): said of a place the crew passes through, not of the place asked about. Stricter
 # than the foreign-place roles: "tombeaux royaux de Hué" is no trip from Hue.
-_FROM_BEFORE = re.compile(r"(?:\b(?:from|depuis|au depart de|tu)\s+|从|由)$")
-_FROM_AFTER = re.compile(r"\s*(?:から|에서\s*(?:출발|부터|오|와|왔|가|차로|버스로)|出发|过去|开车)")
+_FROM_BEFORE = re.compile(r"(?:\b(?:from|depuis|au depart de|tu)\s+|从|由"
+                          # ... and where the writer's company sits: "công ty dịch vụ phim
+                          # ở Đồng Hới", "a production company in Hanoi" (not "a company
+                          # shooting in Hanoi")
+                          r"|\b(?:company|agency|studio|office|cong ty|cty|van phong"
+                          r"|societe|boite|agence)\b(?:(?!shoot|film|quay|tourn)[^.,;!?\n])"
+                          r"{0,40}?\s(?:in|at|o|tai|a|based in|basee a|base a)\s+)$")
+_FROM_AFTER = re.compile(r"\s*(?:から|에서\s*(?:출발|부터|오|와|왔|가|차로|버스로)|出发|过去|开车"
+                         r"|-?based\b|\s*(?:production |service )?company\b|\s*소재|에 있는 "
+                         r"(?:회사|제작사|업체))")
 
 
 def is_origin(folded: str, mention: Mention) -> bool:

@@ -249,9 +249,11 @@ class Reader:
         unknown: dict[bool, list[Place]] = {True: [], False: []}
         searched: list[tuple[bool, Ask]] = []
         for part in parts:  # statements first: they set the scene for the questions
-            if not part.question and not part.origins_only:  # not "from Saigon by car"
+            if part.question:
+                continue
+            if not part.origins_only:  # not "from Saigon by car", "our office in Hanoi"
                 context.places += [p for p in part.places if p not in context.places]
-                context.subjects += [t for t in part.subjects if t not in context.subjects]
+            context.subjects += [t for t in part.subjects if t not in context.subjects]
         off_topic = any(part.off_topic for part in parts)
         declined = any(part.off_topic and part.question for part in parts)
         # Questions first; statements only when the questions found nothing (their
