@@ -473,6 +473,14 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "Is it raining in Da Lat right now?",
     "c'est combien pour louer un scooter à Sapa en touriste ?",
     "在岘港哪里换越南盾比较划算？", "Comment résilier mon abonnement téléphone ?",
+    # The crew's own life around the shoot: family, flats, taxis, weddings, coffee.
+    "What visa do my wife and kids need to join me in Hoi An after the shoot?",
+    "Vous connaissez une nounou fiable à Hanoi pendant le tournage ?",
+    "호치민에서 그랩이 나아요 택시가 나아요?",
+    "ダナンでスタッフ用にアパートを借りたいです。不動産屋は？",
+    "大叻哪家咖啡馆最好？", "Ad biết ai chụp ảnh cưới đẹp ở Đà Lạt không?",
+    # Filming in another country.
+    "How does the filming permit process work in Cambodia?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)

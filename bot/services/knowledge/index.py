@@ -301,35 +301,24 @@ class LanguageIndex:
         start, end = self._offsets[token_id], self._offsets[token_id + 1]
         return self._docs[start:end], self._packed[start:end], float(self._weights[token_id])
 
-    def score(self, tokens: list[str], unmatchable: frozenset[str] = frozenset()
-              ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(coverage in [0, 1], BM25-like tie-breaker) for every document.
-
-        `unmatchable` tokens weigh in the question's total but count for no document.
-        """
-        coverage = np.zeros(self.size, dtype=np.float64)
+    def bm25(self, tokens: list[str], unmatchable: frozenset[str] = frozenset()
+             ) -> npt.NDArray[np.float64]:
+        """A BM25-like score for every document: it only orders articles that explain the
+        same share of a question (`service._explained` works out the share itself).
+        `unmatchable` tokens count for no document."""
         bm25 = np.zeros(self.size, dtype=np.float64)
-        total = 0.0
         for token in set(tokens):
-            known_weight, unknown_share = token_class(token)
-            posting = self._posting(token)
+            posting = None if token in unmatchable else self._posting(token)
             if posting is None:
-                total += self.max_idf * self.unknown_weight * unknown_share
                 continue
             ids, packed, weight = posting
-            weight *= known_weight
-            total += weight
-            if token in unmatchable:
-                continue
-            coverage[ids] += weight * np.where(packed & _STRONG_BIT, STRONG, WEAK)
-            # BM25 term saturation, used only to order articles that cover the same share.
+            weight *= token_class(token)[0]
+            # BM25 term saturation.
             tf = (packed & _TF_MASK).astype(np.float64)
             norm = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * self._lengths[ids] /
                                            self._average_length))
             bm25[ids] += weight * norm
-        if total > 0:
-            coverage /= total
-        return coverage, bm25
+        return bm25
 
     def token_weight(self, token: str) -> float:
         """What the token adds to the denominator of `score`."""

@@ -269,7 +269,7 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     """
     size = index.size
     shares = _seam_shares(index, pieces, shares)
-    _, bm25 = index.score(tokens, unmatchable)
+    bm25 = index.bm25(tokens, unmatchable)
     matched = np.zeros(size)
     bonus = np.zeros(size)
     total = 0.0

@@ -484,9 +484,9 @@ class Reader:
         if part.abroad and (part.going or not part.subjects or not all(
                 self.kb.by_id[t.article].category in ABROAD_CATEGORIES
                 for t in part.subjects if t.article in self.kb.by_id)):
-            # The search weighs a foreign place itself; a visa or customs question names
-            # other countries naturally ("three crew of US nationality").
-            return self._searched(part), []
+            # A question about filming in another country is not ours; a visa or customs
+            # question names other countries naturally ("three crew of US nationality").
+            return [], []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
         known = context.asked + context.places
         if part.places and all(any(self.gazetteer.contains(p, k) for k in known)
