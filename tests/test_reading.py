@@ -420,6 +420,41 @@ def test_where_the_writers_company_sits_is_not_the_place_asked_about(
     assert reading.articles == ["visa.crew"] and reading.unknown_places == []
 
 
+def test_follow_ups_asking_for_the_list_or_naming_their_own_subject(reader: Reader) -> None:
+    """"Can you send me the list?" after the casting answer is the casting agencies;
+    "isn't that during Tet?" after the weather answer asks about Tet, not the weather."""
+    first = reader.read("Do you have casting agencies for child extras in Saigon?", "en",
+                        None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("can you send me the list?", "en", first.memory, later).articles == [
+        "vendors.casting"]
+    first = reader.read("On tourne fin janvier dans le nord, il fera quel temps ?", "fr",
+                        None, NOW)
+    assert reader.read("c'est pas pendant le Tet ça ?", "fr", first.memory,
+                       later).articles == ["practical.holidays"]
+    first = reader.read("Quels documents faut-il pour le dossier ?", "fr", None, NOW)
+    assert reader.read("et c'est payant ?", "fr", first.memory, later).articles == [
+        "permit.fees"]
+
+
+def test_a_local_topic_at_several_places_is_each_places(reader: Reader) -> None:
+    assert articles(reader, "Pouvez-vous confirmer ce qu'il faut pour tourner dans la "
+                            "citadelle de Hué et dans la vieille ville de Hoi An ?") == [
+        "location.hue", "location.hoi-an"]
+
+
+def test_what_the_crew_shoots_never_hides_a_place_with_no_article(reader: Reader) -> None:
+    reading = reader.read("Tournage prévu à Vung Tau pour un téléfilm, sur la plage. "
+                          "Quelles démarches ?", None, None, NOW)
+    assert reading.articles == [] and [p.id for p in reading.unknown_places] == ["vung-tau"]
+
+
+def test_hiring_after_a_statement_is_the_vendors(reader: Reader) -> None:
+    assert articles(reader, "We'd rather hire a local flycam operator in Da Nang than bring "
+                            "our own drone. Can you recommend someone?") == [
+        "vendors.drone-operator"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -145,15 +145,18 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("rent", "rental", "renting", "hire", "hiring", "book", "booking", "find", "recommend",
            "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
-           "go through", "with driver", "with a driver"),
+           "go through", "with driver", "with a driver", "the list"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
            "fournisseur", "agence", "engager", "embaucher", "qui peut", "operateur",
-           "vous avez des", "avez-vous des", "passer par", "passe par", "avec chauffeur"),
+           "vous avez des", "avez-vous des", "passer par", "passe par", "avec chauffeur",
+           "vous en avez", "une liste"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao"),
-    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용"),
+    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용",
+           "리스트"),
     "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
-           "ドライバー付き", "運転手付き", "雇", "起用", "キャスティングしたい"),
-    "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇", "带司机", "配司机", "订车", "好订"),
+           "ドライバー付き", "運転手付き", "雇", "起用", "キャスティングしたい", "リスト", "一覧"),
+    "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇", "带司机", "配司机", "订车", "好订",
+           "名单", "列表"),
 }
 _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",

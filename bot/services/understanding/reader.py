@@ -64,8 +64,8 @@ _FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao 
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
-                   r"|kia|giong)(?!\w)|그거|그것|그건|이거|같은|それ|その|あれ|同じ|这个|那个|这样"
-                   r"|那样|一样")
+                   r"|kia|giong|list|liste|en avez)(?!\w)|그거|그것|그건|이거|같은|리스트|목록|それ"
+                   r"|その|あれ|同じ|リスト|一覧|这个|那个|这样|那样|一样|名单|列表")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 # ...unless as the country the crew chose against: "베트남 말고 캄보디아에서", "instead of
@@ -515,6 +515,7 @@ class Reader:
 
         if (memory is not None and last is not None and last.is_subject
                 and last.kind != "local" and part.short
+                and all(t.kind == "vendor" for t in part.subjects)
                 and place is None and (_BACK.search(part.folded) or (
                     hire and last.hire is not None and not part.topics))
                 and not any(t.own for t in part.aspects)):
@@ -556,10 +557,10 @@ class Reader:
             # rules, named in this sentence or before it ("We film in Hue. What's the
             # process inside the citadel?"); not the chat's last place: "and the rainy
             # season?" after the Sapa answer asks about seasons.
-            where = place or (context.places[0] if context.places else None)
-            if (topic.kind == "local" and where is not None and where.article
-                    and where.article not in taken):
-                return self._ask(where.article, part, "place"), []
+            where = part.places or context.places[:1]
+            if (topic.kind == "local" and where and all(p.article for p in where)
+                    and any(p.article not in taken for p in where)):
+                return self._places(part, where)
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"
             return self._ask(article, part, via, local, topic), []
@@ -633,7 +634,10 @@ class Reader:
         own = self.topics.by_article.get(found.id) if found is not None else None
         if found is not None and own is not None and own.kind == "route" and (
                 not context.confirming) and not any(
-                t.kind in ("subject", "local") for t in context.subjects):
+                t.kind in ("subject", "local") for t in context.subjects) and all(
+                p.article or p.see for p in context.places):
+            # (A place with no article of ours is never hidden: "Tournage à Vung Tau.
+            # Quelles démarches ?")
             # "Does a commercial need the same licence?", "the same permit for a TV travel
             # show?": the search reads a kind of production our words missed; which route
             # applies beats the places of the introduction.
@@ -645,9 +649,12 @@ class Reader:
         # hiring words, the gear or the people it names say who or what the question is
         # about ("our rental house made us a carnet: does it work here?" asks customs).
         subjects = sorted(context.subjects, key=lambda t: t.kind == "route")
-        if intent_of(part.text, language) != "hire" and any(
-                t.kind not in ("vendor", "route") for t in subjects):
+        hire = intent_of(part.text, language) == "hire"
+        if not hire and any(t.kind not in ("vendor", "route") for t in subjects):
             subjects = [t for t in subjects if t.kind != "vendor"]
+        # "We'd rather hire a local drone operator. Can you recommend someone?"
+        wanted = (subjects[0].hire if hire and subjects[0].hire else subjects[0].article
+                  ) if subjects else None
         if subjects and places:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
             # whole message, searched, tells the subject from the place; but what the crew
@@ -656,9 +663,9 @@ class Reader:
                                                    for p in places):
                 return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
-                return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
+                return self._ask(wanted, part, "topic", local, subjects[0]), []
         elif subjects:  # "We shoot a TVC. Which permits do we need?"
-            return self._ask(subjects[0].article, part, "topic", local, subjects[0]), []
+            return self._ask(wanted, part, "topic", local, subjects[0]), []
         if places:
             return self._places(part, places)
         if found is not None and found.kind != "location" and (

@@ -54,7 +54,10 @@ _QUESTION_WORDS = (
     "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
     "savoir si", "aimerais savoir", "voudrais savoir", "conseillez", "connaissez",
     "recommander", "conseiller", "m'indiquer", "nous indiquer", "il nous faudrait",
-    "je me posais la question", "je me demandais", "on cherche", "nous cherchons", "je cherche",
+    "je me posais la question", "je me demandais", "on cherche un", "on cherche une",
+    "on cherche aussi", "nous cherchons aussi",
+    "on cherche des", "nous cherchons un", "nous cherchons une", "nous cherchons des",
+    "je cherche un", "je cherche une", "je cherche des",
     # Vietnamese
     "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
     "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",
