@@ -455,6 +455,22 @@ def test_hiring_after_a_statement_is_the_vendors(reader: Reader) -> None:
         "vendors.drone-operator"]
 
 
+def test_same_procedure_as_a_film_asks_the_route_even_at_a_place(reader: Reader) -> None:
+    assert articles(reader, "뮤직비디오를 호치민에서 찍을 계획인데, 뮤직비디오도 영화랑 똑같은 허가 "
+                            "절차를 밟아야 하나요?") == ["permit.documentary-news"]
+
+
+def test_translating_the_script_is_part_of_the_dossier(reader: Reader) -> None:
+    assert articles(reader, "报批材料里的剧本一定要翻译成越南语吗？") == ["permit.dossier"]
+
+
+def test_papers_after_the_route_answer_are_the_permits(reader: Reader) -> None:
+    first = reader.read("纪录片在越南需要走什么审批？", "zh", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("那要准备哪些材料？", "zh", first.memory, later).articles == [
+        "permit.dossier"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -588,13 +588,15 @@ class Reader:
                 return self._places(part, part.places)
             return self._searched(part), []
         if part.aspects:
-            if (previous is not None and previous.kind == "subject" and not part.general
+            if (previous is not None and previous.kind in ("subject", "local")
+                    and not part.general
                     and not part.aspects[0].own and previous.article in taken
                     and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
                 return self._ask(previous.article, part, "topic", local, previous), []
             if (memory is not None and last is not None and last.is_subject and part.short
-                    and not part.aspects[0].own):
-                # "how long does that take?" after the drone answer: still drones.
+                    and not part.aspects[0].own and last.kind != "route"):
+                # "how long does that take?" after the drone answer: still drones (but
+                # "which papers, then?" after the documentary route is the permit's).
                 return self._ask(memory.article, part, "follow-up", last_place, last), []
             found = part.answer.article
             aspect = part.aspects[0]
