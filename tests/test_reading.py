@@ -456,8 +456,9 @@ def test_hiring_after_a_statement_is_the_vendors(reader: Reader) -> None:
 
 
 def test_same_procedure_as_a_film_asks_the_route_even_at_a_place(reader: Reader) -> None:
-    assert articles(reader, "뮤직비디오를 호치민에서 찍을 계획인데, 뮤직비디오도 영화랑 똑같은 허가 "
-                            "절차를 밟아야 하나요?") == ["permit.documentary-news"]
+    assert articles(reader, "뮤직비디오를 호치민에서 찍을 계획인데, 뮤직비디오도 "
+                            "영화랑 똑같은 허가 절차를 밟아야 하나요?") == [
+        "permit.documentary-news"]
 
 
 def test_translating_the_script_is_part_of_the_dossier(reader: Reader) -> None:
