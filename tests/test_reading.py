@@ -472,6 +472,23 @@ def test_papers_after_the_route_answer_are_the_permits(reader: Reader) -> None:
         "permit.dossier"]
 
 
+def test_whether_a_small_shoot_needs_a_permit_at_all_is_the_overview(
+        reader: Reader) -> None:
+    """"Do we actually need a permit for a YouTube vlog?" asks whether the permit applies
+    at all, not about the places the vlog goes; a plain "Do we need a permit?" after
+    the places is still theirs."""
+    assert articles(reader, "We're vlogging the Sapa loop next month, three of us. Do we "
+                            "actually need a filming permit for YouTube content?") == [
+        "permit.overview"]
+    assert articles(reader, "We are shooting a feature in Hoi An next March. Do we need "
+                            "a permit?") == ["location.hoi-an"]
+    # A side asked right after the overview's answer is the permit's.
+    first = reader.read("Do we need a permit to film in Vietnam?", "en", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("how long does it take?", "en", first.memory, later).articles == [
+        "permit.timeline"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -64,7 +64,8 @@ _FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao 
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
-                   r"|kia|giong|list|liste|en avez)(?!\w)|그거|그것|그건|이거|같은|리스트|목록|それ"
+                   r"|kia|giong|list|liste|en avez|danh sach)(?!\w)"
+                   r"|그거|그것|그건|이거|같은|리스트|목록|それ"
                    r"|その|あれ|同じ|リスト|一覧|这个|那个|这样|那样|一样|名单|列表")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
@@ -601,7 +602,8 @@ class Reader:
             found = part.answer.article
             aspect = part.aspects[0]
             scores = dict(part.answer.candidates)
-            if not part.general and found is not None and (
+            if not part.general and found is not None and not (
+                    part.short and memory is not None) and (
                     found.id not in self._aspect_articles) and (
                     found.kind != "location") and found.id not in {
                     t.article for t in context.subjects} and (

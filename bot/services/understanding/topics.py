@@ -46,7 +46,9 @@ class Topics:
         # The topic an article answers: a subject before a side of a procedure that
         # shares its article ("who applies" is answered by the service-company article).
         self.by_article: dict[str, Topic] = {}
-        for topic in sorted(self.topics.values(), key=lambda t: not t.is_subject):
+        # (The general permit topic keeps the overview: a follow-up after it asks anew.)
+        for topic in sorted(self.topics.values(),
+                            key=lambda t: (t.kind != "general", not t.is_subject)):
             self.by_article.setdefault(topic.article, topic)
             if topic.hire:
                 self.by_article.setdefault(topic.hire, topic)
