@@ -489,6 +489,11 @@ def test_whether_a_small_shoot_needs_a_permit_at_all_is_the_overview(
         "permit.timeline"]
 
 
+def test_a_side_asked_right_after_a_statement_is_its_subjects(reader: Reader) -> None:
+    assert articles(reader, "テト期間中は役所が閉まると聞きました。撮影スケジュールにどのくらい"
+                            "影響しますか？") == ["practical.holidays"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -274,6 +274,15 @@ class Reader:
                 previous = asks[side][-1].topic if asks[side] else None
                 hollow = not part.topics and not part.places
                 before = parts[number - 1] if number else None
+                stated = [t for t in before.subjects if t.kind == "subject"] if (
+                    before is not None and not before.question and not before.off_topic) \
+                    else []
+                if previous is None and stated and not part.subjects:
+                    # "Offices close at Tet, I heard. How much does it delay the
+                    # schedule?": a side asked right after a statement naming a subject is
+                    # that subject's, as after a question on it.
+                    previous = stated[0]
+                    taken = taken | {previous.article}
                 # "Our carnet agent says we can use an ATA carnet. Can you confirm?": a
                 # short question with nothing of its own right after a statement naming a
                 # subject asks about it, whatever else the message asks ("Two
