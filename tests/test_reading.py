@@ -494,6 +494,17 @@ def test_a_side_asked_right_after_a_statement_is_its_subjects(reader: Reader) ->
                             "影響しますか？") == ["practical.holidays"]
 
 
+def test_q_numbered_items_and_wanting_to_know_are_asked(reader: Reader) -> None:
+    assert articles(reader, "We shoot in Hanoi in February.\nQ1 - our producer wants to "
+                            "know if Vietnam gives any subsidy for foreign films\nQ2 - Tet "
+                            "2027 falls when?") == ["incentives", "practical.holidays"]
+
+
+def test_a_local_topic_at_a_place_already_answered_adds_nothing(reader: Reader) -> None:
+    assert articles(reader, "ニンビンのチャンアンでボートのシーンを撮りたいです。ロケって何が必要"
+                            "ですか？ 世界遺産だから厳しいのかな。") == ["location.ninh-binh"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -568,8 +568,8 @@ class Reader:
             # process inside the citadel?"); not the chat's last place: "and the rainy
             # season?" after the Sapa answer asks about seasons.
             where = part.places or context.places[:1]
-            if (topic.kind == "local" and where and all(p.article for p in where)
-                    and any(p.article not in taken for p in where)):
+            if topic.kind == "local" and where and all(p.article for p in where):
+                # (A place already answered: its article says this too, nothing more.)
                 return self._places(part, where)
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"

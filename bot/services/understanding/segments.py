@@ -18,7 +18,8 @@ from bot.services.knowledge.text import fold
 _END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)|(?<=[ㅠㅜㅋㅎ])\s+"
                   r"|[\s,，、]+(?=\(?\d{1,2}\)\s)|(?<=\S)\s*(?=[②-⑩])")
 # An item of a list: crews number their questions ("1.", "2)", "①", "첫째", "・").
-LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[①-⑩]|[・•●▪*]|-(?=\s)|첫째|둘째|셋째|넷째"
+LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[Qq]\d{1,2}\s*[-.:)]|[①-⑩]|[・•●▪*]|-(?=\s)"
+                       r"|첫째|둘째|셋째|넷째"
                        r"|[一二三四五]是|第[一二三四五]|其次|另外)")
 _MARKER_ONLY = re.compile(r"\(?\d{1,2}[.)]|[①-⑩]")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)\.)$",
@@ -49,6 +50,7 @@ _QUESTION_WORDS = (
     "are we", "should we", "must we", "would it", "wondering", "any idea", "please advise",
     "let me know", "tell me", "like to know", "need to know", "any advice", "recommend",
     "is that", "will we", "anyone", "suggest", "put us in touch", "point us", "looking for",
+    "want to know", "wants to know", "wanted to know", "know if", "know whether",
     # French
     "comment", "quel", "quelle", "quels", "quelles", "combien", "ou", "quand", "qui",
     "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
