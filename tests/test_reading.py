@@ -505,6 +505,13 @@ def test_a_local_topic_at_a_place_already_answered_adds_nothing(reader: Reader) 
                             "ですか？ 世界遺産だから厳しいのかな。") == ["location.ninh-binh"]
 
 
+def test_after_the_shoot_says_when_a_vendor_named_with_it_is_asked(reader: Reader) -> None:
+    assert articles(reader, "我们每天拍完需要当地有DIT帮忙备份素材，胡志明市有没有这种后期公司？"
+                    ) == ["vendors.post-production"]
+    assert articles(reader, "撮影終了後、日本から持ち込んだ機材を持ち帰る際の手続きは"
+                            "どうなりますか") == ["permit.after-shoot"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

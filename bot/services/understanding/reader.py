@@ -545,6 +545,9 @@ class Reader:
                         part.general or part.aspects or part.short
                         or (part.question and all(u.kind in ("route", "filming")
                                                   for u in part.topics)))))]
+        if any(t.kind == "vendor" for t in subjects) and all(
+                t.yields_to_vendors for t in subjects if t.kind != "vendor"):
+            subjects = [t for t in subjects if t.kind == "vendor"]
         if not hire and any(t.kind != "vendor" for t in subjects):
             # "Chinese actors and crew: which visa?": without hiring words, a vendor's
             # word names who the question is about, not a vendor to find.

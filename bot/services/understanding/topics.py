@@ -24,6 +24,9 @@ class Topic:
     # With hiring words, these words ask for a vendor's details, not about this topic
     # ("un pilote de drone, vous avez des contacts ?" wants pilots' numbers, not ours).
     not_hiring: bool = False
+    # Words that mostly say when ("after the shoot"): a vendor named beside them is what
+    # the sentence asks for, even without hiring words.
+    yields_to_vendors: bool = False
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -76,6 +79,8 @@ class Topics:
                                           bool(entry.get("own")),
                                           tuple(entry.get("absorbs") or ()),
                                           not_hiring=bool(entry.get("not_hiring")),
+                                          yields_to_vendors=bool(
+                                              entry.get("yields_to_vendors")),
                                           cues=cues)
         return cls(topics, problems)
 
