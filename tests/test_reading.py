@@ -512,6 +512,21 @@ def test_after_the_shoot_says_when_a_vendor_named_with_it_is_asked(reader: Reade
                             "どうなりますか") == ["permit.after-shoot"]
 
 
+def test_a_question_going_on_about_something_not_ours_is_not_answered(
+        reader: Reader) -> None:
+    """"Which mosquito repellent works? DEET or a local brand?": the second question
+    is still about repellent; a later question with a subject of its own is answered."""
+    for text in ("What mosquito repellent works best in the Mekong Delta? DEET or is "
+                 "there a local brand?",
+                 "越南有给小费的习惯吗？收工的时候要不要给司机包个红包？多少合适？",
+                 "Question culturelle : c'est l'usage de donner un pourboire aux "
+                 "chauffeurs ? Combien en général ?"):
+        reading = reader.read(text, None, None, NOW)
+        assert reading.articles == [], (text, reading.articles)
+    assert articles(reader, "Is there a good tailor in Hoi An? And can we fly a drone over "
+                            "the old town?") == ["permit.drone"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""
@@ -573,6 +588,13 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "大叻哪家咖啡馆最好？", "Ad biết ai chụp ảnh cưới đẹp ở Đà Lạt không?",
     # Filming in another country.
     "How does the filming permit process work in Cambodia?",
+    # Vaccines, a clinic for a cold, a wedding's dress code, coworking, laundry, film
+    # schools, streaming rights, how to say "action!".
+    "Do crew need any vaccinations before flying into Hanoi?",
+    "ホーチミンで衣装を洗えるコインランドリーはありますか？",
+    "하노이에서 영화 공부하려면 어느 영화학교가 제일 좋아요?", "河内有没有可以按周租的联合办公空间？",
+    "Comment on dit « action ! » en vietnamien ?",
+    "Đạo diễn bị cảm nhẹ, ở Quận 1 có phòng khám nào không?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)

@@ -267,9 +267,19 @@ class Reader:
             # subjects; next to questions that name their own, it asks nothing more.
             borrowed: list[Ask] = []
             borrowed_places: list[Place] = []
+            # "Which mosquito repellent works? DEET or a local brand?", "Do drivers expect
+            # a tip? How much?": a question with no subject of its own right after one
+            # about something not ours goes on about that thing.
+            aside = False
             for number, part in enumerate(parts):
                 if part.question is not side:
                     continue
+                hiring = intent_of(part.text, language) == "hire"
+                if part.off_topic or (aside and not any(
+                        t.kind != "vendor" or hiring for t in part.subjects)):
+                    aside = True  # (a driver named is whom to tip, not a van to hire)
+                    continue
+                aside = False
                 taken = {a.article.id for a in asks[side]}
                 previous = asks[side][-1].topic if asks[side] else None
                 hollow = not part.topics and not part.places
