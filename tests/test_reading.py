@@ -592,7 +592,8 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     # schools, streaming rights, how to say "action!".
     "Do crew need any vaccinations before flying into Hanoi?",
     "ホーチミンで衣装を洗えるコインランドリーはありますか？",
-    "하노이에서 영화 공부하려면 어느 영화학교가 제일 좋아요?", "河内有没有可以按周租的联合办公空间？",
+    "하노이에서 영화 공부하려면 어느 영화학교가 제일 좋아요?",
+    "河内有没有可以按周租的联合办公空间？",
     "Comment on dit « action ! » en vietnamien ?",
     "Đạo diễn bị cảm nhẹ, ở Quận 1 có phòng khám nào không?",
 ])
