@@ -527,6 +527,16 @@ def test_a_question_going_on_about_something_not_ours_is_not_answered(
                             "the old town?") == ["permit.drone"]
 
 
+def test_a_condition_after_an_answer_asks_about_the_same_subject(reader: Reader) -> None:
+    first = reader.read("한국 국적이면 비자 필요해요?", "ko", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("촬영이 두 달이면요?", "ko", first.memory, later).articles == [
+        "visa.crew"]
+    first = reader.read("Do Canadians need a visa for a 3-week shoot?", "en", None, NOW)
+    assert reader.read("what if we stay two months?", "en", first.memory,
+                       later).articles == ["visa.crew"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

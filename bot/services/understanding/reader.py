@@ -64,9 +64,12 @@ _FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao 
 # Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
 # Not "there", "거기", "そこ": those point back at a place ("drones there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
-                   r"|kia|giong|list|liste|en avez|danh sach)(?!\w)"
-                   r"|그거|그것|그건|이거|같은|리스트|목록|それ"
-                   r"|その|あれ|同じ|リスト|一覧|这个|那个|这样|那样|一样|名单|列表")
+                   r"|kia|giong|list|liste|en avez|danh sach|what if|et si|neu)(?!\w)"
+                   r"|그거|그것|그건|이거|같은|리스트|목록|이면요|라면요|それ"
+                   r"|その|あれ|同じ|リスト|一覧|なら|だったら|这个|那个|这样|那样|一样|名单|列表"
+                   r"|如果|的话")
+# ("What if the shoot is two months?", "촬영이 두 달이면요?": the same subject, on a
+# condition.)
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 # ...unless as the country the crew chose against: "베트남 말고 캄보디아에서", "instead of
