@@ -537,6 +537,11 @@ def test_a_condition_after_an_answer_asks_about_the_same_subject(reader: Reader)
                        later).articles == ["visa.crew"]
 
 
+def test_asking_on_about_the_question_just_answered_adds_nothing(reader: Reader) -> None:
+    assert articles(reader, "我们10月去岘港和大叻拍。10月份越南中部是不是正好雨季？"
+                            "会不会很影响拍摄？") == ["practical.seasons"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -307,6 +307,14 @@ class Reader:
                             and not part.text.rstrip().endswith((":", "："))
                             and not (number + 1 < len(parts)
                                      and LIST_ITEM.match(parts[number + 1].text)))
+                if (side and not part.places and part.short and before is not None
+                        and all(t.kind == "filming" for t in part.topics)
+                        and before.question and asks[side]
+                        and asks[side][-1].sentence == before.text
+                        and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
+                    # "Is October typhoon season? Will it affect the shoot much?": the
+                    # question just answered, asked on.
+                    continue
                 scene = _Context(list(before.places), list(before.subjects),
                                  context.asked, confirming=True) if confirms and before \
                     else context
