@@ -542,6 +542,12 @@ def test_asking_on_about_the_question_just_answered_adds_nothing(reader: Reader)
                             "会不会很影响拍摄？") == ["practical.seasons"]
 
 
+def test_a_side_asked_about_a_kind_of_production_is_the_sides(reader: Reader) -> None:
+    """"The state fee for a TVC's permit?" asks the fee, whatever is being shot."""
+    assert articles(reader, "Cho em hỏi, phí nhà nước để xin giấy phép quay phim (cho 1 TVC "
+                            "2 ngày) là bao nhiêu ạ?") == ["permit.fees"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -562,8 +562,8 @@ class Reader:
         subjects = [t for t in part.subjects
                     if (not t.needs_hire or hire or top() == t.article)
                     and not (t.not_hiring and hire)
-                    and (t.kind != "route" or (place is None and (
-                        part.general or part.aspects or part.short
+                    and (t.kind != "route" or (place is None and not part.aspects and (
+                        part.general or part.short
                         or (part.question and all(u.kind in ("route", "filming")
                                                   for u in part.topics)))))]
         if any(t.kind == "vendor" for t in subjects) and all(
