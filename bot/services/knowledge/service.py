@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import yaml
 
 from bot.services.knowledge import loader, menus
 from bot.services.knowledge.cache import KnowledgeCache
@@ -437,7 +437,12 @@ class KnowledgeBase:
             elif article.vendor_category:
                 for vendor in self.vendors_in(article.vendor_category):
                     self.names.add(vendor.name.replace("(sample)", ""), number)
-        self.foreign_places = self._load_foreign_places(root)
+        scope = root / "scope.yaml"
+        scope_data = (loader.read_yaml(scope.read_text(encoding="utf-8")) or {}
+                      ) if scope.exists() else {}
+        self.foreign_places = self._load_foreign_places(scope_data)
+        # Built at start-up, not on the first question: it is part of reading one.
+        self._off_topic = self._load_off_topic(scope_data)
         training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
         self.detector = LanguageDetector(training, neutral_words=place_names)
         self.load_seconds = time.perf_counter() - started
@@ -474,14 +479,12 @@ class KnowledgeBase:
         return knowledge
 
     @staticmethod
-    def _load_foreign_places(root: Path) -> tuple[Phrases[str], Phrases[str]]:
+    def _load_foreign_places(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
         """Foreign places' names (folded; matched as written, with their marks).
 
         A short Vietnamese name loses its meaning without its marks: "Mỹ" folds to the
         English "my", "Ý" to the French "y", "Úc" to "uc"; those match only as written.
         """
-        path = root / "scope.yaml"
-        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
         names = [(written, written) for listed in (data.get("foreign_places") or {}).values()
                  for written in (unicodedata.normalize("NFKC", str(n)).lower() for n in listed)]
         short = [(name, name) for name, _ in names
@@ -504,11 +507,9 @@ class KnowledgeBase:
     def _vendor_mask(self) -> np.ndarray:
         return np.array([a.kind == "vendors" for a in self.articles], dtype=np.float64)
 
-    @cached_property
-    def _off_topic(self) -> tuple[Phrases[str], Phrases[str]]:
-        """Every off-topic term of `scope.yaml` as written and folded, read on first use."""
-        path = self.root / "scope.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    @staticmethod
+    def _load_off_topic(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
+        """Every off-topic term of `scope.yaml` as written and folded."""
         terms = [unicodedata.normalize("NFC", str(term).lower())
                  for listed in ((data or {}).get("off_topic") or {}).values()
                  for term in listed]
