@@ -190,6 +190,19 @@ def test_a_handful_of_articles_is_not_cached_but_the_shipped_base_is(
     assert not (tmp_path / "small").exists()
 
 
+def test_the_copy_keeps_the_crew_questions_worked_out_and_reads_the_same(
+        kb_copy: Path, tmp_path: Path) -> None:
+    """The shipped base's crew questions are tokenised and weighed before it is cached,
+    so the first messages after a start do not pay for it; answers are the same."""
+    built = KnowledgeBase.load(kb_copy, 0.35, cache_dir=tmp_path)
+    cached = KnowledgeBase.load(kb_copy, 0.35, cache_dir=tmp_path)
+    question = built.articles[0].questions["en"][0]
+    assert question in cached.indexes["en"].profiles
+    assert question in cached.indexes["vi"].profiles  # the English ones back every index
+    for text in ("Can we fly a drone over Ha Long Bay?", "하노이 촬영 허가 얼마나 걸려요?"):
+        assert built.answer(text).candidates == cached.answer(text).candidates
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

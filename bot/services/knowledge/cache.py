@@ -133,6 +133,10 @@ class KnowledgeCache:
                                 for article_id, article in content.articles.items()}
             indexes = {language: LanguageIndex.from_arrays(*arrays)
                        for language, arrays in data["indexes"].items()}
+            # Crew questions' profiles worked out before the copy was made (small bases).
+            for language, profiles in (data.get("profiles") or {}).items():
+                if language in indexes and isinstance(profiles, dict):
+                    indexes[language].profiles = profiles
         except FileNotFoundError:
             return None
         except Exception as exc:  # any broken copy is rebuilt; it is never required
@@ -160,6 +164,7 @@ class KnowledgeCache:
             "content": content,
             "indexes": {language: (index.size, index.unknown_weight, *index.arrays())
                         for language, index in indexes.items()},
+            "profiles": {language: index.profiles for language, index in indexes.items()},
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -390,6 +390,9 @@ def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
 
 
 PROFILES_KEPT = 1 << 15
+# A base this small has its crew questions' profiles worked out before it is cached (a
+# few thousand questions); a large one works out those of the articles it ranks.
+PROFILES_WARMED_UP_TO = 500
 QUESTION_SETS_KEPT = 1024
 
 
@@ -474,9 +477,22 @@ class KnowledgeBase:
             return cls(cached.content, root, threshold, indexes=cached.indexes)
         content = loader.load(root)
         knowledge = cls(content, root, threshold)
+        if len(knowledge.articles) <= PROFILES_WARMED_UP_TO:
+            knowledge.warm_question_profiles()
         if cache.key() == key:  # unchanged while loading: the copy matches its key
             cache.write(key, content, knowledge.indexes)
         return knowledge
+
+    def warm_question_profiles(self) -> None:
+        """Work out every crew question's profile in every index that ranks it, for the
+        copy on disk: a small base's articles are all ranked within the first few hundred
+        messages, and each first ranking would otherwise tokenise its questions then."""
+        for language, index in self.indexes.items():
+            languages = [language] if language == "en" else [language, "en"]
+            for article in self.articles:
+                for asked in languages:
+                    for question in article.questions.get(asked, ()):
+                        _question_profile(index, question)
 
     @staticmethod
     def _load_foreign_places(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
