@@ -548,6 +548,17 @@ def test_a_side_asked_about_a_kind_of_production_is_the_sides(reader: Reader) ->
                             "2 ngày) là bao nhiêu ạ?") == ["permit.fees"]
 
 
+def test_homographs_and_gear_from_home(reader: Reader) -> None:
+    """"입장권 사고" is buying a ticket, no accident; a drone used in Korea and brought
+    along is no shoot in Korea."""
+    assert "practical.safety" not in articles(
+        reader, "후에 왕궁이랑 황제릉 촬영하려고 하는데 입장권 사고 들어가서 찍으면 되나요?")
+    first = reader.read("드론 촬영 허가는 어디서 받나요?", "ko", None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("한국에서 쓰던 드론 그대로 가져가서 써도 돼요?", "ko", first.memory,
+                       later).articles == ["permit.drone"]
+
+
 def test_wishes_and_requests_are_asked(reader: Reader) -> None:
     """"ドローンについても伺いたいです", "il nous faudrait un traiteur", "on cherche un
     minibus": asked without a question mark."""

@@ -71,7 +71,8 @@ _LANGUAGE_AFTER = re.compile(r"어|語|语")
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
                           r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
-_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발)|から|出发|过来|\s*국적|国籍|籍|人"
+_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)|から|出发|过来"
+                         r"|\s*국적|国籍|籍|人"
                          # ... or where its company is: "日本の制作会社", "한국 제작사",
                          # "a Tokyo-based company", "上海一家影视公司"
                          r"|-?based|\s*(?:production )?company"
