@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -56,3 +58,12 @@ async def send_from_outbox(bot: Running, external_id: str, reply: Reply) -> None
         await session.flush()
         ids = [(row.id, row.chat_id) for row in queued]
     await bot.app.outbox.deliver(ids)
+
+
+async def hold_sqlite(path: Path) -> sqlite3.Connection:
+    """Another writer holding the SQLite database, as a test's lock: taken off the event
+    loop, so that a write of the bot already under way (a heartbeat) finishes first
+    instead of waiting on a loop blocked by the wait for it."""
+    holder = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    await asyncio.to_thread(holder.execute, "BEGIN EXCLUSIVE")
+    return holder

@@ -31,7 +31,7 @@ from bot.storage.errors import is_transient
 from bot.storage.models import Message, Worker, utcnow
 from tests.conftest import PG_URL
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import free_port, running
+from tests.harness import free_port, hold_sqlite, running
 from tests.test_outbox import PlatformDouble, fast, queue, statuses
 from tests.test_telegram import answered, telegram_config
 
@@ -234,8 +234,7 @@ async def test_zalo_webhook_answers_503_while_storage_is_down_then_once(
         await zalo_answered(oa, "u-lock", 1)
         await bot.app.settled()
         # The bot may be writing at this instant (a heartbeat): wait for it, then hold.
-        holder = sqlite3.connect(path, timeout=30, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
+        holder = await hold_sqlite(path)
         event = oa.text_event("u-lock", "/language")
         try:
             assert await oa.post_event(hook(bot), event) == 503

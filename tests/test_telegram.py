@@ -13,7 +13,6 @@ import html
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -41,7 +40,7 @@ from bot.router import Context
 from bot.runner import Running
 from bot.storage.models import Chat, Message
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import free_port, running, send_from_outbox, wait_until
+from tests.harness import free_port, hold_sqlite, running, send_from_outbox, wait_until
 
 KOREAN_DRONE = "드론 촬영하려면 허가가 필요한가요?"
 
@@ -199,8 +198,7 @@ async def test_update_whose_storage_failed_is_fetched_again_and_answered_once(
 
         await wait_until(help_recorded_sent)
         # The bot may be writing at this instant (a heartbeat): wait for it, then hold.
-        holder = sqlite3.connect(path, timeout=30, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
+        holder = await hold_sqlite(path)
         update = fake.message(1400, "/menu")
 
         def served(f: FakeTelegram) -> int:
