@@ -321,7 +321,8 @@ class LanguageIndex:
         return bm25
 
     def token_weight(self, token: str) -> float:
-        """What the token adds to the denominator of `score`."""
+        """What the token adds to the share of a question it stands in (the denominator
+        of `service._explained`)."""
         known_weight, unknown_share = token_class(token)
         posting = self._posting(token)
         if posting is None:

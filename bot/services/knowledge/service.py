@@ -390,6 +390,12 @@ def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
                 for number, value in shared_by.items()), default=0.0)
 
 
+def _ranked_languages(language: str) -> list[str]:
+    """The languages whose crew questions a question in `language` is matched against:
+    its own, and English, which every article has."""
+    return [language] if language == "en" else [language, "en"]
+
+
 PROFILES_KEPT = 1 << 15
 # A base this small has its crew questions' profiles worked out before it is cached (a
 # few thousand questions); a large one works out those of the articles it ranks.
@@ -489,7 +495,7 @@ class KnowledgeBase:
         copy on disk: a small base's articles are all ranked within the first few hundred
         messages, and each first ranking would otherwise tokenise its questions then."""
         for language, index in self.indexes.items():
-            languages = [language] if language == "en" else [language, "en"]
+            languages = _ranked_languages(language)
             for article in self.articles:
                 for asked in languages:
                     for question in article.questions.get(asked, ()):
@@ -528,7 +534,7 @@ class KnowledgeBase:
     def _load_off_topic(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
         """Every off-topic term of `scope.yaml` as written and folded."""
         terms = [unicodedata.normalize("NFC", str(term).lower())
-                 for listed in ((data or {}).get("off_topic") or {}).values()
+                 for listed in (data.get("off_topic") or {}).values()
                  for term in listed]
         return (Phrases((term, term) for term in terms),
                 Phrases(unmarked_forms((term, term) for term in terms)))
@@ -592,7 +598,7 @@ class KnowledgeBase:
         shares = unknown_shares(question)
         pieces = han_pieces(question)
         scales = part_scales(question)
-        languages = [language] if language == "en" else [language, "en"]
+        languages = _ranked_languages(language)
         # "Bangkok" in a question is no evidence for an article about Vietnam, even one that
         # names it (time zones): such words weigh in the question but match nothing.
         going, coming, elsewhere = self.foreign_roles(question)

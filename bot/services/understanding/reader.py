@@ -61,15 +61,15 @@ _TRIP = re.compile(r"(?<!\w)(?:from the (?:airport|station|city|centre|center|ho
 # How far a trip is, besides how long it takes (an aspect): "is it far from Hanoi?".
 _FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao xa"
                   r"|di chuyen)(?!\w)|멀|거리|이동 시간|移動時間|遠い|距離|远|距离|车程|路程")
-# Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司".
-# Not "there", "거기", "そこ": those point back at a place ("drones there?").
+# Words pointing back at what was just answered: "who applies for that?", "那怎么找这样的公司",
+# "the list?", or asking it on a condition ("what if the shoot is two months?",
+# "촬영이 두 달이면요?"). Not "there", "거기", "そこ": those point back at a place ("drones
+# there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
                    r"|kia|giong|list|liste|en avez|danh sach|what if|et si|neu)(?!\w)"
                    r"|그거|그것|그건|이거|같은|리스트|목록|이면요|라면요|それ"
                    r"|その|あれ|同じ|リスト|一覧|なら|だったら|这个|那个|这样|那样|一样|名单|列表"
                    r"|如果|的话")
-# ("What if the shoot is two months?", "촬영이 두 달이면요?": the same subject, on a
-# condition.)
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 # ...unless as the country the crew chose against: "베트남 말고 캄보디아에서", "instead of
@@ -158,10 +158,16 @@ class _Sentence:
     # Its only places are where a trip starts ("How long from Hanoi?"): the place asked
     # about is the message's or the chat's, if there is one.
     origins_only: bool = False
+    language: str = ""  # the message's, which its cue words are read in
 
     @cached_property
     def answer(self) -> Answer:
         return self.search()
+
+    @cached_property
+    def intent(self) -> str:
+        """"hire", "permit" or "": read once, asked by several of the reader's rules."""
+        return intent_of(self.text, self.language)
 
     @cached_property
     def folded(self) -> str:
@@ -277,7 +283,7 @@ class Reader:
             for number, part in enumerate(parts):
                 if part.question is not side:
                     continue
-                hiring = intent_of(part.text, language) == "hire"
+                hiring = part.intent == "hire"
                 if part.off_topic or (aside and not any(
                         t.kind != "vendor" or hiring for t in part.subjects)):
                     aside = True  # (a driver named is whom to tip, not a van to hire)
@@ -287,9 +293,11 @@ class Reader:
                 previous = asks[side][-1].topic if asks[side] else None
                 hollow = not part.topics and not part.places
                 before = parts[number - 1] if number else None
-                stated = [t for t in before.subjects if t.kind == "subject"] if (
-                    before is not None and not before.question and not before.off_topic) \
-                    else []
+                # The statement right before this question, if that is what precedes it.
+                statement = before if (before is not None and not before.question
+                                       and not before.off_topic) else None
+                stated = [t for t in statement.subjects
+                          if t.kind == "subject"] if statement else []
                 if previous is None and stated and not part.subjects:
                     # "Offices close at Tet, I heard. How much does it delay the
                     # schedule?": a side asked right after a statement naming a subject is
@@ -300,9 +308,8 @@ class Reader:
                 # short question with nothing of its own right after a statement naming a
                 # subject asks about it, whatever else the message asks ("Two
                 # questions:" announces the next ones instead).
-                confirms = (side and hollow and part.short and before is not None
-                            and not before.question and not before.off_topic
-                            and any(t.kind != "route" for t in before.subjects)
+                confirms = (side and hollow and part.short and statement is not None
+                            and any(t.kind != "route" for t in statement.subjects)
                             and not _ANNOUNCES.search(part.folded)
                             and not part.text.rstrip().endswith((":", "："))
                             and not (number + 1 < len(parts)
@@ -315,8 +322,8 @@ class Reader:
                     # "Is October typhoon season? Will it affect the shoot much?": the
                     # question just answered, asked on.
                     continue
-                scene = _Context(list(before.places), list(before.subjects),
-                                 context.asked, confirming=True) if confirms and before \
+                scene = _Context(list(statement.places), list(statement.subjects),
+                                 context.asked, confirming=True) if confirms and statement \
                     else context
                 found, places = self._decide(part, scene, remembered, off_topic, text,
                                              language, taken, previous)
@@ -419,7 +426,7 @@ class Reader:
             # place asked leave for is a subject of its own ("filming on Sao beach, and
             # the drone flights").
             # Asked by itself, a vendor's word asks for one ("현지 업체에 맡길 수 있는지").
-            hiring = intent_of(part.text, language) == "hire"
+            hiring = part.intent == "hire"
             hire = asked or hiring
             own = [t for t in part.subjects
                    if (t.kind != "vendor" or hire) and not (t.not_hiring and hiring)]
@@ -473,7 +480,7 @@ class Reader:
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
                          question=is_question(rest) or listed,
                          bare=letters <= BARE_PLACE_LETTERS,
-                         origins_only=bool(origins) and not asked)
+                         origins_only=bool(origins) and not asked, language=language)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
@@ -538,7 +545,7 @@ class Reader:
         recent = last_place if memory is not None and part.short else None
         local = place or (destination if trip else None) or (
             context.places[0] if context.places else None) or recent
-        intent = intent_of(part.text, language)
+        intent = part.intent
         hire = intent == "hire"
 
         def top() -> str | None:
@@ -686,7 +693,7 @@ class Reader:
         # hiring words, the gear or the people it names say who or what the question is
         # about ("our rental house made us a carnet: does it work here?" asks customs).
         subjects = sorted(context.subjects, key=lambda t: t.kind == "route")
-        hire = intent_of(part.text, language) == "hire"
+        hire = part.intent == "hire"
         if not hire and any(t.kind not in ("vendor", "route") for t in subjects):
             subjects = [t for t in subjects if t.kind != "vendor"]
         # "We'd rather hire a local drone operator. Can you recommend someone?"

@@ -57,9 +57,9 @@ _QUESTION_WORDS = (
     "savoir si", "aimerais savoir", "voudrais savoir", "conseillez", "connaissez",
     "recommander", "conseiller", "m'indiquer", "nous indiquer", "il nous faudrait",
     "je me posais la question", "je me demandais", "on cherche un", "on cherche une",
-    "on cherche aussi", "nous cherchons aussi",
-    "on cherche des", "nous cherchons un", "nous cherchons une", "nous cherchons des",
-    "je cherche un", "je cherche une", "je cherche des",
+    "on cherche des", "on cherche aussi", "nous cherchons un", "nous cherchons une",
+    "nous cherchons des", "nous cherchons aussi", "je cherche un", "je cherche une",
+    "je cherche des",
     # Vietnamese
     "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
     "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",

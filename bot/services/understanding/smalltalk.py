@@ -140,9 +140,7 @@ FILLERS = frozenset(w for word in (
     "votre", "aide", "tout", "le", "monde", "à", "tous", "et", "and", "then", "oh", "ah",
     "well", "ok", "okay", "yes", "yeah", "oui", "ouais", "vâng", "dạ", "quick", "reply", "response",
     "vous", "mate", "now", "e", "c'est", "rapide", "reponse", "that", "it", "is", "this",
-    "great", "요",
-    "정말",
-    "진짜",
+    "great", "요", "정말", "진짜",
     "너무", "네", "ね", "よ", "本当に", "とても", "了", "啊", "呀", "哦", "你", "您", "非常",
 ) for w in fold(word).replace("'", " ").split())
 # A number, perhaps with a sign, a "#" or a full stop: "9", "-1", "#2", "3.", "42!".
