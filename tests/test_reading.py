@@ -548,6 +548,45 @@ def test_a_side_asked_about_a_kind_of_production_is_the_sides(reader: Reader) ->
                             "2 ngày) là bao nhiêu ạ?") == ["permit.fees"]
 
 
+@pytest.mark.parametrize("text", [
+    "中国との国境付近で撮影する場合、何か制限はありますか？",
+    "Can we film near the border with China?",
+    "quay gần biên giới Trung Quốc có cần giấy phép gì không?",
+    "중국 국경 근처에서 촬영하려면 제한이 있나요?",
+    "On peut tourner près de la frontière avec le Cambodge ?",
+])
+def test_the_neighbour_across_the_border_is_no_destination(text: str, reader: Reader
+                                                            ) -> None:
+    """A country named as what the border adjoins is where the shoot is not."""
+    assert articles(reader, text) == ["permit.restricted-areas"]
+    assert articles(reader, "Can we film in Laos?") == []
+
+
+def test_a_visa_question_naming_nationalities_and_crew_roles_is_ours(reader: Reader) -> None:
+    """The editor's passport names another country; the question is still the visa."""
+    assert articles(reader, "请问一下 我们节目组主持人和摄像都是中国护照 还有一个台湾同事和一个"
+                            "新加坡籍的剪辑 签证分别要怎么办 电子签可以吗") == ["visa.crew"]
+
+
+def test_flying_a_drone_asks_the_rules_and_office_hours_are_the_contact(reader: Reader
+                                                                         ) -> None:
+    first = reader.read("Muốn quay trên vịnh Hạ Long bằng tàu du lịch thì cần những gì ạ?",
+                        None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("thế còn bay flycam trên vịnh thì sao ạ?", None, first.memory,
+                       later).articles == ["permit.drone"]
+    assert articles(reader, "你们工作时间是几点到几点？周末有人回复吗？") == ["contact.department"]
+    assert articles(reader, "现场工作人员的工作时间和加班有规定吗？") == ["practical.safety"]
+
+
+def test_a_follow_up_worded_at_length_still_follows(reader: Reader) -> None:
+    first = reader.read("On peut faire voler un drone au-dessus de la vieille ville de Hoi An ?",
+                        None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("ok et il faut compter combien de temps pour avoir l'autorisation ?",
+                       None, first.memory, later).articles == ["permit.drone"]
+
+
 def test_homographs_and_gear_from_home(reader: Reader) -> None:
     """"입장권 사고" is buying a ticket, no accident; a drone used in Korea and brought
     along is no shoot in Korea."""

@@ -65,6 +65,12 @@ _RETURN_BEFORE = re.compile(
     r"|rentrer au|ramener en|ramener au|mang ve|ve lai|tro ve)\s+(?:the\s+)?"
     r"|다시\s*|带回|运回|回)$")
 _RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に持って帰|に帰|へ帰)")
+# ... that name the neighbour across Vietnam's border ("near the border with China",
+# "中国との国境付近", "biên giới Việt - Trung"): the shoot is on this side.
+_BORDER_BEFORE = re.compile(r"\b(?:borders? with|frontieres? avec|bien gioi(?: voi)?"
+                            r"|giap(?: voi)?)\s+(?:the\s+|la\s+|le\s+|l')?$")
+_BORDER_AFTER = re.compile(r"(?:\s*(?:-?\s*vietnam(?:ese)?\s+)?(?:border|frontier)\b"
+                           r"|\s*(?:との|と)?国境|\s*(?:的)?边境|\s*接壤|\s*(?:와|과)?\s*(?:의\s*)?국경)")
 # ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
 _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
@@ -162,13 +168,15 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
 }
 _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",
-           "approval", "approve"),
-    "fr": ("autorisation", "autorise", "permis", "droit", "legal"),
+           "approval", "approve", "fly a drone", "fly the drone", "fly drones", "fly our drone",
+           "flying a drone", "flying drones", "flying our drone"),
+    "fr": ("autorisation", "autorise", "permis", "droit", "legal", "faire voler"),
     "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "duoc khong", "co duoc",
-           "cho phep"),
-    "ko": ("허가", "허락", "돼요", "되나요", "되요", "됩니까", "가능", "괜찮", "합법", "불법"),
-    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め"),
-    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批"),
+           "cho phep", "bay flycam", "bay drone"),
+    "ko": ("허가", "허락", "돼요", "되나요", "되요", "됩니까", "가능", "괜찮", "합법", "불법",
+           "띄우", "띄울", "띄워"),
+    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め", "飛ばし", "飛ばせ"),
+    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批", "飞无人机"),
 }
 # "Can we ...?" asks leave only when nothing in the question asks to hire.
 _MAY_CUES: dict[str, tuple[str, ...]] = {
@@ -574,6 +582,8 @@ class KnowledgeBase:
             start, end = match.start, match.end
             if _LANGUAGE_BEFORE.search(folded, 0, start) or _LANGUAGE_AFTER.match(folded, end):
                 continue  # "tiếng Pháp", "フランス語": a language, not a place
+            if _BORDER_BEFORE.search(folded, 0, start) or _BORDER_AFTER.match(folded, end):
+                continue  # the neighbour across the border, not where the crew goes
             if _RETURN_BEFORE.search(folded, 0, start) or _RETURN_AFTER.match(folded, end):
                 roles[1].append(match.phrase)  # home again: as good as where they come from
             elif _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):

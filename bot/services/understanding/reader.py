@@ -34,7 +34,7 @@ from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
 # A follow-up is short: "and in Hoi An?", "how long does it take?", "드론은요?".
-FOLLOW_UP_CHARS = 60
+FOLLOW_UP_CHARS = 80
 # Latin words, beyond place names, that make a message clearly written in its language
 # rather than one ambiguous word ("visa", "drone", "Ha Long") in the chat's language.
 CLEAR_SENTENCE_WORDS = 3
@@ -519,7 +519,7 @@ class Reader:
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
-        if part.abroad and (part.going or not part.subjects or not all(
+        if part.abroad and (part.going or not any(
                 self.kb.by_id[t.article].category in ABROAD_CATEGORIES
                 for t in part.subjects if t.article in self.kb.by_id)):
             # A question about filming in another country is not ours; a visa or customs
