@@ -579,6 +579,26 @@ def test_flying_a_drone_asks_the_rules_and_office_hours_are_the_contact(reader: 
     assert articles(reader, "现场工作人员的工作时间和加班有规定吗？") == ["practical.safety"]
 
 
+@pytest.mark.parametrize("first, then, chosen", [
+    ("Do we need visas? We're Canadian.", "our sound guy is Indian though", "en"),
+    ("Il faut un visa pour une équipe française ?", "et notre ingé son, il est québécois ?",
+     "fr"),
+    ("中国护照去越南拍片要办什么签证？", "我们还有一个台湾人呢？", "zh"),
+    ("비자 필요한가요?", "촬영감독은 미국인이에요", "ko"),
+])
+def test_naming_who_the_crew_are_after_the_visa_answer_asks_it_for_them(
+        first: str, then: str, chosen: str, reader: Reader) -> None:
+    earlier = reader.read(first, chosen, None, NOW)
+    assert earlier.articles == ["visa.crew"]
+    later = NOW + timedelta(minutes=2)
+    assert reader.read(then, chosen, earlier.memory, later).articles == ["visa.crew"]
+    # ... and after another answer, or with no answer before, it asks nothing.
+    drone = reader.read("Can we fly a drone in Da Nang?", "en", None, NOW)
+    assert reader.read("our sound guy is Indian though", "en", drone.memory,
+                       later).articles != ["visa.crew"]
+    assert articles(reader, "our sound guy is Indian though", "en") == []
+
+
 def test_a_follow_up_worded_at_length_still_follows(reader: Reader) -> None:
     first = reader.read("On peut faire voler un drone au-dessus de la vieille ville de Hoi An ?",
                         None, None, NOW)

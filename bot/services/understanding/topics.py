@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.services.knowledge.loader import read_yaml
 from bot.services.understanding.terms import Terms
 
-KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming")
+KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming", "crew")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,12 @@ class Topics:
 
     def __post_init__(self) -> None:
         self._terms: Terms[Topic] = Terms(
-            ((cue, topic) for topic in self.topics.values()
+            ((cue, topic) for topic in self.topics.values() if topic.kind != "crew"
+             for cues in topic.cues.values() for cue in cues),
+            marks_matter=True, overlapping=True)
+        # Who the crew are asks nothing by itself: kept apart from what a message asks.
+        self._crew: Terms[Topic] = Terms(
+            ((cue, topic) for topic in self.topics.values() if topic.kind == "crew"
              for cues in topic.cues.values() for cue in cues),
             marks_matter=True, overlapping=True)
         # The topic an article answers: a subject before a side of a procedure that
@@ -109,6 +114,11 @@ class Topics:
         return sorted(seen.values(), key=lambda t: (t.kind == "aspect",
                                                    order.index(t.id) if t.kind == "aspect"
                                                    else 0))
+
+    def about_crew(self, text: str) -> list[str]:
+        """The articles that `text`, naming who the crew are ("our sound guy is Indian
+        though", "他是台湾人呢？"), goes on about right after their answer."""
+        return list(dict.fromkeys(found.value.article for found in self._crew.find(text)))
 
     def mentions(self, topic: Topic, text: str) -> bool:
         """Whether `text` (an article's sentence) speaks of `topic`, in any language."""
