@@ -29,6 +29,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
+from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
 from bot.services.understanding.smalltalk import SmallTalk, small_talk
 from bot.services.understanding.topics import Topic, Topics
@@ -123,6 +124,7 @@ class Reading:
     # decline's suggestions and the staff's list of gaps.
     search: Answer | None = None
     memory: Memory = field(default_factory=Memory)
+    topical: bool = False  # names a topic of ours, beyond filming words
 
     @property
     def articles(self) -> list[str]:
@@ -200,20 +202,23 @@ class _Sentence:
 
 class Reader:
     def __init__(self, knowledge: KnowledgeBase, gazetteer: Gazetteer, topics: Topics,
-                 memory_minutes: int = 30) -> None:
+                 memory_minutes: int = 30, scope_model: ScopeModel | None = None) -> None:
         self.kb = knowledge
         self.gazetteer = gazetteer
         self.topics = topics
         self.memory_minutes = memory_minutes
+        self.scope_model = scope_model
         self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}
 
     @classmethod
     def load(cls, knowledge: KnowledgeBase, memory_minutes: int = 30) -> Reader:
-        """The reader of the knowledge base's folder: its `places.yaml` and `topics.yaml`."""
+        """The reader of the knowledge base's folder: its `places.yaml`, `topics.yaml` and
+        `scope-model.json`."""
         return cls(knowledge, Gazetteer.load(knowledge.root / "places.yaml"),
-                   Topics.load(knowledge.root / "topics.yaml"), memory_minutes)
+                   Topics.load(knowledge.root / "topics.yaml"), memory_minutes,
+                   ScopeModel.load(knowledge.root / "scope-model.json"))
 
     # -- language ---------------------------------------------------------------------
 
@@ -359,6 +364,15 @@ class Reader:
                 chosen_asks = [best]
                 break
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
+        reading.topical = any(t.kind != "filming" for part in parts for t in part.topics)
+        if (reading.asks and not reading.topical and remembered is None
+                and self.scope_model is not None and self.scope_model.declines(text)):
+            # Only a place (or the search's best guess) answered, and the learned reading
+            # is sure the rest is none of ours ("a coworking space in District 1?", "a
+            # cruise on Ha Long Bay for the crew's day off"): an honest decline beats an
+            # article a crew acts on. (It reads a message alone: not a follow-up, which
+            # the chat's last answer explains.)
+            reading.asks = []
         if reading.unknown_places:  # a place asked about has no article: not another's
             reading.asks = [a for a in reading.asks if a.article.kind != "location"]
         if not reading.asks:

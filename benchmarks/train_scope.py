@@ -1,0 +1,144 @@
+"""Train the scope model (`knowledge/scope-model.json`): is a message ours at all?
+
+    python benchmarks/train_scope.py [--sets tune,tune2,...] [--out knowledge/scope-model.json]
+
+Training data: the tuning sets' messages (out of scope: `oos`, `oos_near`; ours: `short`,
+`long`, `chat_lang`, `unknown_place` and follow-ups' first messages) and every crew
+question of the knowledge base. Never `realistic.jsonl` (held out) nor the answer sets
+(`heldout.jsonl`, `hard.jsonl`).
+
+The threshold is chosen by leaving each set out in turn: a model trained on the others
+reads it, and the reader's answers it would decline are counted, out-of-scope ones
+gained and right ones lost. The threshold kept has the best gains less twice the losses
+over all sets (a right answer taken away costs a crew more than a near miss declined
+saves), then is used with the model trained on all sets. Needs scikit-learn (a dev
+dependency; the bot reads the model with plain Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.eval_messages import read, right
+from bot.paths import bundled
+from bot.services.knowledge import KnowledgeBase
+from bot.services.understanding import Reader
+from bot.services.understanding.scope_model import features, ngrams
+
+HERE = Path(__file__).resolve().parent
+SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6")
+OUT_OF_SCOPE = ("oos", "oos_near")
+OURS = ("short", "long", "chat_lang", "unknown_place")
+KEEP = 30_000  # n-grams kept, by weight: the rest changes nothing measurable
+THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+LOSS_WEIGHT = 2
+
+
+def examples(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for row in rows:
+        if row["kind"] in OUT_OF_SCOPE:
+            found.append((str(row["q"]), 1))
+        elif row["kind"] in OURS:
+            found.append((str(row["q"]), 0))
+        elif row["kind"] == "followup" and row.get("first_expect"):
+            found.append((str(row["first"]), 0))
+    return found
+
+
+def train(texts: list[str], labels: list[int], c: float = 10.0,
+          weight: str | None = "balanced") -> dict[str, Any]:
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    def fit(idf: dict[str, float]) -> tuple[dict[str, float], float]:
+        column = {g: i for i, g in enumerate(idf)}
+        data: list[float] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        for number, text in enumerate(texts):
+            for gram, value in features(text, idf).items():
+                rows.append(number)
+                cols.append(column[gram])
+                data.append(value)
+        matrix = csr_matrix((data, (rows, cols)), shape=(len(texts), len(idf)))
+        model = LogisticRegression(C=c, class_weight=weight, max_iter=3000)
+        model.fit(matrix, labels)
+        return dict(zip(idf, model.coef_[0].tolist(), strict=True)), float(model.intercept_[0])
+
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(set(ngrams(text)))
+    n = len(texts)
+    idf = {g: math.log((1 + n) / (1 + d)) + 1.0 for g, d in df.items() if d >= 2}
+    coef, _ = fit(idf)
+    kept = sorted(coef, key=lambda g: -abs(coef[g]))[:KEEP]
+    idf = {g: idf[g] for g in kept}
+    coef, intercept = fit(idf)
+    return {"ngrams": list(idf), "idf": [round(idf[g], 5) for g in idf],
+            "coef": [round(coef[g], 5) for g in idf], "intercept": intercept}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--out", type=Path, default=bundled("knowledge") / "scope-model.json")
+    args = parser.parse_args()
+    from bot.config import load_config
+    from bot.services.understanding.scope_model import ScopeModel
+
+    kb = KnowledgeBase.load(bundled("knowledge"), load_config(None).knowledge.answer_threshold)
+    reader = Reader.load(kb)
+    reader.scope_model = None  # the reader's own answers, before any model's say
+    names = [s for s in args.sets.split(",") if s]
+    sets = {name: [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()] for name in names}
+    crew_questions = [(q, 0) for article in kb.articles
+                      for questions in article.questions.values() for q in questions]
+    gains = Counter[float]()
+    losses = Counter[float]()
+    for held in names:
+        pairs = [p for name in names if name != held for p in examples(sets[name])]
+        pairs += crew_questions
+        data = train([t for t, _ in pairs], [y for _, y in pairs])
+        model = ScopeModel.load_data({**data, "threshold": 1.0})
+        for row in sets[held]:
+            if row["kind"] not in OUT_OF_SCOPE + OURS:
+                continue
+            reading = read(reader, row)
+            got = reading.articles
+            if not got or reading.topical:  # the model only judges topic-less answers
+                continue
+            chance = model.off_scope(str(row["q"]))
+            for threshold in THRESHOLDS:
+                if chance > threshold:
+                    if row["kind"] in OUT_OF_SCOPE:
+                        gains[threshold] += 1
+                    elif right(got, row):
+                        losses[threshold] += 1
+        print(held, {t: (gains[t], losses[t]) for t in THRESHOLDS}, file=sys.stderr)
+    best = max(THRESHOLDS, key=lambda t: (gains[t] - LOSS_WEIGHT * losses[t], t))
+    pairs = [p for name in names for p in examples(sets[name])] + crew_questions
+    data = train([t for t, _ in pairs], [y for _, y in pairs])
+    data["threshold"] = best
+    data["trained_on"] = names
+    data["left_out"] = {str(t): {"declined_out_of_scope": gains[t],
+                                 "declined_right_answers": losses[t]} for t in THRESHOLDS}
+    args.out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                        encoding="utf-8")
+    print(f"threshold {best}: {gains[best]} out-of-scope answers declined, "
+          f"{losses[best]} right answers lost (each set left out in turn); "
+          f"{len(data['ngrams'])} n-grams -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
