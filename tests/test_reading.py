@@ -599,6 +599,51 @@ def test_naming_who_the_crew_are_after_the_visa_answer_asks_it_for_them(
     assert articles(reader, "our sound guy is Indian though", "en") == []
 
 
+@pytest.mark.parametrize("text", [
+    "Notre ingé son s'est tordu la cheville à Hué, quel hôpital a des médecins qui parlent "
+    "français ?",
+    "剧组有个同事在岘港吃坏肚子了，附近有会说中文的医院吗？",
+    "Có nhà phát hành nào chuyên mua phim tài liệu về miền Tây không ạ?",
+    "mai troi co mua ko ad",
+])
+def test_a_hospital_a_distributor_or_tomorrows_weather_is_not_ours(text: str, reader: Reader
+                                                                    ) -> None:
+    assert articles(reader, text) == []
+
+
+def test_an_obligation_asks_the_rule_not_the_directory(reader: Reader) -> None:
+    assert articles(reader, "在越南拍摄一定要找当地的制片服务公司吗？是法律强制的吗？") == [
+        "permit.service-provider"]
+    assert articles(reader, "Cho em hỏi đoàn phim nước ngoài qua VN quay thì có bắt buộc phải "
+                            "thuê công ty dịch vụ trong nước không ạ?") == [
+        "permit.service-provider"]
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    # who applies is no matter with its own fee: the fee asked after it is the permit's
+    ("Faut-il obligatoirement passer par une société locale ?", "et ça coûte combien ?",
+     "permit.fees"),
+    ("Có bắt buộc làm qua công ty dịch vụ VN không?", "hồ sơ cần những gì?",
+     "permit.dossier"),
+    # customs has no vendors: the rental houses asked for next are what is asked
+    ("Le carnet ATA est accepté au Vietnam ?",
+     "Ah mince. Et si on loue tout sur place, vous avez des loueurs ?",
+     "vendors.equipment-rental"),
+    # a place's own article gives its border rules
+    ("Pour filmer dans une zone frontalière, que faut-il ?", "et à Ha Giang ?",
+     "location.ha-giang"),
+])
+def test_what_a_follow_up_goes_on_about_depends_on_the_last_answer(
+        first: str, then: str, expected: str, reader: Reader) -> None:
+    earlier = reader.read(first, None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+
+
+def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
+    assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
+
+
 def test_a_follow_up_worded_at_length_still_follows(reader: Reader) -> None:
     first = reader.read("On peut faire voler un drone au-dessus de la vieille ville de Hoi An ?",
                         None, None, NOW)

@@ -169,14 +169,19 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
 _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "en": ("permit", "permission", "allowed", "allow", "legal", "legally", "licence", "license",
            "approval", "approve", "fly a drone", "fly the drone", "fly drones", "fly our drone",
-           "flying a drone", "flying drones", "flying our drone"),
-    "fr": ("autorisation", "autorise", "permis", "droit", "legal", "faire voler"),
+           "flying a drone", "flying drones", "flying our drone",
+           # an obligation asks the rule ("is a local service company mandatory?")
+           "mandatory", "compulsory", "obligatory", "required by law"),
+    "fr": ("autorisation", "autorise", "permis", "droit", "legal", "faire voler",
+           "obligatoire", "obligatoirement", "oblige"),
     "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "duoc khong", "co duoc",
-           "cho phep", "bay flycam", "bay drone"),
+           "cho phep", "bay flycam", "bay drone", "bat buoc"),
     "ko": ("허가", "허락", "돼요", "되나요", "되요", "됩니까", "가능", "괜찮", "합법", "불법",
-           "띄우", "띄울", "띄워"),
-    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め", "飛ばし", "飛ばせ"),
-    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批", "飞无人机"),
+           "띄우", "띄울", "띄워", "의무", "필수"),
+    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め", "飛ばし", "飛ばせ",
+           "義務", "必須"),
+    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批", "飞无人机", "强制",
+           "必须", "一定要"),
 }
 # "Can we ...?" asks leave only when nothing in the question asks to hire.
 _MAY_CUES: dict[str, tuple[str, ...]] = {

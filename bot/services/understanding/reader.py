@@ -211,6 +211,9 @@ class Reader:
         self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}
+        # Articles a place's own article may stand in for (border zones, seasons): "et à
+        # Ha Giang ?" after the border-zone answer asks Ha Giang's, which gives its rules.
+        self._local_articles = {t.article for t in topics.topics.values() if t.kind == "local"}
 
     @classmethod
     def load(cls, knowledge: KnowledgeBase, memory_minutes: int = 30) -> Reader:
@@ -576,10 +579,13 @@ class Reader:
                 and all(t.kind == "vendor" for t in part.subjects)
                 and place is None and (_BACK.search(part.folded) or (
                     hire and last.hire is not None and not part.topics))
-                and not any(t.own for t in part.aspects)):
+                and not any(t.own or last.procedure for t in part.aspects)
+                and not (hire and part.subjects and last.hire is None)):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
             # still the last subject (its vendors, when the follow-up asks to hire: "et
-            # si on passe par un opérateur local ?" after the drone answer).
+            # si on passe par un opérateur local ?" after the drone answer). A subject
+            # with no vendors of its own leaves the vendor named to be asked ("et si on
+            # loue tout sur place ?" after the carnet answer).
             back = last.hire if hire and last.hire else memory.article
             return self._ask(back, part, "follow-up", last_place, last), []
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
@@ -635,6 +641,7 @@ class Reader:
                 # "how early do the boats leave Tuan Chau?" is about the place
                 return self._places(part, part.places)
             if (memory and last is not None and last.is_subject and last.kind != "local"
+                    and memory.article not in self._local_articles
                     and part.short and not part.general):
                 # "and in Hoi An?" after the drone answer: drones in Hoi An.
                 return self._ask(memory.article, part, "follow-up", place, last), []
@@ -655,7 +662,8 @@ class Reader:
                     and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
                 return self._ask(previous.article, part, "topic", local, previous), []
             if (memory is not None and last is not None and last.is_subject and part.short
-                    and not part.aspects[0].own and last.kind != "route"):
+                    and not part.aspects[0].own and last.kind != "route"
+                    and not last.procedure):
                 # "how long does that take?" after the drone answer: still drones (but
                 # "which papers, then?" after the documentary route is the permit's).
                 return self._ask(memory.article, part, "follow-up", last_place, last), []

@@ -27,6 +27,9 @@ class Topic:
     # Words that mostly say when ("after the shoot"): a vendor named beside them is what
     # the sentence asks for, even without hiring words.
     yields_to_vendors: bool = False
+    # Its article is about how the permit is applied for (who applies), not a matter with
+    # its own lead time and cost: a side asked right after its answer is the permit's.
+    procedure: bool = False
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -86,6 +89,7 @@ class Topics:
                                           not_hiring=bool(entry.get("not_hiring")),
                                           yields_to_vendors=bool(
                                               entry.get("yields_to_vendors")),
+                                          procedure=bool(entry.get("procedure")),
                                           cues=cues)
         return cls(topics, problems)
 
