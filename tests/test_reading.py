@@ -640,6 +640,19 @@ def test_what_a_follow_up_goes_on_about_depends_on_the_last_answer(
     assert reader.read(then, None, earlier.memory, later).articles == [expected]
 
 
+def test_a_typo_in_a_long_topic_word_is_forgiven_a_real_word_is_not(reader: Reader
+                                                                     ) -> None:
+    assert articles(reader, "do we need insurence for the crew?") == ["practical.safety"]
+    assert articles(reader, "can we hire an interpretor in Hanoi?") == ["vendors.translator"]
+    assert articles(reader, "Quelle autorisaton pour un documentry à Hué ?") != []
+    # "faisons" (we do) is one letter from "saisons" but starts otherwise: no seasons
+    first = reader.read("Pour faire entrer notre matériel caméra, ça se passe comment à la "
+                        "douane ?", None, None, NOW)
+    assert reader.read("c'est nous qui faisons la demande ou le prestataire local ?", None,
+                       first.memory, NOW + timedelta(minutes=1)).articles == [
+        "customs.equipment"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -599,6 +599,12 @@ class KnowledgeBase:
                 roles[2].append(match.phrase)
         return roles
 
+    def knows(self, word: str) -> bool:
+        """Whether some article or crew question, in any language, uses the word (as
+        the search stems it): a word nobody in the base writes may be a typo."""
+        tokens = tokenize(word)
+        return bool(tokens) and any(index.knows(tokens[0]) for index in self.indexes.values())
+
     def detect_language(self, text: str, hint: str = "") -> tuple[str, bool]:
         detection = self.detector.detect(text, hint)
         return detection.language, detection.confident

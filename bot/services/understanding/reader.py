@@ -208,6 +208,7 @@ class Reader:
         self.topics = topics
         self.memory_minutes = memory_minutes
         self.scope_model = scope_model
+        topics.known = knowledge.knows
         self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from bot.services.knowledge.loader import read_yaml
-from bot.services.understanding.terms import Terms
+from bot.services.knowledge.text import fold
+from bot.services.understanding.terms import Found, Terms
 
 KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming", "crew")
+# A Latin word long enough that one typo in it still leaves it recognisable.
+_LONG_WORD = re.compile(r"(?<![a-z])[a-z]{6,}(?![a-z])")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,15 @@ class Topics:
             ((cue, topic) for topic in self.topics.values() if topic.kind != "crew"
              for cues in topic.cues.values() for cue in cues),
             marks_matter=True, overlapping=True)
+        # Single long Latin words, for reading a typo: "aproval" is "approval".
+        self._long_words: dict[str, Topic] = {
+            fold(cue): topic for topic in self.topics.values() if topic.kind != "crew"
+            for cues in topic.cues.values() for cue in cues
+            if _LONG_WORD.fullmatch(fold(cue))}
+        self._spellings = list(self._long_words)
+        # Whether a word is one the knowledge base uses (set by the reader): only
+        # words it does not know are read as typos.
+        self.known: Callable[[str], bool] | None = None
         # Who the crew are asks nothing by itself: kept apart from what a message asks.
         self._crew: Terms[Topic] = Terms(
             ((cue, topic) for topic in self.topics.values() if topic.kind == "crew"
@@ -109,8 +126,11 @@ class Topics:
         a procedure last, the most telling first (how long, then how much, then which
         papers: "how early should we submit the application?" asks when)."""
         seen: dict[str, Topic] = {}
-        for found in self._terms.find(text):
+        found_terms = self._terms.find(text)
+        for found in found_terms:
             seen.setdefault(found.value.id, found.value)
+        for topic in self._misspelt(text, found_terms):
+            seen.setdefault(topic.id, topic)
         for topic in list(seen.values()):
             for absorbed in topic.absorbs:
                 seen.pop(absorbed, None)
@@ -118,6 +138,24 @@ class Topics:
         return sorted(seen.values(), key=lambda t: (t.kind == "aspect",
                                                    order.index(t.id) if t.kind == "aspect"
                                                    else 0))
+
+    def _misspelt(self, text: str, found: list[Found[Topic]]) -> list[Topic]:
+        """Topics named by a long Latin word one typo away from one of their words
+        ("aproval", "interpretor", "insurence"), when the knowledge base has no such
+        word itself (then it is a word, not a typo: "filing" is no "filming") and the
+        first letters agree ("faisons", we do, is no "saisons")."""
+        if self.known is None or not self._long_words:
+            return []
+        topics: list[Topic] = []
+        for match in _LONG_WORD.finditer(fold(text)):
+            word = match.group()
+            if any(f.start <= match.start() < f.end for f in found) or self.known(word):
+                continue
+            near = process.extractOne(word, self._spellings, scorer=OSA.distance,
+                                      score_cutoff=1)
+            if near is not None and near[0][0] == word[0]:  # typos spare the first letter
+                topics.append(self._long_words[near[0]])
+        return topics
 
     def about_crew(self, text: str) -> list[str]:
         """The articles that `text`, naming who the crew are ("our sound guy is Indian
