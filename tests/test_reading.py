@@ -653,6 +653,15 @@ def test_a_typo_in_a_long_topic_word_is_forgiven_a_real_word_is_not(reader: Read
         "customs.equipment"]
 
 
+def test_whether_a_student_film_also_needs_a_permit_is_the_overview(reader: Reader) -> None:
+    assert articles(reader, "안녕하세요 저는 영화과 학생인데요 졸업작품 단편을 다낭에서 "
+                            "찍고 싶어서요.. 학생 영화도 정식으로 허가 받아야 하나요?") == [
+        "permit.overview"]
+    assert articles(reader, "Em la sinh vien, do an tot nghiep quay o Ha Noi. Sinh vien quay "
+                            "phim ngan cung phai xin giay phep ha anh chi?") == [
+        "permit.overview"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

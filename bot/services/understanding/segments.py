@@ -51,6 +51,8 @@ _QUESTION_WORDS = (
     "let me know", "tell me", "like to know", "need to know", "any advice", "recommend",
     "is that", "will we", "anyone", "suggest", "put us in touch", "point us", "looking for",
     "want to know", "wants to know", "wanted to know", "know if", "know whether",
+    "kindly tell", "kindly advise", "kindly let", "kindly confirm", "tell whether",
+    "tell us whether", "tell us if",
     # French
     "comment", "quel", "quelle", "quels", "quelles", "combien", "ou", "quand", "qui",
     "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
