@@ -45,6 +45,15 @@ def test_sentences_keep_abbreviations_and_cut_cjk() -> None:
         "Có 2 câu:", "1) quay ở Tam Cốc được không", "2) thuê xe ở đâu?"]
 
 
+def test_french_qui_and_ou_ask_only_where_a_question_puts_them() -> None:
+    from bot.services.understanding.segments import is_question
+    assert not is_question("Je suis fixeur pour une société belge qui prépare un doc.")
+    assert not is_question("On tourne à Hanoi ou à Hué en mai.")
+    assert is_question("qui fait la demande pour nous")
+    assert is_question("Et à qui faut-il s'adresser pour la baie")
+    assert is_question("Savez-vous où louer une caméra")
+
+
 def test_a_listed_wish_is_a_question(reader: Reader) -> None:
     """Crews number their questions and word some as wishes ("2. we'd like an
     interpreter on set"): each item naming something of ours is asked."""
@@ -660,6 +669,15 @@ def test_whether_a_student_film_also_needs_a_permit_is_the_overview(reader: Read
     assert articles(reader, "Em la sinh vien, do an tot nghiep quay o Ha Noi. Sinh vien quay "
                             "phim ngan cung phai xin giay phep ha anh chi?") == [
         "permit.overview"]
+
+
+def test_more_ways_of_naming_script_changes_rebates_and_overtime(reader: Reader) -> None:
+    assert articles(reader, "시나리오 심사를 받은 후에 현장에서 인터뷰 내용이나 촬영 장소가 "
+                            "바뀌면 어떻게 되나요?") == ["permit.content-review"]
+    assert articles(reader, "ベトナムでは外国作品向けのキャッシュリベートや税控除はありますか？"
+                            ) == ["incentives"]
+    assert articles(reader, "현지 스탭 고용하면 하루 몇시간까지 일 시킬수 있는지.. 오버타임 "
+                            "규정도 궁금합니다.") == ["practical.safety"]
 
 
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:

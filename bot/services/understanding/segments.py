@@ -54,7 +54,7 @@ _QUESTION_WORDS = (
     "kindly tell", "kindly advise", "kindly let", "kindly confirm", "tell whether",
     "tell us whether", "tell us if",
     # French
-    "comment", "quel", "quelle", "quels", "quelles", "combien", "ou", "quand", "qui",
+    "comment", "quel", "quelle", "quels", "quelles", "combien", "quand",
     "pourquoi", "est-ce", "peut-on", "faut-il", "doit-on", "pouvez-vous", "pourriez-vous",
     "savoir si", "aimerais savoir", "voudrais savoir", "conseillez", "connaissez",
     "recommander", "conseiller", "m'indiquer", "nous indiquer", "il nous faudrait",
@@ -85,12 +85,21 @@ _QUESTION_CJK = re.compile(
     r"|有没有|能不能|是不是|要不要|可不可以|想知道|想确认|请告知|在找")
 
 
+# French "qui" and "ou" ask only where a question puts them ("qui fait la demande",
+# "à qui s'adresser", "où louer"): "une société belge qui prépare un doc" and "Hanoi ou
+# Hué" state. "où" written with its accent always asks.
+_FRENCH_WH = re.compile(r"(?:^|[,:;(]\s*|(?<!\w)(?:a|de|pour|avec|par|chez|c'est|et)\s+)"
+                        r"(?:qui|ou)(?!\w)")
+
+
 def is_question(sentence: str) -> bool:
     """A question mark, or a question word or ending: "Do we need a permit", "cần giấy
     phép gì", "허가가 필요한가요", "許可は必要ですか", "需要许可吗"."""
     if "?" in sentence or "？" in sentence:
         return True
-    return bool(_QUESTION_LATIN.search(fold(sentence)) or _QUESTION_CJK.search(sentence))
+    folded = fold(sentence)
+    return bool(_QUESTION_LATIN.search(folded) or _QUESTION_CJK.search(sentence)
+                or _FRENCH_WH.search(folded.strip()) or "où" in sentence.lower())
 
 
 # Where one sentence joins two questions: "what documents, and how long does it take?",
