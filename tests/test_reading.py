@@ -680,6 +680,15 @@ def test_more_ways_of_naming_script_changes_rebates_and_overtime(reader: Reader)
                             "규정도 궁금합니다.") == ["practical.safety"]
 
 
+def test_closing_a_street_is_asked_of_the_city_the_message_names(reader: Reader) -> None:
+    assert articles(reader, "hey! we're a music video team out of LA, thinking Saigon neon "
+                            "streets (Bui Vien at night).\n1) do MVs need the same licence "
+                            "as a film?\n2) realistically can we lock off a street for like 3 "
+                            "hrs at night?") == ["permit.documentary-news",
+                                                 "location.ho-chi-minh-city"]
+    assert articles(reader, "Can we block the road for a car scene?") == ["permit.overview"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 
