@@ -689,6 +689,40 @@ def test_closing_a_street_is_asked_of_the_city_the_message_names(reader: Reader)
     assert articles(reader, "Can we block the road for a car scene?") == ["permit.overview"]
 
 
+def test_a_venue_as_the_set_of_a_scene_is_filming_not_going_out(reader: Reader) -> None:
+    assert articles(reader, "Bên mình cần khoảng 15 extra người nước ngoài ở Sài Gòn cho 1 "
+                            "cảnh bar, có agency casting nào cung cấp ko ad?") == [
+        "vendors.casting"]
+    assert articles(reader, "Best bar in Saigon for the wrap party?") == []
+    # "hay" is "or": "the film procedure or another one?"
+    assert articles(reader, "MV của ca sĩ Hàn quay ở VN thì xin phép theo quy trình phim hay "
+                            "quy trình nào khác ạ?") == ["permit.documentary-news"]
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    ("Le carnet ATA est accepté au Vietnam ?", "what if we rent it all in Vietnam instead?",
+     "vendors.equipment-rental"),
+    ("Do you have casting agencies for child extras in Saigon?", "can you send me the list?",
+     "vendors.casting"),
+    ("Un clip musical, c'est la même procédure qu'un film ?", "ça prend combien de temps ?",
+     "permit.timeline"),
+])
+def test_hiring_or_a_side_after_an_answer(first: str, then: str, expected: str,
+                                          reader: Reader) -> None:
+    earlier = reader.read(first, None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+
+
+@pytest.mark.parametrize("text", ["cheers, that's sorted", "Merci beaucoup, très utile !"])
+def test_more_thanks(text: str, reader: Reader) -> None:
+    assert reader.read(text, None, None, NOW).small_talk is not None
+
+
+def test_a_tourist_visa_for_another_country_is_not_ours(reader: Reader) -> None:
+    assert articles(reader, "Mình muốn xin visa du lịch Hàn Quốc thì làm thế nào ạ?") == []
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -54,7 +54,7 @@ ABROAD_PENALTY = 0.75
 # Words around a foreign place that make it where the crew is going or working (folded).
 _GOING_BEFORE = re.compile(
     r"(?:\b(?:to|into|visit|visiting|for|visa|au|aux|en|pour|vers|visiter|di|sang|qua|toi"
-    r"|den)\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
+    r"|den|du lich|visa du lich)\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
 _GOING_AFTER = re.compile(
     r"\s*(?:visa|비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
@@ -71,6 +71,13 @@ _BORDER_BEFORE = re.compile(r"\b(?:borders? with|frontieres? avec|bien gioi(?: v
                             r"|giap(?: voi)?)\s+(?:the\s+|la\s+|le\s+|l')?$")
 _BORDER_AFTER = re.compile(r"(?:\s*(?:-?\s*vietnam(?:ese)?\s+)?(?:border|frontier)\b"
                            r"|\s*(?:との|と)?国境|\s*(?:的)?边境|\s*接壤|\s*(?:와|과)?\s*(?:의\s*)?국경)")
+# Words making a venue the set of a scene ("cảnh bar", "a bar scene", "scène de café").
+_SCENE_BEFORE = re.compile(r"(?:\b(?:canh|scene in an?|scene at an?|scenes in an?|scene de"
+                           r"|scenes de|scene dans une?|set in an?|boi canh)\s+"
+                           r"(?:the\s+|la\s+|le\s+)?"
+                           r"|장면|シーン|戏)$")
+_SCENE_AFTER = re.compile(r"(?:\s+(?:scene|scenes|set|sequence)\b|\s*(?:장면|씬|신|のシーン|シーン"
+                          r"|のカット|戏|场景|镜头))")
 # ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
 _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
@@ -561,9 +568,12 @@ class KnowledgeBase:
         marked = written != folded and any(
             not ch.isascii() and ch.isalpha() and ord(ch) < 0x2000 for ch in written)
         as_written, as_folded = self._off_topic
-        if marked:
-            return [m.phrase for m in as_written.find(written)]
-        return [m.phrase for m in as_folded.find(folded)]
+        matches = as_written.find(written) if marked else as_folded.find(folded)
+        # "cảnh bar", "a bar scene", "une scène de restaurant": a venue as the scene's
+        # set is filming there, not going out.
+        return [m.phrase for m in matches
+                if not (_SCENE_BEFORE.search(folded, 0, m.start)
+                        or _SCENE_AFTER.match(folded, m.end))]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
         """Foreign places in the question as (destinations, origins, other mentions).

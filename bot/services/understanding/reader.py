@@ -580,13 +580,13 @@ class Reader:
                 and all(t.kind == "vendor" for t in part.subjects)
                 and place is None and (_BACK.search(part.folded) or (
                     hire and last.hire is not None and not part.topics))
-                and not any(t.own or last.procedure for t in part.aspects)
-                and not (hire and part.subjects and last.hire is None)):
+                and not any(t.own or last.sides_are_the_permits for t in part.aspects)
+                and not (hire and last.hire is None and last.kind != "vendor")):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
             # still the last subject (its vendors, when the follow-up asks to hire: "et
             # si on passe par un opérateur local ?" after the drone answer). A subject
-            # with no vendors of its own leaves the vendor named to be asked ("et si on
-            # loue tout sur place ?" after the carnet answer).
+            # with no vendors of its own leaves the hiring to be asked anew ("what if we
+            # rent it all in Vietnam instead?" after the carnet answer).
             back = last.hire if hire and last.hire else memory.article
             return self._ask(back, part, "follow-up", last_place, last), []
         # Hiring words name a vendor directory; without them, "transport" or "actors" is
@@ -663,8 +663,7 @@ class Reader:
                     and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
                 return self._ask(previous.article, part, "topic", local, previous), []
             if (memory is not None and last is not None and last.is_subject and part.short
-                    and not part.aspects[0].own and last.kind != "route"
-                    and not last.procedure):
+                    and not part.aspects[0].own and not last.sides_are_the_permits):
                 # "how long does that take?" after the drone answer: still drones (but
                 # "which papers, then?" after the documentary route is the permit's).
                 return self._ask(memory.article, part, "follow-up", last_place, last), []

@@ -61,7 +61,8 @@ _QUESTION_WORDS = (
     "je me posais la question", "je me demandais", "on cherche un", "on cherche une",
     "on cherche des", "on cherche aussi", "nous cherchons un", "nous cherchons une",
     "nous cherchons des", "nous cherchons aussi", "je cherche un", "je cherche une",
-    "je cherche des",
+    "je cherche des", "nous cherchons deux", "on cherche deux", "nous recherchons",
+    "on recherche",
     # Vietnamese
     "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
     "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",

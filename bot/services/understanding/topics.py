@@ -41,6 +41,12 @@ class Topic:
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
+    def sides_are_the_permits(self) -> bool:
+        """A side (how long, how much, which papers) asked right after this topic's
+        answer is the permit's: a kind of production's route, or who applies."""
+        return self.kind == "route" or self.procedure
+
+    @property
     def is_subject(self) -> bool:
         """A matter with its own article, which also covers its lead time and cost."""
         return self.kind in ("subject", "vendor", "local", "route")
