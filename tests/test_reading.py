@@ -723,6 +723,29 @@ def test_a_tourist_visa_for_another_country_is_not_ours(reader: Reader) -> None:
     assert articles(reader, "Mình muốn xin visa du lịch Hàn Quốc thì làm thế nào ạ?") == []
 
 
+def test_a_translator_asked_for_beside_the_scripts_translation_is_a_vendor(reader: Reader
+                                                                          ) -> None:
+    """The script's translation is part of the dossier, unless the crew asks where to find
+    someone to do it."""
+    assert articles(reader, "Which documents do we submit, and does the script translation "
+                            "need to be certified?") == ["permit.dossier"]
+    assert articles(reader, "kịch bản dịch sang tiếng Việt thì có cần người dịch có chứng "
+                            "thực không, tìm ở đâu ạ?") == ["vendors.translator"]
+
+
+def test_items_numbered_with_a_slash_are_asked(reader: Reader) -> None:
+    """... each a question of its own, even one only the search could read."""
+    assert articles(reader, "Pourriez-vous me confirmer :\n1/ le délai actuel de la licence ;"
+                            "\n2/ si la traduction du scénario doit être certifiée.") == [
+        "permit.timeline", "vendors.translator"]
+
+
+def test_children_on_set_are_the_casting_articles(reader: Reader) -> None:
+    assert articles(reader, "子供の場合、撮影時間の制限とか必要な書類ありますか？") == [
+        "vendors.casting"]
+    assert articles(reader, "Do children need a visa?") == ["visa.crew"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -161,15 +161,11 @@ class _Sentence:
     # about is the message's or the chat's, if there is one.
     origins_only: bool = False
     language: str = ""  # the message's, which its cue words are read in
+    intent: str = ""  # "hire", "permit" or "": read once, asked by several rules
 
     @cached_property
     def answer(self) -> Answer:
         return self.search()
-
-    @cached_property
-    def intent(self) -> str:
-        """"hire", "permit" or "": read once, asked by several of the reader's rules."""
-        return intent_of(self.text, self.language)
 
     @cached_property
     def folded(self) -> str:
@@ -340,7 +336,9 @@ class Reader:
                     context.asked += [p for p in part.places if p not in context.asked]
                 hollow = hollow and not confirms
                 for ask in found:
-                    if ask.via == "search":
+                    if ask.via == "search" and not (side and LIST_ITEM.match(part.text)):
+                        # (each numbered question is one of its own: its search's answer
+                        # stands beside the others')
                         searched.append((side, ask))
                     else:
                         (borrowed if hollow else asks[side]).append(ask)
@@ -485,7 +483,8 @@ class Reader:
         rest = without_names(text, mentions)
         going, _, elsewhere = self.kb.foreign_roles(text)
         letters = sum(ch.isalpha() for ch in rest)
-        topics = self.topics.find(text)
+        intent = intent_of(text, language)
+        topics = self.topics.find(text, hiring=intent == "hire")
         # Crews number their questions: an item of a list naming something of ours asks
         # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
         listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
@@ -498,7 +497,8 @@ class Reader:
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
                          question=is_question(rest) or listed,
                          bare=letters <= BARE_PLACE_LETTERS,
-                         origins_only=bool(origins) and not asked, language=language)
+                         origins_only=bool(origins) and not asked, language=language,
+                         intent=intent)
 
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None

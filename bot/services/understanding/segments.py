@@ -18,8 +18,8 @@ from bot.services.knowledge.text import fold
 _END = re.compile(r"(?<=[.?!;])\s+|(?<=[。？！；])|\n+|(?<=\?)(?=\S)|(?<=[ㅠㅜㅋㅎ])\s+"
                   r"|[\s,，、]+(?=\(?\d{1,2}\)\s)|(?<=\S)\s*(?=[②-⑩])")
 # An item of a list: crews number their questions ("1.", "2)", "①", "첫째", "・").
-LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[Qq]\d{1,2}\s*[-.:)]|[①-⑩]|[・•●▪*]|-(?=\s)"
-                       r"|첫째|둘째|셋째|넷째"
+LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}(?:[.)]|/(?!\d))|[Qq]\d{1,2}\s*[-.:)]|[①-⑩]|[・•●▪*]"
+                       r"|-(?=\s)|첫째|둘째|셋째|넷째"
                        r"|[一二三四五]是|第[一二三四五]|其次|另外)")
 _MARKER_ONLY = re.compile(r"\(?\d{1,2}[.)]|[①-⑩]")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)\.)$",

@@ -127,10 +127,12 @@ class Topics:
                     found.append(f"topics.yaml: {topic.id}: no words in {language}")
         return found
 
-    def find(self, text: str) -> list[Topic]:
+    def find(self, text: str, hiring: bool = False) -> list[Topic]:
         """The topics `text` names, in order of first mention, each once; the sides of
         a procedure last, the most telling first (how long, then how much, then which
-        papers: "how early should we submit the application?" asks when)."""
+        papers: "how early should we submit the application?" asks when). `hiring`: the
+        text asks to hire, so a vendor it names stays even where a topic absorbs it
+        ("a certified translation: where do we find a translator?")."""
         seen: dict[str, Topic] = {}
         found_terms = self._terms.find(text)
         for found in found_terms:
@@ -139,7 +141,8 @@ class Topics:
             seen.setdefault(topic.id, topic)
         for topic in list(seen.values()):
             for absorbed in topic.absorbs:
-                seen.pop(absorbed, None)
+                if not (hiring and absorbed in seen and seen[absorbed].kind == "vendor"):
+                    seen.pop(absorbed, None)
         order = list(self.topics)
         return sorted(seen.values(), key=lambda t: (t.kind == "aspect",
                                                    order.index(t.id) if t.kind == "aspect"
