@@ -746,6 +746,12 @@ def test_children_on_set_are_the_casting_articles(reader: Reader) -> None:
     assert articles(reader, "Do children need a visa?") == ["visa.crew"]
 
 
+def test_what_the_ministry_reads_in_a_script_is_the_content_review(reader: Reader) -> None:
+    assert articles(reader, "Bo co duyet nhung canh nhu vay ko?") == ["permit.content-review"]
+    assert articles(reader, "Our interviews are unscripted, so what exactly do they review in "
+                            "that case?") == ["permit.content-review"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 
