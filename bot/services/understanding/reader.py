@@ -124,7 +124,7 @@ class Reading:
     # decline's suggestions and the staff's list of gaps.
     search: Answer | None = None
     memory: Memory = field(default_factory=Memory)
-    topical: bool = False  # names a topic of ours, beyond filming words
+    topical: bool = False  # names a topic of ours, filming words included
 
     @property
     def articles(self) -> list[str]:
@@ -366,11 +366,12 @@ class Reader:
                 chosen_asks = [best]
                 break
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
-        reading.topical = any(t.kind != "filming" for part in parts for t in part.topics)
+        reading.topical = any(part.topics for part in parts)
         if (reading.asks and not reading.topical and remembered is None
                 and self.scope_model is not None and self.scope_model.declines(text)):
-            # Only a place (or the search's best guess) answered, and the learned reading
-            # is sure the rest is none of ours ("a coworking space in District 1?", "a
+            # Only a place (or the search's best guess) answered, no word of ours (not
+            # even a filming word) is named, and the learned reading is sure the rest is
+            # none of ours ("a coworking space in District 1?", "a
             # cruise on Ha Long Bay for the crew's day off"): an honest decline beats an
             # article a crew acts on. (It reads a message alone: not a follow-up, which
             # the chat's last answer explains.)
