@@ -752,6 +752,13 @@ def test_what_the_ministry_reads_in_a_script_is_the_content_review(reader: Reade
                             "that case?") == ["permit.content-review"]
 
 
+@pytest.mark.parametrize("text", ["=)))", "ok e", "bn là bot à?"])
+def test_vietnamese_chat_small_talk_is_answered_in_vietnamese(text: str, reader: Reader
+                                                               ) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None and reading.language == "vi"
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -55,7 +55,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "fr": ("d'accord", "dac", "entendu", "compris", "parfait", "tres bien", "bien", "vu",
                "super", "ok merci", "genial", "top", "ca marche", "oui", "non", "c'est clair",
                "c'est tres clair", "tres clair", "d'acc", "daccord"),
-        "vi": ("vâng", "dạ", "ừ", "được", "được rồi", "ok ạ", "dạ vâng", "vâng ạ", "hiểu rồi",
+        "vi": ("vâng", "dạ", "ừ", "được", "được rồi", "ok ạ", "ok e", "oke e", "okie e",
+               "dạ vâng", "vâng ạ", "hiểu rồi",
                "rõ rồi", "oke", "có", "không", "ok nhé", "hiểu rồi ạ", "em hiểu rồi", "rồi"),
         "ko": ("알겠습니다", "알겠어요", "네", "넵", "예", "좋아요", "오케이", "확인했습니다",
                "ㅇㅋ", "좋네요", "아하", "그렇군요",
@@ -123,7 +124,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("are you a bot", "are you a robot", "are you human", "is this a bot",
                "who are you"),
         "fr": ("tu es un robot", "es-tu un robot", "vous etes un robot"),
-        "vi": ("bạn là ai", "bạn là bot à", "bạn là robot à", "bạn là ai vậy"),
+        "vi": ("bạn là ai", "bạn là bot à", "bạn là robot à", "bạn là ai vậy", "bn là bot à",
+               "bn là ai", "là bot à"),
         "ko": ("봇이에요", "누구세요", "로봇이에요"),
         "ja": ("ボットですか", "あなたは誰"),
         "zh": ("你是机器人吗", "你是谁"),
@@ -149,6 +151,7 @@ FILLERS = frozenset(w for word in (
 # A number, perhaps with a sign, a "#" or a full stop: "9", "-1", "#2", "3.", "42!".
 _NUMBER = re.compile(r"^[#№]?\s*[+-]?\d+(?:[.,]\d+)?\s*[.!?)]*$")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+_VI_LAUGH = re.compile(r"[=:]\){2,}")
 
 
 @dataclass(frozen=True)
@@ -191,13 +194,17 @@ def small_talk(text: str) -> SmallTalk | None:
     """The message's small-talk kind, or None when it may hold a question."""
     stripped = text.strip()
     if not stripped or _is_symbols(stripped):
-        # Full-width punctuation ("？？？") is typed on Chinese and Japanese keyboards.
+        # Full-width punctuation ("？？？") is typed on Chinese and Japanese keyboards;
+        # "=)))" is how Vietnamese chats laugh.
+        if _VI_LAUGH.fullmatch(stripped):
+            return SmallTalk("laughter", "vi")
         return SmallTalk("empty")
     if _NUMBER.match(stripped):
         return SmallTalk("number")
     if len(stripped) <= BOT_QUESTION_CHARS and _BOT_WORDS.search(fold(stripped)) and (
             "?" in stripped or "？" in stripped or len(_words(stripped)) <= 8):
-        return SmallTalk("bot")
+        listed = _PHRASE_KIND.get(" ".join(_words(stripped)))  # "bn là bot à?": Vietnamese
+        return SmallTalk("bot", listed[1] if listed else "")
     if len(stripped) > 80:
         return None
     words = _words(stripped)
