@@ -73,6 +73,10 @@ def test_unknown_words_count_as_words_in_every_script() -> None:
         ("Des plages sympas à Đà Nẵng pour tourner ?", "fr"),
         # One Vietnamese loanword does not make a French sentence Vietnamese.
         ("Où manger un bon phở à Saïgon ?", "fr"),
+        # í, ó, ú, á are no French letters: "phí?" is Vietnamese; a Spanish name in an
+        # English sentence decides nothing.
+        ("phí?", "vi"),
+        ("Our DP José wants to know how long the permit takes", "en"),
     ],
 )
 def test_language_detection(knowledge: KnowledgeBase, text: str, language: str) -> None:

@@ -19,7 +19,7 @@ from itertools import pairwise
 
 from bot.services.knowledge.text import fold, script_counts
 
-_VI_ONLY = set("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳ")
+_VI_ONLY = set("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳíóúá")
 _FR_ONLY = set("çœæëïÿîû")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")
