@@ -759,6 +759,32 @@ def test_vietnamese_chat_small_talk_is_answered_in_vietnamese(text: str, reader:
     assert reading.small_talk is not None and reading.language == "vi"
 
 
+def test_a_country_named_for_comparison_is_no_destination(reader: Reader) -> None:
+    assert articles(reader, "Do y'all have any cash rebate or tax credit for foreign "
+                            "productions, like Thailand does?") == ["incentives"]
+    assert articles(reader, "베트남도 태국처럼 캐쉬 리베이트 있나요?") == ["incentives"]
+    assert articles(reader, "태국 관광비자 연장 어떻게 해요?") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Cho hỏi làm lại hộ chiếu bị mất thì nộp hồ sơ ở đâu?",
+    "여권 재발급 온라인으로 신청 가능한가요?",
+    "Đi du lịch Nhật tự túc thì xin visa cần chứng minh tài chính bao nhiêu ạ?",
+])
+def test_the_crews_own_passports_and_holidays_are_not_ours(text: str, reader: Reader) -> None:
+    assert articles(reader, text) == []
+
+
+def test_an_airport_named_after_a_word_like_a_country_stays_here(reader: Reader) -> None:
+    assert articles(reader, "Est-ce qu'on a le droit de filmer des avions au décollage depuis "
+                            "les abords de l'aéroport de Tan Son Nhat ?") != []
+
+
+@pytest.mark.parametrize("text", ["alo alo co ai ko", "감사합니다!! 덕분에 많이 정리됐어요 ㅎㅎ"])
+def test_more_greetings_and_thanks(text: str, reader: Reader) -> None:
+    assert reader.read(text, None, None, NOW).small_talk is not None
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

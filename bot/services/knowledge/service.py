@@ -56,7 +56,7 @@ _GOING_BEFORE = re.compile(
     r"(?:\b(?:to|into|visit|visiting|for|visa|au|aux|en|pour|vers|visiter|di|sang|qua|toi"
     r"|den|du lich|visa du lich)\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
 _GOING_AFTER = re.compile(
-    r"\s*(?:visa|비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
+    r"\s*(?:visa|(?:관광\s*)?비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
 # ... that send the crew (or its gear) back home, which is no filming abroad: "take the
 # kit back to Korea", "다시 한국으로 가지고", "rentrer en France", "日本に持ち帰る".
@@ -78,6 +78,13 @@ _SCENE_BEFORE = re.compile(r"(?:\b(?:canh|scene in an?|scene at an?|scenes in an
                            r"|장면|シーン|戏)$")
 _SCENE_AFTER = re.compile(r"(?:\s+(?:scene|scenes|set|sequence)\b|\s*(?:장면|씬|신|のシーン|シーン"
                           r"|のカット|戏|场景|镜头))")
+# ... that a comparison names ("a rebate like Thailand's", "태국처럼", "comme en
+# Thaïlande"): the question is still about here.
+_LIKE_BEFORE = re.compile(r"\b(?:like|unlike|as in|compared to|compared with|comme en|comme au"
+                          r"|comme a|comme la|contrairement a|nhu|giong nhu|giong)\s+"
+                          r"(?:the\s+|in\s+|la\s+|le\s+)?$|(?:像|跟|和|与)$")
+_LIKE_AFTER = re.compile(r"\s*(?:처럼|같이|보다|のように|みたいに|と同様|と同じ|より|一样"
+                         r"|那样|那样的)")
 # ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
 _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
@@ -602,6 +609,8 @@ class KnowledgeBase:
                 continue  # "tiếng Pháp", "フランス語": a language, not a place
             if _BORDER_BEFORE.search(folded, 0, start) or _BORDER_AFTER.match(folded, end):
                 continue  # the neighbour across the border, not where the crew goes
+            if _LIKE_BEFORE.search(folded, 0, start) or _LIKE_AFTER.match(folded, end):
+                continue  # a comparison, not where the crew goes
             if _RETURN_BEFORE.search(folded, 0, start) or _RETURN_AFTER.match(folded, end):
                 roles[1].append(match.phrase)  # home again: as good as where they come from
             elif _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
