@@ -121,7 +121,7 @@ class KnowledgeCache:
                     log.warning("knowledge cache ignored: not the user's own path=%s", self.path)
                     return None
                 if file.readline() != _MAGIC or file.readline().strip() != key.encode():
-                    log.info("knowledge cache stale, rebuilding path=%s", self.path)
+                    log.debug("knowledge cache stale, rebuilding path=%s", self.path)
                     return None
                 data = pickle.load(file)
             # The whole `Content` is kept, so that a field added to it is never left out
@@ -180,5 +180,5 @@ class KnowledgeCache:
         except (OSError, pickle.PicklingError) as exc:
             log.warning("knowledge cache not written path=%s error=%s", self.path, exc)
             return
-        log.info("knowledge cache written path=%s articles=%d", self.path,
-                 len(content.articles))
+        log.debug("knowledge cache written path=%s articles=%d", self.path,
+                  len(content.articles))
