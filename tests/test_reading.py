@@ -785,6 +785,15 @@ def test_more_greetings_and_thanks(text: str, reader: Reader) -> None:
     assert reader.read(text, None, None, NOW).small_talk is not None
 
 
+def test_a_subject_named_bare_after_an_answer_asks_its_rules(reader: Reader) -> None:
+    first = reader.read("Quay ở Tràng An, Ninh Bình cần những giấy phép gì?", None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("flycam thi sao", None, first.memory, later).articles == [
+        "permit.drone"]
+    assert articles(reader, "Can we bring our own lighting kit into Vietnam?") == [
+        "customs.equipment"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -621,7 +621,9 @@ class Reader:
         if fresh and len(fresh) < len(subjects):
             subjects = fresh
         if subjects:
-            topic, article = self._pick(subjects, lambda: part.answer, intent)
+            topic, article = self._pick(subjects, lambda: part.answer, intent,
+                                        bare=memory is not None and part.short
+                                        and len(subjects) == 1)
             # The place the message is about gives its own seasons, sites and border
             # rules, named in this sentence or before it ("We film in Hue. What's the
             # process inside the citadel?"); not the chat's last place: "and the rainy
@@ -778,15 +780,20 @@ class Reader:
         return [Ask(article, part.answer.score, "search", None, None, part.text)]
 
     @staticmethod
-    def _pick(subjects: list[Topic], answer: Callable[[], Answer], intent: str
-              ) -> tuple[Topic, str]:
+    def _pick(subjects: list[Topic], answer: Callable[[], Answer], intent: str,
+              bare: bool = False) -> tuple[Topic, str]:
         """Of the subjects of one sentence, the one the search ranks first (else the first
         named); its vendor article when the sentence asks to hire, its rules when it asks
         leave; else as the search orders them ("un pilote de drone sur place ?"), and
         where the search cannot tell them apart ("Local fixer", "drone?"), as the topic
         prefers."""
-        if len(subjects) == 1 and (not subjects[0].hire or intent):
-            topic = subjects[0]  # nothing for the search to decide
+        if len(subjects) == 1 and (not subjects[0].hire or intent or bare):
+            # Nothing for the search to decide; "flycam thì sao?" right after an answer,
+            # a subject named bare, asks its rules unless the topic is mostly hired.
+            topic = subjects[0]
+            if bare and not intent:
+                return topic, (topic.hire if topic.prefer_hire and topic.hire
+                               else topic.article)
             return topic, (topic.hire if intent == "hire" and topic.hire else topic.article)
         ranked = [article_id for article_id, _ in answer().candidates]
         scores = dict(answer().candidates)
