@@ -794,6 +794,14 @@ def test_a_subject_named_bare_after_an_answer_asks_its_rules(reader: Reader) -> 
         "customs.equipment"]
 
 
+def test_a_school_or_job_in_the_writers_introduction_is_no_question_about_it(
+        reader: Reader) -> None:
+    assert articles(reader, "你好！我们是昆明的一所电影学院，学生毕业作品想拍越南的洞穴，特别是"
+                            "汉松洞（Son Doong），想问问外国学生剧组能不能进去拍？") == [
+        "location.phong-nha"]
+    assert articles(reader, "Which film school in Hanoi is the best for our students?") == []
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 
