@@ -802,6 +802,13 @@ def test_a_school_or_job_in_the_writers_introduction_is_no_question_about_it(
     assert articles(reader, "Which film school in Hanoi is the best for our students?") == []
 
 
+def test_a_word_with_vietnamese_marks_is_no_unmarked_topic_word(reader: Reader) -> None:
+    """"văn bản" (a legal text) is no English "van"."""
+    parts = [t.id for t in reader.topics.find("và nếu có thì căn cứ vào văn bản nào?")]
+    assert "transport" not in parts
+    assert [t.id for t in reader.topics.find("can we hire a van in Hanoi?")] == ["transport"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

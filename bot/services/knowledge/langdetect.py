@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
-from bot.services.knowledge.text import fold, script_counts
+from bot.services.knowledge.text import VI_ONLY_LETTERS, fold, script_counts
 
-_VI_ONLY = set("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳíóúá")
+_VI_ONLY = VI_ONLY_LETTERS
 _FR_ONLY = set("çœæëïÿîû")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")

@@ -20,6 +20,9 @@ _TOKEN_RUN = re.compile(
     r"|(?P<cjk>[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f々〆ヵヶー]+)"
 )
 
+# Letters only Vietnamese writes, of the six languages (French has none of them).
+VI_ONLY_LETTERS = frozenset("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳíóúá")
+
 # Function words that carry no topic; folded, no diacritics.
 STOPWORDS = frozenset(
     """

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.services.knowledge.phrases import Phrases, is_latin, unmarked_forms
-from bot.services.knowledge.text import fold
+from bot.services.knowledge.text import VI_ONLY_LETTERS, fold
 
 T = TypeVar("T")
 
@@ -79,7 +79,11 @@ class Terms(Generic[T]):
         if written == folded or not self._marked:  # typed without marks: all folded
             matches = self._all.find(folded)
         else:
-            matches = self._unmarked.find(folded) + self._marked.find(written)
+            # A word written with Vietnamese marks is no unmarked term: "văn" (text) is
+            # not the English "van", "bán" (to sell) no "ban".
+            matches = [m for m in self._unmarked.find(folded)
+                       if not VI_ONLY_LETTERS.intersection(written[m.start:m.end])
+                       ] + self._marked.find(written)
             matches.sort(key=lambda m: (m.start, -(m.end - m.start)))
         kept: list[Found[T]] = []
         for m in matches:
