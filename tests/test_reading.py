@@ -809,6 +809,15 @@ def test_a_word_with_vietnamese_marks_is_no_unmarked_topic_word(reader: Reader) 
     assert [t.id for t in reader.topics.find("can we hire a van in Hanoi?")] == ["transport"]
 
 
+def test_where_the_writer_lives_and_what_they_call_themselves_are_not_asked(
+        reader: Reader) -> None:
+    assert articles(reader, "Em là fixer ở TP.HCM. Họ muốn có cảnh máy bay cất cánh sát sân "
+                            "bay Tân Sơn Nhất. Những chỗ này có quay được không và xin phép ai "
+                            "ạ?") == ["permit.restricted-areas"]
+    assert articles(reader, "하노이 거주 한국인 코디입니다. 이미 승인된 내용이랑 달라지면 어떻게 "
+                            "처리해야 하나요?") == ["permit.content-review"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -37,6 +37,7 @@ from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Proble
 from bot.services.knowledge.names import NameMatcher
 from bot.services.knowledge.phrases import Phrases, unmarked_forms
 from bot.services.knowledge.text import (
+    INTRODUCED,
     fold,
     han_pieces,
     part_scales,
@@ -85,12 +86,6 @@ _LIKE_BEFORE = re.compile(r"\b(?:like|unlike|as in|compared to|compared with|com
                           r"(?:the\s+|in\s+|la\s+|le\s+)?$|(?:像|跟|和|与)$")
 _LIKE_AFTER = re.compile(r"\s*(?:처럼|같이|보다|のように|みたいに|と同様|と同じ|より|一样"
                          r"|那样|那样的)")
-# Who the writer is ("we are a film school in Kunming", "I'm a teacher at...", "我们是
-# ...电影学院"): a school or a job in the introduction is no question about it.
-_INTRODUCED = re.compile(r"(?:\b(?:we are an?|we're an?|i am an?|i'm an?|je suis une?"
-                         r"|nous sommes une?|je suis professeur|chung toi la|em la|minh la"
-                         r"|toi la)\s"
-                         r"|我们是|我是|저희는|저는)[^.!?。！？\n]{0,40}$")
 # ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
 _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
@@ -590,7 +585,7 @@ class KnowledgeBase:
         return [m.phrase for m in matches
                 if not (_SCENE_BEFORE.search(folded, 0, m.start)
                         or _SCENE_AFTER.match(folded, m.end)
-                        or _INTRODUCED.search(folded, 0, m.start))]
+                        or INTRODUCED.search(folded, 0, m.start))]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
         """Foreign places in the question as (destinations, origins, other mentions).

@@ -23,6 +23,15 @@ _TOKEN_RUN = re.compile(
 # Letters only Vietnamese writes, of the six languages (French has none of them).
 VI_ONLY_LETTERS = frozenset("ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũõãìòýỳíóúá")
 
+# Who the writer is ("we are a film school in Kunming", "I'm a teacher at...", "我们是
+# ...电影学院"): a school or a job in the introduction is no question about it.
+INTRODUCES = re.compile(r"(?:\b(?:we are an?|we're an?|i am an?|i'm an?|je suis une?"
+                        r"|nous sommes une?|je suis professeur|chung toi la|em la|minh la"
+                        r"|toi la)\s"
+                        r"|我们是|我是|저희는|저는)")
+# ... up to a word less than 40 characters after the introduction began
+INTRODUCED = re.compile(INTRODUCES.pattern + r"[^.!?。！？\n]{0,40}$")
+
 # Function words that carry no topic; folded, no diacritics.
 STOPWORDS = frozenset(
     """

@@ -27,7 +27,7 @@ from functools import cached_property
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
-from bot.services.knowledge.text import fold, script_counts
+from bot.services.knowledge.text import INTRODUCES, fold, script_counts
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
@@ -268,7 +268,9 @@ class Reader:
                 continue
             if not part.origins_only:  # not "from Saigon by car", "our office in Hanoi"
                 context.places += [p for p in part.places if p not in context.places]
-            context.subjects += [t for t in part.subjects if t not in context.subjects]
+            introduces = bool(INTRODUCES.search(part.folded))  # "Em là fixer ở TP.HCM"
+            context.subjects += [t for t in part.subjects if t not in context.subjects
+                                 and not (t.role and introduces)]
         off_topic = any(part.off_topic for part in parts)
         declined = any(part.off_topic and part.question for part in parts)
         # Questions first; statements only when the questions found nothing (their

@@ -38,6 +38,9 @@ class Topic:
     # Its article is about how the permit is applied for (who applies), not a matter with
     # its own lead time and cost: a side asked right after its answer is the permit's.
     procedure: bool = False
+    # What writers call themselves ("em là fixer ở TP.HCM", "I'm a fixer based in..."):
+    # named in an introduction, it says who writes, not what is asked.
+    role: bool = False
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -113,6 +116,7 @@ class Topics:
                                           yields_to_vendors=bool(
                                               entry.get("yields_to_vendors")),
                                           procedure=bool(entry.get("procedure")),
+                                          role=bool(entry.get("role")),
                                           cues=cues)
         return cls(topics, problems)
 
