@@ -204,7 +204,7 @@ class Reader:
         self.topics = topics
         self.memory_minutes = memory_minutes
         self.scope_model = scope_model
-        topics.known = knowledge.knows
+        topics.known = knowledge.knows  # typos are read against this base's own words
         self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}
@@ -373,10 +373,10 @@ class Reader:
                 and self.scope_model is not None and self.scope_model.declines(text)):
             # Only a place (or the search's best guess) answered, no word of ours (not
             # even a filming word) is named, and the learned reading is sure the rest is
-            # none of ours ("a coworking space in District 1?", "a
-            # cruise on Ha Long Bay for the crew's day off"): an honest decline beats an
-            # article a crew acts on. (It reads a message alone: not a follow-up, which
-            # the chat's last answer explains.)
+            # none of ours ("a coworking space in District 1?", "a cruise on Ha Long Bay
+            # for the crew's day off"): an honest decline beats an article a crew acts
+            # on. (It reads a message alone: not a follow-up, which the chat's last
+            # answer explains.)
             reading.asks = []
         if reading.unknown_places:  # a place asked about has no article: not another's
             reading.asks = [a for a in reading.asks if a.article.kind != "location"]
