@@ -818,6 +818,33 @@ def test_where_the_writer_lives_and_what_they_call_themselves_are_not_asked(
                             "처리해야 하나요?") == ["permit.content-review"]
 
 
+def test_filming_abroad_is_not_answered_from_the_statement_after_it(reader: Reader) -> None:
+    assert articles(reader, "What are the rules for filming at Angkor Wat in Cambodia? We go "
+                            "there after.") == []
+    # ... but a message naming Vietnam beside home is still read from its statements
+    assert articles(reader, "Nous montons une coproduction franco-vietnamienne. En France on "
+                            "a le crédit d'impôt, est-ce qu'il existe un équivalent au "
+                            "Vietnam ?") == ["incentives"]
+
+
+def test_lưu_ý_is_no_italy(reader: Reader) -> None:
+    assert reader.kb.foreign_roles("Lưu ý giúp em: mỗi tỉnh có phải xin giấy riêng không?") == (
+        [], [], [])
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    ("한국 여권이면 비자 없이 가도 되나요?", "촬영이 두 달 넘게 걸리면요?", "visa.crew"),
+    ("機材はATAカルネで持ち込めますか？", "じゃあ帰りの出国の時は何をすればいいですか？",
+     "permit.after-shoot"),
+    ("장비 통관은 어떻게 하나요?", "돌아올 땐 어떻게 해요?", "permit.after-shoot"),
+])
+def test_a_condition_or_the_way_home_after_an_answer(first: str, then: str, expected: str,
+                                                     reader: Reader) -> None:
+    earlier = reader.read(first, None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -68,8 +68,8 @@ _FAR = re.compile(r"(?<!\w)(?:far|distance|travel time|drive|loin|trajet|xa|bao 
 # there?").
 _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle|meme|do|nay"
                    r"|kia|giong|list|liste|en avez|danh sach|what if|et si|neu)(?!\w)"
-                   r"|그거|그것|그건|이거|같은|리스트|목록|이면요|라면요|それ"
-                   r"|その|あれ|同じ|リスト|一覧|なら|だったら|这个|那个|这样|那样|一样|名单|列表"
+                   r"|그거|그것|그건|이거|같은|리스트|목록|면요|それ"
+                   r"|その|あれ|同じ|リスト|一覧|なら|たら|这个|那个|这样|那样|一样|名单|列表"
                    r"|如果|的话")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
@@ -272,7 +272,13 @@ class Reader:
             context.subjects += [t for t in part.subjects if t not in context.subjects
                                  and not (t.role and introduces)]
         off_topic = any(part.off_topic for part in parts)
-        declined = any(part.off_topic and part.question for part in parts)
+        # (A question about hotels is not answered from the statements around it, nor a
+        # message whose every question is about filming abroad: "What are the rules at
+        # Angkor Wat? We go there after.")
+        questions = [part for part in parts if part.question]
+        declined = any(part.off_topic for part in questions) or (
+            bool(questions) and all(self._abroad(part) for part in questions)
+            and not _here_named(fold(text)))  # ("En France on a…, et au Vietnam ?")
         # Questions first; statements only when the questions found nothing (their
         # search is spared then).
         for side in (True, False):
@@ -503,6 +509,13 @@ class Reader:
                          origins_only=bool(origins) and not asked, language=language,
                          intent=intent)
 
+    def _abroad(self, part: _Sentence) -> bool:
+        """A question about filming in another country is not ours; a visa or customs
+        question names other countries naturally ("three crew of US nationality")."""
+        return part.abroad and (part.going or not any(
+            self.kb.by_id[t.article].category in ABROAD_CATEGORIES
+            for t in part.subjects if t.article in self.kb.by_id))
+
     def _article(self, article_id: str | None) -> Article | None:
         return self.kb.by_id.get(article_id) if article_id else None
 
@@ -540,11 +553,7 @@ class Reader:
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
-        if part.abroad and (part.going or not any(
-                self.kb.by_id[t.article].category in ABROAD_CATEGORIES
-                for t in part.subjects if t.article in self.kb.by_id)):
-            # A question about filming in another country is not ours; a visa or customs
-            # question names other countries naturally ("three crew of US nationality").
+        if self._abroad(part):
             return [], []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
         known = context.asked + context.places

@@ -35,7 +35,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                "non merci", "merci c'est clair", "merci c'est tres clair"),
         "vi": ("cảm ơn", "cám ơn", "cảm ơn bạn", "cảm ơn nhiều", "cảm ơn ạ", "cảm ơn anh",
                "cảm ơn chị", "cảm ơn em", "xin cảm ơn", "cám ơn nhiều", "cảm ơn nhé",
-               "cảm ơn nha", "tks ad", "ok cảm ơn", "thanks ad", "camon", "cmon", "em cảm ơn",
+               "cảm ơn nha", "tks ad", "ok cảm ơn", "thanks ad", "ok thanks ad", "ok tks ad",
+               "camon", "cmon", "em cảm ơn",
                "dạ em cảm ơn", "mình cảm ơn", "không cảm ơn", "cảm ơn anh chị"),
         "ko": ("감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "감사", "땡큐",
                "답변 감사합니다", "감사요", "ㄳ", "ㄱㅅ", "덕분에", "덕분에 많이 정리됐어요",
@@ -81,7 +82,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "laughter": {
         "en": ("haha", "hahaha", "hahahaha", "hehe", "lol", "lmao"),
-        "fr": ("mdr", "ptdr", "hihi"),
+        "fr": ("mdr", "mdrr", "mdrrr", "ptdr", "hihi"),
         "vi": ("kkk", "kaka", "hihi"),
         "ko": ("ㅋㅋ", "ㅋㅋㅋ", "ㅋㅋㅋㅋ", "ㅎㅎ", "ㅎㅎㅎ"),
         "ja": ("www", "ww", "笑"),
