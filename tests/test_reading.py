@@ -845,6 +845,16 @@ def test_a_condition_or_the_way_home_after_an_answer(first: str, then: str, expe
     assert reader.read(then, None, earlier.memory, later).articles == [expected]
 
 
+def test_the_price_after_a_vendor_list_is_the_vendors(reader: Reader) -> None:
+    first = reader.read("Có bên nào cho thuê team flycam ở Đà Nẵng không ạ?", None, None, NOW)
+    later = NOW + timedelta(minutes=2)
+    assert first.articles == ["vendors.drone-operator"]
+    assert reader.read("giá?", None, first.memory, later).articles == [
+        "vendors.drone-operator"]
+    assert articles(reader, "Le scénario doit-il être relu et validé par les autorités avant le "
+                            "tournage ?") == ["permit.content-review"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

@@ -676,10 +676,14 @@ class Reader:
                     and not part.aspects[0].own and previous.article in taken
                     and not LIST_ITEM.match(part.text)):  # a numbered item asks anew
                 return self._ask(previous.article, part, "topic", local, previous), []
+            answered = self._article(memory.article) if memory is not None else None
+            vendors = answered is not None and answered.kind == "vendors"
             if (memory is not None and last is not None and last.is_subject and part.short
-                    and not part.aspects[0].own and not last.sides_are_the_permits):
+                    and (not part.aspects[0].own or vendors)
+                    and not last.sides_are_the_permits):
                 # "how long does that take?" after the drone answer: still drones (but
-                # "which papers, then?" after the documentary route is the permit's).
+                # "which papers, then?" after the documentary route is the permit's);
+                # "giá?" after the drone operators' list is their rates.
                 return self._ask(memory.article, part, "follow-up", last_place, last), []
             found = part.answer.article
             aspect = part.aspects[0]
