@@ -855,6 +855,21 @@ def test_the_price_after_a_vendor_list_is_the_vendors(reader: Reader) -> None:
                             "tournage ?") == ["permit.content-review"]
 
 
+def test_a_student_or_non_commercial_project_asks_the_general_permit(reader: Reader) -> None:
+    assert articles(reader, "Tôi là giảng viên một trường điện ảnh tại TP.HCM. Dự án phi thương "
+                            "mại của sinh viên như vậy có phải xin giấy phép của Bộ không?") == [
+        "permit.overview"]
+    assert articles(reader, "Does a non-commercial student film need a permit?") == [
+        "permit.overview"]
+
+
+def test_an_airport_lobby_and_the_review_in_korean(reader: Reader) -> None:
+    assert articles(reader, "ノイバイ空港の到着ロビーでカメラまわしてもいいんですか？") == [
+        "permit.restricted-areas"]
+    assert articles(reader, "이런 내용이 베트남 심의에서 문제가 될 수 있을까요?") == [
+        "permit.content-review"]
+
+
 def test_thanks_with_a_typo_is_small_talk(reader: Reader) -> None:
     assert reader.read("cam on ad nhiu 🙏", None, None, NOW).small_talk is not None
 

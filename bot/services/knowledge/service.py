@@ -167,7 +167,7 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("rent", "rental", "renting", "hire", "hiring", "book", "booking", "find", "recommend",
            "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
-           "go through", "with driver", "with a driver", "the list", "looking for a",
+           "go through", "with driver", "with a driver", "the list", "locally", "looking for a",
            "looking for an", "looking for local"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
            "fournisseur", "agence", "engager", "embaucher", "qui peut", "operateur",
