@@ -225,6 +225,7 @@ def intent_of(question: str, language: str) -> str:
 
 
 INTENT_BONUS = 0.1
+KNOWN_WORDS_KEPT = 50_000
 # Ranking weight of the best-matching crew question among the five best articles.
 QUESTION_MATCH = 0.3
 # Credit for a question word found only in the questions crews ask about an article:
@@ -482,6 +483,7 @@ class KnowledgeBase:
         scope_data = (loader.read_yaml(scope.read_text(encoding="utf-8")) or {}
                       ) if scope.exists() else {}
         self.foreign_places = self._load_foreign_places(scope_data)
+        self._known_words: dict[str, bool] = {}
         # Built at start-up, not on the first question: it is part of reading one.
         self._off_topic = self._load_off_topic(scope_data)
         training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
@@ -626,8 +628,14 @@ class KnowledgeBase:
     def knows(self, word: str) -> bool:
         """Whether some article or crew question, in any language, uses the word (as
         the search stems it): a word nobody in the base writes may be a typo."""
-        tokens = tokenize(word)
-        return bool(tokens) and any(index.knows(tokens[0]) for index in self.indexes.values())
+        known = self._known_words.get(word)
+        if known is None:
+            tokens = tokenize(word)
+            known = bool(tokens) and any(index.knows(tokens[0])
+                                         for index in self.indexes.values())
+            if len(self._known_words) < KNOWN_WORDS_KEPT:  # crews' words repeat
+                self._known_words[word] = known
+        return known
 
     def detect_language(self, text: str, hint: str = "") -> tuple[str, bool]:
         detection = self.detector.detect(text, hint)
