@@ -34,7 +34,8 @@ from bot.services.understanding import Reader
 from bot.services.understanding.scope_model import features, ngrams
 
 HERE = Path(__file__).resolve().parent
-SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10")
+SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8",
+        "tune9", "tune10")
 OUT_OF_SCOPE = ("oos", "oos_near")
 OURS = ("short", "long", "chat_lang", "unknown_place")
 KEEP = 30_000  # n-grams kept, by weight: the rest changes nothing measurable
