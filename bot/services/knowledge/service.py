@@ -89,6 +89,17 @@ _LIKE_AFTER = re.compile(r"\s*(?:처럼|같이|보다|のように|みたいに|
 # ... that name a language, not the country ("phiên dịch tiếng Pháp", "프랑스어 통역").
 _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
+_NOT_A_TRIP = ((_LANGUAGE_BEFORE, _LANGUAGE_AFTER), (_BORDER_BEFORE, _BORDER_AFTER),
+               (_LIKE_BEFORE, _LIKE_AFTER))
+
+
+def _around(folded: str, start: int, end: int,
+            words: tuple[re.Pattern[str], re.Pattern[str]]) -> bool:
+    """Whether the words just before `start` or just after `end` are these."""
+    before, after = words
+    return bool(before.search(folded, 0, start) or after.match(folded, end))
+
+
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
                           r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
@@ -585,8 +596,7 @@ class KnowledgeBase:
         # "cảnh bar", "a bar scene", "une scène de restaurant": a venue as the scene's
         # set is filming there, not going out.
         return [m.phrase for m in matches
-                if not (_SCENE_BEFORE.search(folded, 0, m.start)
-                        or _SCENE_AFTER.match(folded, m.end)
+                if not (_around(folded, m.start, m.end, (_SCENE_BEFORE, _SCENE_AFTER))
                         or INTRODUCED.search(folded, 0, m.start))]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
@@ -609,17 +619,15 @@ class KnowledgeBase:
                 continue
             taken = match.end
             start, end = match.start, match.end
-            if _LANGUAGE_BEFORE.search(folded, 0, start) or _LANGUAGE_AFTER.match(folded, end):
-                continue  # "tiếng Pháp", "フランス語": a language, not a place
-            if _BORDER_BEFORE.search(folded, 0, start) or _BORDER_AFTER.match(folded, end):
-                continue  # the neighbour across the border, not where the crew goes
-            if _LIKE_BEFORE.search(folded, 0, start) or _LIKE_AFTER.match(folded, end):
-                continue  # a comparison, not where the crew goes
-            if _RETURN_BEFORE.search(folded, 0, start) or _RETURN_AFTER.match(folded, end):
+            # "tiếng Pháp", "フランス語": a language; the neighbour across the border; a
+            # comparison: none is where the crew goes, nor where it comes from.
+            if any(_around(folded, start, end, words) for words in _NOT_A_TRIP):
+                continue
+            if _around(folded, start, end, (_RETURN_BEFORE, _RETURN_AFTER)):
                 roles[1].append(match.phrase)  # home again: as good as where they come from
-            elif _GOING_BEFORE.search(folded, 0, start) or _GOING_AFTER.match(folded, end):
+            elif _around(folded, start, end, (_GOING_BEFORE, _GOING_AFTER)):
                 roles[0].append(match.phrase)
-            elif _FROM_BEFORE.search(folded, 0, start) or _FROM_AFTER.match(folded, end):
+            elif _around(folded, start, end, (_FROM_BEFORE, _FROM_AFTER)):
                 roles[1].append(match.phrase)
             else:
                 roles[2].append(match.phrase)
