@@ -816,6 +816,9 @@ def test_where_the_writer_lives_and_what_they_call_themselves_are_not_asked(
                             "ạ?") == ["permit.restricted-areas"]
     assert articles(reader, "하노이 거주 한국인 코디입니다. 이미 승인된 내용이랑 달라지면 어떻게 "
                             "처리해야 하나요?") == ["permit.content-review"]
+    # ... while "quay ở tại Đà Lạt" is where the crew films, not where anyone lives
+    assert articles(reader, "Đoàn quay ở tại Đà Lạt vào tháng 5. Cần giấy phép gì ạ?") == [
+        "location.da-lat"]
 
 
 def test_filming_abroad_is_not_answered_from_the_statement_after_it(reader: Reader) -> None:
