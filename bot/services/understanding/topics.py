@@ -62,24 +62,20 @@ class Topics:
     problems: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._terms: Terms[Topic] = Terms(
-            ((cue, topic) for topic in self.topics.values() if topic.kind != "crew"
-             for cues in topic.cues.values() for cue in cues),
-            marks_matter=True, overlapping=True)
+        # Who the crew are asks nothing by itself: kept apart from what a message asks.
+        asking = [(cue, t) for t in self.topics.values() if t.kind != "crew"
+                  for cues in t.cues.values() for cue in cues]
+        crew = [(cue, t) for t in self.topics.values() if t.kind == "crew"
+                for cues in t.cues.values() for cue in cues]
+        self._terms: Terms[Topic] = Terms(asking, marks_matter=True, overlapping=True)
+        self._crew: Terms[Topic] = Terms(crew, marks_matter=True, overlapping=True)
         # Single long Latin words, for reading a typo: "aproval" is "approval".
         self._long_words: dict[str, Topic] = {
-            fold(cue): topic for topic in self.topics.values() if topic.kind != "crew"
-            for cues in topic.cues.values() for cue in cues
-            if _LONG_WORD.fullmatch(fold(cue))}
+            fold(cue): topic for cue, topic in asking if _LONG_WORD.fullmatch(fold(cue))}
         self._spellings = list(self._long_words)
         # Whether a word is one the knowledge base uses (set by the reader): only
         # words it does not know are read as typos.
         self.known: Callable[[str], bool] | None = None
-        # Who the crew are asks nothing by itself: kept apart from what a message asks.
-        self._crew: Terms[Topic] = Terms(
-            ((cue, topic) for topic in self.topics.values() if topic.kind == "crew"
-             for cues in topic.cues.values() for cue in cues),
-            marks_matter=True, overlapping=True)
         # The topic an article answers: a subject before a side of a procedure that
         # shares its article ("who applies" is answered by the service-company article).
         self.by_article: dict[str, Topic] = {}
