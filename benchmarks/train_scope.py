@@ -31,7 +31,7 @@ from benchmarks.eval_messages import read, right
 from bot.paths import bundled
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
-from bot.services.understanding.scope_model import features, ngrams
+from bot.services.understanding.letter_ngrams import features, ngrams
 
 HERE = Path(__file__).resolve().parent
 SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8",
@@ -55,31 +55,41 @@ def examples(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return found
 
 
-def train(texts: list[str], labels: list[int], c: float = 10.0,
-          weight: str | None = "balanced") -> dict[str, Any]:
-    from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
-
-    def fit(idf: dict[str, float]) -> tuple[dict[str, float], float]:
-        column = {g: i for i, g in enumerate(idf)}
-        data: list[float] = []
-        rows: list[int] = []
-        cols: list[int] = []
-        for number, text in enumerate(texts):
-            for gram, value in features(text, idf).items():
-                rows.append(number)
-                cols.append(column[gram])
-                data.append(value)
-        matrix = csr_matrix((data, (rows, cols)), shape=(len(texts), len(idf)))
-        model = LogisticRegression(C=c, class_weight=weight, max_iter=3000)
-        model.fit(matrix, labels)
-        return dict(zip(idf, model.coef_[0].tolist(), strict=True)), float(model.intercept_[0])
-
+def idf_of(texts: list[str]) -> dict[str, float]:
+    """Smoothed idf (as scikit-learn's) of the n-grams found in at least two texts."""
     df: Counter[str] = Counter()
     for text in texts:
         df.update(set(ngrams(text)))
     n = len(texts)
-    idf = {g: math.log((1 + n) / (1 + d)) + 1.0 for g, d in df.items() if d >= 2}
+    return {g: math.log((1 + n) / (1 + d)) + 1.0 for g, d in df.items() if d >= 2}
+
+
+def matrix(texts: list[str], idf: dict[str, float]) -> Any:
+    """The texts' features as the bot computes them, one sparse row per text."""
+    from scipy.sparse import csr_matrix
+
+    column = {g: i for i, g in enumerate(idf)}
+    data: list[float] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    for number, text in enumerate(texts):
+        for gram, value in features(text, idf).items():
+            rows.append(number)
+            cols.append(column[gram])
+            data.append(value)
+    return csr_matrix((data, (rows, cols)), shape=(len(texts), len(idf)))
+
+
+def train(texts: list[str], labels: list[int], c: float = 10.0,
+          weight: str | None = "balanced") -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    def fit(idf: dict[str, float]) -> tuple[dict[str, float], float]:
+        model = LogisticRegression(C=c, class_weight=weight, max_iter=3000)
+        model.fit(matrix(texts, idf), labels)
+        return dict(zip(idf, model.coef_[0].tolist(), strict=True)), float(model.intercept_[0])
+
+    idf = idf_of(texts)
     coef, _ = fit(idf)
     kept = sorted(coef, key=lambda g: -abs(coef[g]))[:KEEP]
     idf = {g: idf[g] for g in kept}

@@ -11,7 +11,8 @@ import pytest
 
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
-from bot.services.understanding.scope_model import ScopeModel, ngrams
+from bot.services.understanding.letter_ngrams import ngrams
+from bot.services.understanding.scope_model import ScopeModel
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -28,6 +28,7 @@ from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import INTRODUCES, fold, script_counts
+from bot.services.understanding.article_model import ArticleModel
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
@@ -198,12 +199,14 @@ class _Sentence:
 
 class Reader:
     def __init__(self, knowledge: KnowledgeBase, gazetteer: Gazetteer, topics: Topics,
-                 memory_minutes: int = 30, scope_model: ScopeModel | None = None) -> None:
+                 memory_minutes: int = 30, scope_model: ScopeModel | None = None,
+                 article_model: ArticleModel | None = None) -> None:
         self.kb = knowledge
         self.gazetteer = gazetteer
         self.topics = topics
         self.memory_minutes = memory_minutes
         self.scope_model = scope_model
+        self.article_model = article_model
         topics.known = knowledge.knows  # typos are read against this base's own words
         self._notes: dict[tuple[str, str, str], list[str]] = {}
         self._aspect_articles = {t.article for t in topics.topics.values()
@@ -214,11 +217,12 @@ class Reader:
 
     @classmethod
     def load(cls, knowledge: KnowledgeBase, memory_minutes: int = 30) -> Reader:
-        """The reader of the knowledge base's folder: its `places.yaml`, `topics.yaml` and
-        `scope-model.json`."""
+        """The reader of the knowledge base's folder: its `places.yaml`, `topics.yaml`,
+        `scope-model.json` and `article-model.json`."""
         return cls(knowledge, Gazetteer.load(knowledge.root / "places.yaml"),
                    Topics.load(knowledge.root / "topics.yaml"), memory_minutes,
-                   ScopeModel.load(knowledge.root / "scope-model.json"))
+                   ScopeModel.load(knowledge.root / "scope-model.json"),
+                   ArticleModel.load(knowledge.root / "article-model.json"))
 
     # -- language ---------------------------------------------------------------------
 
@@ -374,6 +378,13 @@ class Reader:
                 chosen_asks = [best]
                 break
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
+        if len(reading.asks) > 1 and remembered is None and self.article_model is not None:
+            # Of several articles, one the learned reading is sure the message does not
+            # ask for is a topic named around the questions ("our documentary team", "the
+            # heritage old town"): answered, a producer reads it as a requirement.
+            unasked = self.article_model.unasked(text, reading.articles)
+            reading.asks = [a for a in reading.asks
+                            if a.article.id not in unasked] or reading.asks
         reading.topical = any(part.topics for part in parts)
         if (reading.asks and not reading.topical and remembered is None
                 and self.scope_model is not None and self.scope_model.declines(text)):

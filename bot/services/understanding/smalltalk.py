@@ -166,8 +166,13 @@ class SmallTalk:
     language: str = ""
 
 
+# Laughter is typed as long as the laugh: "wwwww" is "www", "hihihihi" is "hihi".
+_LONG_LAUGH = re.compile(r"([wk])\1{3,}|(ha|he|hi|ka)\2{2,}")
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in _PUNCT.split(fold(text)) if w]
+    return [_LONG_LAUGH.sub(lambda m: m.group(1) * 3 if m.group(1) else m.group(2) * 2, w)
+            for w in _PUNCT.split(fold(text)) if w]
 
 
 _PHRASE_KIND: dict[str, tuple[str, str]] = {}
