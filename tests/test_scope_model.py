@@ -69,9 +69,13 @@ def test_only_topic_less_answers_outside_a_follow_up_are_judged(knowledge: Knowl
 
 def test_no_crew_question_of_the_knowledge_base_is_declined_by_the_model(
         knowledge: KnowledgeBase, reader: Reader) -> None:
+    """Each crew question the reader answers without a topic is one the model judges;
+    none may be declined."""
     model = reader.scope_model
     assert model is not None
-    declined = [(article.id, question) for article in knowledge.articles
-                for language, questions in article.questions.items() for question in questions
-                if not reader.read(question, language).topical and model.declines(question)]
-    assert declined == []
+    rules = Reader(knowledge, reader.gazetteer, reader.topics)
+    judged = [(article.id, question) for article in knowledge.articles
+              for language, questions in article.questions.items() for question in questions
+              if (reading := rules.read(question, language)).asks and not reading.topical]
+    assert len(judged) > 100
+    assert [(article, q) for article, q in judged if model.declines(q)] == []
