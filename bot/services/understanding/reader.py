@@ -108,7 +108,7 @@ class Ask:
 
     article: Article
     score: float
-    via: str  # "topic", "place", "search", "follow-up"
+    via: str  # "topic", "place", "search", "follow-up", "learned"
     place: Place | None = None  # a place the answer should say something about
     topic: Topic | None = None
     sentence: str = ""
@@ -378,13 +378,17 @@ class Reader:
                 chosen_asks = [best]
                 break
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
-        if len(reading.asks) > 1 and remembered is None and self.article_model is not None:
+        if reading.asks and remembered is None and self.article_model is not None:
             # Of several articles, one the learned reading is sure the message does not
             # ask for is a topic named around the questions ("our documentary team", "the
-            # heritage old town"): answered, a producer reads it as a requirement.
-            unasked = self.article_model.unasked(text, reading.articles)
-            reading.asks = [a for a in reading.asks
-                            if a.article.id not in unasked] or reading.asks
+            # heritage old town"): answered, a producer reads it as a requirement. One it
+            # is surer still a long message asks for is a request the rules did not read
+            # as one ("Also need a caterer for ~70 ppl a day.").
+            revised = self.article_model.revise(text, reading.articles, MAX_ASKS)
+            rules = {ask.article.id: ask for ask in reading.asks}
+            reading.asks = [rules.get(article_id) or Ask(article, 0.0, "learned")
+                            for article_id in revised
+                            if (article := self._article(article_id)) is not None]
         reading.topical = any(part.topics for part in parts)
         if (reading.asks and not reading.topical and remembered is None
                 and self.scope_model is not None and self.scope_model.declines(text)):
