@@ -546,6 +546,20 @@ def test_a_question_going_on_about_something_not_ours_is_not_answered(
                             "the old town?") == ["permit.drone"]
 
 
+def test_a_question_pointing_back_at_something_not_ours_is_not_answered(
+        reader: Reader) -> None:
+    """"He wants to teach English. What visa does he need for that?" asks the visa to
+    teach; the same question after a statement of ours is answered."""
+    for text in ("After the shoot my sound recordist wants to stay and teach English in "
+                 "Saigon. What visa does he need for that?",
+                 "Sau khi quay xong em muốn ở lại dạy tiếng Anh ở Đà Nẵng. Cần visa gì "
+                 "cho việc đó ạ?"):
+        reading = reader.read(text, None, None, NOW)
+        assert reading.articles == [], (text, reading.articles)
+    assert articles(reader, "Our DP flies in from Lyon. What visa does he need for that?"
+                    ) == ["visa.crew"]
+
+
 def test_a_condition_after_an_answer_asks_about_the_same_subject(reader: Reader) -> None:
     first = reader.read("한국 국적이면 비자 필요해요?", "ko", None, NOW)
     later = NOW + timedelta(minutes=2)

@@ -85,6 +85,12 @@ _NOT_VIETNAM = re.compile(
 # "I have two questions", "以下2点", "想请教两个问题": announces the questions that follow.
 _ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)(?!\w)"
                         r"|질문|문의|以下|質問|問題|问题|几点|两点")
+# A question that points back at the sentence before it ("What visa does he need for
+# that?" after "he wants to stay and teach English") is about that sentence's subject.
+_POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho viec (?:do|nay)"
+                          r"|de lam (?:viec )?(?:do|vay))(?!\w)"
+                          r"|그러려면|그걸 하려면|이를 위해"
+                          r"|そのために|そのためには|それには|为此|这样的话")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
@@ -263,6 +269,10 @@ class Reader:
             now, self.memory_minutes) else None
         parts = [part for s in sentences(text) if self._small_talk(s) is None
                  for part in self._parts(s, language)]
+        parts = [dataclasses.replace(part, off_topic=True) if (
+            number and part.question and not part.off_topic and parts[number - 1].off_topic
+            and _POINTS_BACK.search(part.folded)) else part
+            for number, part in enumerate(parts)]
         context = _Context()
         asks: dict[bool, list[Ask]] = {True: [], False: []}
         unknown: dict[bool, list[Place]] = {True: [], False: []}
