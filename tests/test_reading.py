@@ -546,6 +546,18 @@ def test_a_question_going_on_about_something_not_ours_is_not_answered(
                             "the old town?") == ["permit.drone"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("在峴港可以飛無人機嗎？", ["permit.drone"]), ("簽證怎麼辦？", ["visa.crew"]),
+    ("器材怎麼報關？", ["customs.equipment"]), ("富國島拍攝需要什麼許可？", ["location.phu-quoc"]),
+])
+def test_traditional_chinese_is_read_like_simplified(text: str, expected: list[str],
+                                                     reader: Reader) -> None:
+    """Taiwanese and Hong Kong crews' characters; the reading keeps the message as
+    written."""
+    reading = reader.read(text, None, None, NOW)
+    assert (reading.articles, reading.language, reading.text) == (expected, "zh", text)
+
+
 def test_a_question_pointing_back_at_something_not_ours_is_not_answered(
         reader: Reader) -> None:
     """"He wants to teach English. What visa does he need for that?" asks the visa to

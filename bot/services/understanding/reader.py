@@ -29,6 +29,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import INTRODUCES, fold, script_counts
 from bot.services.understanding.article_model import ArticleModel
+from bot.services.understanding.han import simplified
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
@@ -265,6 +266,8 @@ class Reader:
             return Reading(text, language, small_talk=talk, memory=memory or Memory())
         language = self.language_of(text, chosen, hint)
         reading = Reading(text, language, memory=memory or Memory())
+        if language == "zh":  # "簽證" is "签证": the base is written in Simplified
+            text = simplified(text)
         remembered = memory if memory is not None and now is not None and memory.fresh(
             now, self.memory_minutes) else None
         parts = [part for s in sentences(text) if self._small_talk(s) is None
