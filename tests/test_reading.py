@@ -558,6 +558,21 @@ def test_traditional_chinese_is_read_like_simplified(text: str, expected: list[s
     assert (reading.articles, reading.language, reading.text) == (expected, "zh", text)
 
 
+@pytest.mark.parametrize("first, then", [
+    ("한국 국적 스태프는 비자 없이 입국 가능한가요?", "장비는요?"),
+    ("Đoàn Hàn sang quay 2 tuần có cần visa không ạ?", "Còn thiết bị?"),
+    ("Do our British crew need a visa?", "and the gear?"),
+])
+def test_the_gear_named_after_the_visa_answer_asks_how_it_comes_in(
+        first: str, then: str, reader: Reader) -> None:
+    before = reader.read(first, None, None, NOW)
+    assert before.articles == ["visa.crew"]
+    later = NOW + timedelta(minutes=1)
+    assert reader.read(then, None, before.memory, later).articles == ["customs.equipment"]
+    drone = reader.read("Can we fly a drone in Da Nang?", None, None, NOW).memory
+    assert reader.read(then, None, drone, later).articles != ["customs.equipment"]
+
+
 def test_a_question_pointing_back_at_something_not_ours_is_not_answered(
         reader: Reader) -> None:
     """"He wants to teach English. What visa does he need for that?" asks the visa to

@@ -609,12 +609,14 @@ class Reader:
         def top() -> str | None:
             return part.answer.candidates[0][0] if part.answer.candidates else None
 
-        if (memory is not None and memory.article and part.short and not part.places
-                and all(t.kind == "filming" for t in part.topics)
-                and memory.article in self.topics.about_crew(part.text)):
+        crew_asks = self.topics.about_crew(part.text).get(memory.article or "") if (
+            memory is not None and part.short and not part.places
+            and all(t.kind == "filming" for t in part.topics)) else None
+        if crew_asks:
             # "our sound guy is Indian though", "촬영감독은 미국인이에요" after the visa
-            # answer: their visa.
-            return self._ask(memory.article, part, "follow-up", last_place, last), []
+            # answer: their visa; "장비는요?", "Còn thiết bị?" after it: how the gear
+            # comes in.
+            return self._ask(crew_asks, part, "follow-up", last_place, last), []
         if (memory is not None and last is not None and last.is_subject
                 and last.kind != "local" and part.short
                 and all(t.kind == "vendor" for t in part.subjects)

@@ -41,6 +41,10 @@ class Topic:
     # What writers call themselves ("em là fixer ở TP.HCM", "I'm a fixer based in..."):
     # named in an introduction, it says who writes, not what is asked.
     role: bool = False
+    # A `crew` topic: the answers right after which naming it asks `article` (by default
+    # `article` itself: "our sound guy is Indian though" after the visa answer; the gear
+    # after the visa answer asks how it comes in).
+    after: tuple[str, ...] = ()
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
@@ -113,13 +117,14 @@ class Topics:
                                               entry.get("yields_to_vendors")),
                                           procedure=bool(entry.get("procedure")),
                                           role=bool(entry.get("role")),
+                                          after=tuple(entry.get("after") or ()),
                                           cues=cues)
         return cls(topics, problems)
 
     def check(self, article_ids: set[str], languages: tuple[str, ...]) -> list[str]:
         found = list(self.problems)
         for topic in self.topics.values():
-            for ref in (topic.article, topic.hire):
+            for ref in (topic.article, topic.hire, *topic.after):
                 if ref and ref not in article_ids:
                     found.append(f"topics.yaml: {topic.id}: no article {ref!r}")
             for language in languages:
@@ -166,10 +171,15 @@ class Topics:
                 topics.append(self._long_words[near[0]])
         return topics
 
-    def about_crew(self, text: str) -> list[str]:
-        """The articles that `text`, naming who the crew are ("our sound guy is Indian
-        though", "他是台湾人呢？"), goes on about right after their answer."""
-        return list(dict.fromkeys(found.value.article for found in self._crew.find(text)))
+    def about_crew(self, text: str) -> dict[str, str]:
+        """What `text`, naming who or what comes with the crew ("our sound guy is Indian
+        though", "他是台湾人呢？", "장비는요?"), asks right after each answer: the
+        article answered last -> the article asked."""
+        asked: dict[str, str] = {}
+        for found in self._crew.find(text):
+            for answered in found.value.after or (found.value.article,):
+                asked.setdefault(answered, found.value.article)
+        return asked
 
     def mentions(self, topic: Topic, text: str) -> bool:
         """Whether `text` (an article's sentence) speaks of `topic`, in any language."""
