@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.eval_messages import read, right
-from benchmarks.train_scope import HERE, SETS, idf_of, matrix
+from benchmarks.train_scope import HERE, SETS, as_read, idf_of, matrix
 from bot.paths import bundled
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
@@ -114,8 +114,9 @@ def main() -> int:
     reader.article_model = None  # the reader's own answers, before this model's say
     articles = sorted(article.id for article in kb.articles)
     names = [s for s in args.sets.split(",") if s]
-    sets = {name: [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(
-        encoding="utf-8").splitlines() if line.strip()] for name in names}
+    sets = {name: as_read(reader, [json.loads(line) for line in (HERE / f"{name}.jsonl")
+                                   .read_text(encoding="utf-8").splitlines() if line.strip()])
+            for name in names}
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
         for questions in article.questions.values() for q in questions]

@@ -32,6 +32,7 @@ from benchmarks.eval_messages import read, right
 from bot.paths import bundled
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
+from bot.services.understanding.han import simplified
 from bot.services.understanding.letter_ngrams import features, ngrams
 
 HERE = Path(__file__).resolve().parent
@@ -54,6 +55,17 @@ def examples(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
         elif row["kind"] == "followup" and row.get("first_expect"):
             found.append((str(row["first"]), 0))
     return found
+
+
+def as_read(reader: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as the reader reads them (Traditional Chinese as Simplified), so the
+    models learn from the text they will be given."""
+    for row in rows:
+        for key in ("q", "first"):
+            text = row.get(key)
+            if text and reader.language_of(str(text), row.get("chat_lang")) == "zh":
+                row[key] = simplified(str(text))
+    return rows
 
 
 def idf_of(texts: list[str]) -> dict[str, float]:
@@ -111,8 +123,9 @@ def main() -> int:
     reader = Reader.load(kb)
     reader.scope_model = None  # the reader's own answers, before any model's say
     names = [s for s in args.sets.split(",") if s]
-    sets = {name: [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(
-        encoding="utf-8").splitlines() if line.strip()] for name in names}
+    sets = {name: as_read(reader, [json.loads(line) for line in (HERE / f"{name}.jsonl")
+                                   .read_text(encoding="utf-8").splitlines() if line.strip()])
+            for name in names}
     crew_questions = [(q, 0) for article in kb.articles
                       for questions in article.questions.values() for q in questions]
     gains = Counter[float]()

@@ -968,6 +968,16 @@ def test_an_aspect_keeps_its_article_unless_the_search_is_clearly_surer(
                     ) == ["permit.timeline"]
 
 
+@pytest.mark.parametrize("text, language", [
+    ("Catering ?", "fr"), ("documents ?", "fr"), ("Catering?", "en"),
+    ("What about drones ?", "en"), ("Con thiet bi ?", "vi")])
+def test_a_space_before_the_question_mark_says_french_when_nothing_else_does(
+        text: str, language: str, reader: Reader) -> None:
+    assert reader.language_of(text, None) == language
+    if len(text.split()) == 2:  # one word: a chosen language still wins
+        assert reader.language_of(text, "ko") == "ko"
+
+
 def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     assert reader.read("visa", "ko", None, NOW).language == "ko"
     assert reader.read("drone", "en", None, NOW).language == "en"

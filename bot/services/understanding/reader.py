@@ -92,6 +92,8 @@ _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho vie
                           r"|de lam (?:viec )?(?:do|vay))(?!\w)"
                           r"|그러려면|그걸 하려면|이를 위해"
                           r"|そのために|そのためには|それには|为此|这样的话")
+# French puts a space before "?" and "!": the one sign of French in "Catering ?".
+_FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
@@ -238,6 +240,8 @@ class Reader:
         one ambiguous word ("visa", "drone") or a place name changes nothing."""
         detected, confident = self.kb.detect_language(text, hint or (chosen or ""))
         if chosen is None:
+            if not confident and not hint and _FRENCH_SPACING.search(text):
+                return "fr"  # "Catering ?", "documents ?": French typography
             return detected
         if detected == chosen or not confident:
             return chosen
