@@ -84,6 +84,7 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
     ("không", "ok"), ("なるほど", "ok"), ("よろしくお願いします", "ok"), ("嗯嗯", "ok"),
     ("좋네요", "ok"), ("that's all for now", "ok"), ("bonne journée à vous", "bye"),
     ("在吗？", "greeting"), ("chào buổi sáng", "greeting"), ("chao buoi sang", "greeting"),
+    ("wait is this a bot or a real person", "bot"),
     ("test", "greeting"), ("what can you do?", "help"), ("bạn làm được gì", "help"),
     ("ban lam duoc gi", "help"), ("何ができますか？", "help"), ("你能做什么？", "help"),
     ("start over", "menu"), ("#2", "number"), ("3.", "number"), ("42!", "number"),

@@ -191,6 +191,7 @@ _BOT_WORDS = re.compile(
     r"|봇|로봇|실제 사람|사람이세요|사람이에요|상담원|ボット|ロボット|中の人|人間|機械"
     r"|机器人|真人|人工")
 BOT_QUESTION_CHARS = 60
+BOT_QUESTION_WORDS = 10  # ("wait is this a bot or a real person", with no "?")
 
 
 def _is_symbols(text: str) -> bool:
@@ -209,7 +210,7 @@ def small_talk(text: str) -> SmallTalk | None:
     if _NUMBER.match(stripped):
         return SmallTalk("number")
     if len(stripped) <= BOT_QUESTION_CHARS and _BOT_WORDS.search(fold(stripped)) and (
-            "?" in stripped or "？" in stripped or len(_words(stripped)) <= 8):
+            "?" in stripped or "？" in stripped or len(_words(stripped)) <= BOT_QUESTION_WORDS):
         listed = _PHRASE_KIND.get(" ".join(_words(stripped)))  # "bn là bot à?": Vietnamese
         return SmallTalk("bot", listed[1] if listed else "")
     if len(stripped) > 80:
