@@ -20,10 +20,8 @@ sets. Needs scikit-learn (the `train` extra).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import dataclasses
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -32,10 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.eval_messages import read, right
-from benchmarks.train_scope import HERE, SETS, as_read, idf_of, matrix
-from bot.paths import bundled
-from bot.services.knowledge import KnowledgeBase
-from bot.services.understanding import Reader
+from benchmarks.train_scope import idf_of, matrix, prepare, write
 from bot.services.understanding.article_model import ArticleModel
 from bot.services.understanding.reader import MAX_ASKS
 
@@ -103,20 +98,9 @@ def train(found: list[Example], articles: list[str]) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--out", type=Path, default=bundled("knowledge") / "article-model.json")
-    args = parser.parse_args()
-    from bot.config import load_config
-
-    kb = KnowledgeBase.load(bundled("knowledge"), load_config(None).knowledge.answer_threshold)
-    reader = Reader.load(kb)
+    args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "article-model.json")
     reader.article_model = None  # the reader's own answers, before this model's say
     articles = sorted(article.id for article in kb.articles)
-    names = [s for s in args.sets.split(",") if s]
-    sets = {name: as_read(reader, [json.loads(line) for line in (HERE / f"{name}.jsonl")
-                                   .read_text(encoding="utf-8").splitlines() if line.strip()])
-            for name in names}
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
         for questions in article.questions.values() for q in questions]
@@ -143,11 +127,9 @@ def main() -> int:
     found = [e for name in names for e in examples(sets[name])]
     data = train(found + crew_questions, articles)
     data["drop_below"], data["add_above"] = best
-    data["trained_on"] = names
     data["left_out"] = [{"drop_below": drop, "add_above": add, "turned_right": gains[drop, add],
                          "turned_wrong": losses[drop, add]} for drop, add in pairs]
-    args.out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                        encoding="utf-8")
+    write(args.out, data, names)
     print(f"drop below {best[0]}, add above {best[1]}: {gains[best]} readings turned right, "
           f"{losses[best]} turned wrong (each set left out in turn; dropping alone at "
           f"{best[0]}: {gains[best[0], 1.01]} and {losses[best[0], 1.01]}); "

@@ -111,21 +111,37 @@ def train(texts: list[str], labels: list[int], c: float = 10.0,
             "coef": [round(coef[g], 5) for g in idf], "intercept": intercept}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def prepare(description: str, model_file: str) -> tuple[
+        argparse.Namespace, KnowledgeBase, Reader, list[str], dict[str, list[dict[str, Any]]]]:
+    """A trainer's command line, the shipped knowledge and its reader, and the tuning
+    sets named on the command line, as the reader reads them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--out", type=Path, default=bundled("knowledge") / "scope-model.json")
+    parser.add_argument("--out", type=Path, default=bundled("knowledge") / model_file)
     args = parser.parse_args()
     from bot.config import load_config
-    from bot.services.understanding.scope_model import ScopeModel
 
     kb = KnowledgeBase.load(bundled("knowledge"), load_config(None).knowledge.answer_threshold)
     reader = Reader.load(kb)
-    reader.scope_model = None  # the reader's own answers, before any model's say
     names = [s for s in args.sets.split(",") if s]
     sets = {name: as_read(reader, [json.loads(line) for line in (HERE / f"{name}.jsonl")
                                    .read_text(encoding="utf-8").splitlines() if line.strip()])
             for name in names}
+    return args, kb, reader, names, sets
+
+
+def write(path: Path, data: dict[str, Any], names: list[str]) -> None:
+    """The model as the bot reads it, with the sets it was trained on."""
+    data["trained_on"] = names
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                    encoding="utf-8")
+
+
+def main() -> int:
+    from bot.services.understanding.scope_model import ScopeModel
+
+    args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "scope-model.json")
+    reader.scope_model = None  # the reader's own answers, before any model's say
     crew_questions = [(q, 0) for article in kb.articles
                       for questions in article.questions.values() for q in questions]
     gains = Counter[float]()
@@ -163,11 +179,9 @@ def main() -> int:
     allowed = [t for t in THRESHOLDS if t >= floor] or [max(THRESHOLDS)]
     best = max(allowed, key=lambda t: (gains[t] - LOSS_WEIGHT * losses[t], t))
     data["threshold"] = best
-    data["trained_on"] = names
     data["left_out"] = {str(t): {"declined_out_of_scope": gains[t],
                                  "declined_right_answers": losses[t]} for t in THRESHOLDS}
-    args.out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                        encoding="utf-8")
+    write(args.out, data, names)
     print(f"threshold {best} (crew questions' highest doubt {floor:.3f}): {gains[best]} "
           f"out-of-scope answers declined, "
           f"{losses[best]} right answers lost (each set left out in turn); "
