@@ -581,11 +581,17 @@ def test_a_question_pointing_back_at_something_not_ours_is_not_answered(
     for text in ("After the shoot my sound recordist wants to stay and teach English in "
                  "Saigon. What visa does he need for that?",
                  "Sau khi quay xong em muốn ở lại dạy tiếng Anh ở Đà Nẵng. Cần visa gì "
-                 "cho việc đó ạ?"):
+                 "cho việc đó ạ?",
+                 # (the person named: "lui", him or her; any language taught)
+                 "Mon épouse souhaiterait enseigner le français à Da Nang pendant la durée "
+                 "du tournage. Quel visa de travail lui faudrait-il ?",
+                 "Một bạn trong đoàn Nhật muốn ở lại Hà Nội dạy tiếng Nhật, xin visa lao "
+                 "động thế nào ạ?"):
         reading = reader.read(text, None, None, NOW)
         assert reading.articles == [], (text, reading.articles)
     assert articles(reader, "Our DP flies in from Lyon. What visa does he need for that?"
                     ) == ["visa.crew"]
+    assert articles(reader, "Our DP is Australian. What visa does he need?") == ["visa.crew"]
 
 
 def test_a_condition_after_an_answer_asks_about_the_same_subject(reader: Reader) -> None:
@@ -769,6 +775,22 @@ def test_hiring_or_a_side_after_an_answer(first: str, then: str, expected: str,
 @pytest.mark.parametrize("text", ["cheers, that's sorted", "Merci beaucoup, très utile !"])
 def test_more_thanks(text: str, reader: Reader) -> None:
     assert reader.read(text, None, None, NOW).small_talk is not None
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Thank you ever so much, that's extremely helpful.", "en"),
+    ("Dạ em cảm ơn Quý Cục nhiều ạ", "vi"),
+    ("本当にありがとうございました。とても参考になりました", "ja"),
+    ("Merci infiniment pour ces précisions, bonne journée", "fr")])
+def test_thanks_written_at_length_is_small_talk(text: str, language: str, reader: Reader
+                                                ) -> None:
+    """... when it asks nothing and names nothing of ours (the search had answered the
+    first with the fees article, the second with the drone one)."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk == SmallTalk("thanks", language) and reading.asks == []
+    assert articles(reader, "Thanks! Can you also tell me about fees?") == ["permit.fees"]
+    assert reader.read("Thanks, we will send the drone papers tomorrow", None, None,
+                       NOW).small_talk is None
 
 
 def test_a_tourist_visa_for_another_country_is_not_ours(reader: Reader) -> None:

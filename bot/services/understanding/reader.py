@@ -33,7 +33,7 @@ from bot.services.understanding.han import simplified
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
-from bot.services.understanding.smalltalk import SmallTalk, small_talk
+from bot.services.understanding.smalltalk import SmallTalk, courtesy, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
 # A follow-up is short: "and in Hoi An?", "how long does it take?", "드론은요?".
@@ -89,6 +89,7 @@ _ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)
 # A question that points back at the sentence before it ("What visa does he need for
 # that?" after "he wants to stay and teach English") is about that sentence's subject.
 _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho viec (?:do|nay)"
+                          r"|(?:does|would|will) (?:he|she) need|lui (?:faut|faudrait|faudra)"
                           r"|de lam (?:viec )?(?:do|vay))(?!\w)"
                           r"|그러려면|그걸 하려면|이를 위해"
                           r"|そのために|そのためには|それには|为此|这样的话")
@@ -442,6 +443,10 @@ class Reader:
             # our topics ("tet", "vfx") or a place ("Hue"); the search would match it to
             # some name with full confidence.
             return SmallTalk("empty")
+        if talk is None and (thanks := courtesy(text)) is not None and not any(
+                is_question(s) for s in sentences(text)) and not self.topics.find(
+                text) and not self.gazetteer.find(text):
+            return thanks  # (said at length: "Thank you ever so much, that's helpful.")
         return talk
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:

@@ -245,6 +245,29 @@ def small_talk(text: str) -> SmallTalk | None:
     return None
 
 
+# Thanks or a goodbye written out at length ("Thank you ever so much, that's extremely
+# helpful.", "Dạ em cảm ơn Quý Cục nhiều ạ"): the reader takes such a message for them when
+# it asks nothing and names nothing of ours.
+COURTESY_KINDS = ("thanks", "bye")
+COURTESY_CHARS = 120
+_COURTESY: list[tuple[str, SmallTalk]] = sorted(
+    ((phrase, SmallTalk(kind, language)) for phrase, (kind, language) in _PHRASE_KIND.items()
+     if kind in COURTESY_KINDS and (len(phrase) >= 3 or not phrase.isascii())),
+    key=lambda found: (COURTESY_KINDS.index(found[1].kind), -len(found[0])))
+
+
+def courtesy(text: str) -> SmallTalk | None:
+    """The thanks or goodbye a short message says among other words, if any."""
+    if len(text) > COURTESY_CHARS:
+        return None
+    joined = " ".join(_words(text))
+    spaced = f" {joined} "
+    for phrase, talk in _COURTESY:
+        if (f" {phrase} " in spaced) if phrase.isascii() else (phrase in joined):
+            return talk
+    return None
+
+
 def _cjk_kinds(run: str) -> list[tuple[str, str]]:
     """The small talk a run of Hangul, kana or Han is from its start to its end, allowing
     filler characters between known phrases; none if it is something else."""
