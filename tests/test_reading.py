@@ -438,6 +438,12 @@ def test_where_the_writers_company_sits_is_not_the_place_asked_about(
     reading = reader.read("We're a Hanoi-based company. Which visa does our French DP need?",
                           None, None, NOW)
     assert reading.articles == ["visa.crew"] and reading.unknown_places == []
+    # Nor where the writer is: "tui ở Huế" (I'm in Hue) helping a crew in Ha Giang.
+    assert articles(reader, "Chào bạn, tui ở Huế nhưng đang phụ một đoàn làm phim du lịch ở "
+                            "Hà Giang. Người nước ngoài lên vùng đó quay có cần xin phép gì "
+                            "không?") == ["location.ha-giang"]
+    assert articles(reader, "Hello, I'm in Hanoi but our crew shoots in Sapa next month. What "
+                            "permits do we need up there?") == ["location.sapa"]
 
 
 def test_follow_ups_asking_for_the_list_or_naming_their_own_subject(reader: Reader) -> None:
