@@ -463,6 +463,19 @@ def test_follow_ups_asking_for_the_list_or_naming_their_own_subject(reader: Read
         "permit.fees"]
 
 
+@pytest.mark.parametrize("then", [
+    "Can you name a few that have actually worked with American crews?",
+    "ok et vous en connaissez qui bossent avec des étudiants ?"])
+def test_names_asked_after_the_service_company_rule_are_the_companies(then: str,
+                                                                       reader: Reader) -> None:
+    """... even when the request says who the crew is or what it shoots."""
+    first = reader.read("Do we have to go through a local service company?", None, None, NOW)
+    assert first.articles == ["permit.service-provider"]
+    later = NOW + timedelta(minutes=2)
+    assert reader.read(then, None, first.memory, later).articles == [
+        "vendors.service-company"]
+
+
 def test_a_local_topic_at_several_places_is_each_places(reader: Reader) -> None:
     assert articles(reader, "Pouvez-vous confirmer ce qu'il faut pour tourner dans la "
                             "citadelle de Hué et dans la vieille ville de Hoi An ?") == [

@@ -88,6 +88,9 @@ _ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)
                         r"|질문|문의|以下|質問|問題|问题|几点|两点")
 # A question that points back at the sentence before it ("What visa does he need for
 # that?" after "he wants to stay and teach English") is about that sentence's subject.
+# Topics a request for the last subject's vendors may name: what the crew shoots and who
+# comes ("can you recommend one that's done US shows?", "... worked with American crews?").
+_WHO_NOT_WHAT = ("filming", "route", "crew")
 _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho viec (?:do|nay)"
                           r"|(?:does|would|will) (?:he|she) need|lui (?:faut|faudrait|faudra)"
                           r"|de lam (?:viec )?(?:do|vay))(?!\w)"
@@ -630,7 +633,8 @@ class Reader:
                 and last.kind != "local" and part.short
                 and all(t.kind == "vendor" for t in part.subjects)
                 and place is None and (_BACK.search(part.folded) or (
-                    hire and last.hire is not None and not part.topics))
+                    hire and last.hire is not None and all(
+                        t.kind in _WHO_NOT_WHAT for t in part.topics)))
                 and not any(t.own or last.sides_are_the_permits for t in part.aspects)
                 and not (hire and last.hire is None and last.kind != "vendor")):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
