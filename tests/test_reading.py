@@ -845,6 +845,18 @@ def test_what_the_ministry_reads_in_a_script_is_the_content_review(reader: Reade
                             "that case?") == ["permit.content-review"]
 
 
+@pytest.mark.parametrize("text", [
+    "Is there any subject matter that simply isn't permitted?",
+    "Si on change de décor après l'obtention de la licence, faut-il une nouvelle demande ?",
+    "촬영 중에 장면이 바뀌면 변경 절차가 어떻게 되나요?",
+    "許可取得後の変更はどうすればいいですか？",
+    "Nếu muốn bổ sung bối cảnh sau khi có giấy phép thì làm sao ạ?",
+    "审查标准是什么？"])
+def test_changes_after_approval_and_what_is_not_allowed_are_the_content_review(
+        text: str, reader: Reader) -> None:
+    assert articles(reader, text) == ["permit.content-review"]
+
+
 @pytest.mark.parametrize("text", ["=)))", "ok e", "bn là bot à?"])
 def test_vietnamese_chat_small_talk_is_answered_in_vietnamese(text: str, reader: Reader
                                                                ) -> None:
