@@ -857,6 +857,18 @@ def test_changes_after_approval_and_what_is_not_allowed_are_the_content_review(
     assert articles(reader, text) == ["permit.content-review"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("How far out do we need to file for the permit?", "permit.timeline"),
+    ("Nộp hồ sơ đầu tháng 12 thì có kịp không ạ?", "permit.timeline"),
+    ("申请后要多少个工作日？", "permit.timeline"),
+    ("허가 신청부터 발급까지 리드타임이 어떻게 되나요?", "permit.timeline"),
+    ("Có bắt buộc ký hợp đồng với cơ sở điện ảnh Việt Nam không?", "permit.service-provider"),
+    ("我们想飞穿越机，需要什么许可？", "permit.drone")])
+def test_lead_times_local_partners_and_fpv_drones_as_crews_name_them(
+        text: str, expected: str, reader: Reader) -> None:
+    assert articles(reader, text) == [expected]
+
+
 @pytest.mark.parametrize("text", ["=)))", "ok e", "bn là bot à?"])
 def test_vietnamese_chat_small_talk_is_answered_in_vietnamese(text: str, reader: Reader
                                                                ) -> None:
