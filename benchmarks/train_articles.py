@@ -2,7 +2,9 @@
 
     python benchmarks/train_articles.py [--sets tune,tune2,...] [--out knowledge/article-model.json]
 
-One logistic regression per article over the letter n-grams the scope model reads.
+One logistic regression per article over the letter n-grams the scope model reads, and
+again, marked apart, those of a long message's questions (`asked_ngrams`: a topic named
+in a question is asked, the same topic named around it may not be).
 Training data: the tuning sets' messages with their expected articles (`short`, `long`,
 `chat_lang`, and follow-ups' first messages; an `also` article is neither asked nor not
 asked for its message), their out-of-scope messages and small talk (no article asked),
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.eval_messages import read, right
 from benchmarks.train_scope import idf_of, matrix, prepare, write
-from bot.services.understanding.article_model import ArticleModel
+from bot.services.understanding.article_model import ArticleModel, asked_ngrams
 from bot.services.understanding.reader import MAX_ASKS
 
 ASKING = ("short", "long", "chat_lang")
@@ -64,7 +66,7 @@ def train(found: list[Example], articles: list[str]) -> dict[str, Any]:
     texts = [text for text, _, _ in found]
 
     def fit(idf: dict[str, float]) -> dict[str, tuple[list[float], float]]:
-        features = matrix(texts, idf)
+        features = matrix(texts, idf, asked_ngrams)
         fitted = {}
         for article in articles:
             judged = [i for i, (_, _, also) in enumerate(found) if article not in also]
@@ -76,7 +78,7 @@ def train(found: list[Example], articles: list[str]) -> dict[str, Any]:
             fitted[article] = (model.coef_[0].tolist(), float(model.intercept_[0]))
         return fitted
 
-    idf = idf_of(texts)
+    idf = idf_of(texts, asked_ngrams)
     fitted = fit(idf)
     weight = Counter[str]()
     for coef, _ in fitted.values():

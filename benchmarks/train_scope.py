@@ -23,6 +23,7 @@ import json
 import math
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +70,18 @@ def as_read(reader: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def idf_of(texts: list[str]) -> dict[str, float]:
+def idf_of(texts: list[str], grams: Callable[[str], Counter[str]] = ngrams
+           ) -> dict[str, float]:
     """Smoothed idf (as scikit-learn's) of the n-grams found in at least two texts."""
     df: Counter[str] = Counter()
     for text in texts:
-        df.update(set(ngrams(text)))
+        df.update(set(grams(text)))
     n = len(texts)
     return {g: math.log((1 + n) / (1 + d)) + 1.0 for g, d in df.items() if d >= 2}
 
 
-def matrix(texts: list[str], idf: dict[str, float]) -> Any:
+def matrix(texts: list[str], idf: dict[str, float],
+           grams: Callable[[str], Counter[str]] = ngrams) -> Any:
     """The texts' features as the bot computes them, one sparse row per text."""
     from scipy.sparse import csr_matrix
 
@@ -87,7 +90,7 @@ def matrix(texts: list[str], idf: dict[str, float]) -> Any:
     rows: list[int] = []
     cols: list[int] = []
     for number, text in enumerate(texts):
-        for gram, value in features(text, idf).items():
+        for gram, value in features(text, idf, grams).items():
             rows.append(number)
             cols.append(column[gram])
             data.append(value)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
-from bot.services.understanding.article_model import ArticleModel
+from bot.services.understanding.article_model import ASKED, ArticleModel, asked_ngrams
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TWO_ASKS = "Can we fly a drone over Da Nang? And how do we bring our cameras through customs?"
@@ -53,6 +53,20 @@ def test_packed_weights_are_read_signed_and_scaled() -> None:
     assert model.chances(text_with_both)["permit.drone"] == pytest.approx(0.5)
     assert model.chances("nothing known") == {"permit.drone": pytest.approx(0.5)}
     assert model.revise("drone. dro", ["x.unknown"], 4) == ["x.unknown"]
+
+
+def test_a_long_messages_questions_are_read_apart_from_its_context() -> None:
+    """"drone" said in a question weighs apart from "drone" said around it; a message of
+    one sentence has nothing to tell apart."""
+    grams = asked_ngrams("We bring our own drone. Which visa do we need?")
+    assert grams[" dr"] == 1 and grams[ASKED + " dr"] == 0
+    assert grams[" vi"] == 1 and grams[ASKED + " vi"] == 1
+    asked = asked_ngrams("We have a visa. Can we fly the drone?")
+    assert asked[ASKED + " dr"] == 1 and asked[ASKED + " vi"] == 0
+    assert not any(g.startswith(ASKED) for g in asked_ngrams("Can we fly a drone?"))
+    marked = model_of({"permit.drone": ([0, 100], 0.0)}, grams=(" dr", ASKED + " dr"))
+    assert marked.chances("We bring a drone. Which visa?")["permit.drone"] == 0.5
+    assert marked.chances("We have visas. Can we fly the drone?")["permit.drone"] > 0.99
 
 
 def test_a_mismatched_model_file_is_refused() -> None:

@@ -259,15 +259,16 @@ def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> Non
 
 def test_each_of_several_questions_gets_an_answer_of_its_own(reader: Reader) -> None:
     """Two numbered questions on one town: the town's article once, the weather's article
-    for the weather (by the rules; the learned reading, trained on crews' labels, leaves
-    the town's weather to the town's article, whose best season answers it); a second
-    subject of the journalist's visa question, not the press article again."""
+    for the weather, asked in a question of its own (the learned reading, which weighs a
+    question's words apart from those around it, agrees; its first version, reading the
+    message as one, left the town's weather to the town's article); a second subject of
+    the journalist's visa question, not the press article again."""
     rules = Reader(reader.kb, reader.gazetteer, reader.topics,
                    scope_model=reader.scope_model)
     two = ("We film in Hoi An in March. Two questions:\n"
            "1) who gives the permission to film in Hoi An?\n2) is March in Hoi An rainy?")
     assert articles(rules, two) == ["location.hoi-an", "practical.seasons"]
-    assert articles(reader, two) == ["location.hoi-an"]
+    assert articles(reader, two) == ["location.hoi-an", "practical.seasons"]
     assert articles(reader, "I'm a reporter for a Berlin TV channel. Do I need press "
                             "accreditation to report on the rice harvest? And which visa do "
                             "journalists need?") == ["permit.documentary-news", "visa.crew"]

@@ -5,7 +5,8 @@ A crew's long message names many things around its questions: "our documentary t
 rules take each named topic a question leans on, and on long messages they often answer
 one article more than was asked, which a producer then reads as a requirement; or they
 miss a request written as a statement ("Also need a caterer for ~70 ppl a day"). This
-is one logistic regression per article over letter n-grams (`letter_ngrams`), trained by
+is one logistic regression per article over letter n-grams (`letter_ngrams`), those of a
+long message's questions counted a second time apart (`asked_ngrams`), trained by
 `benchmarks/train_articles.py` on crews' labelled messages and the knowledge base's own
 crew questions, and shipped as `article-model.json` beside the knowledge.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +33,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.services.understanding.letter_ngrams import features
-from bot.services.understanding.segments import sentences
+from bot.services.understanding.letter_ngrams import features, ngrams
+from bot.services.understanding.segments import is_question, sentences
+
+ASKED = "\x1f"  # marks the n-grams of a long message's questions (never typed)
+
+
+def asked_ngrams(text: str) -> Counter[str]:
+    """The message's n-grams, and again, marked, those of its questions when it has
+    several sentences: "drone" in "We'll bring a drone." is context, in "Can we fly the
+    drone?" it is asked, and the model weighs the two apart."""
+    found = ngrams(text)
+    parts = sentences(text)
+    if len(parts) > 1:
+        asked = ngrams(" ".join(part for part in parts if is_question(part)))
+        found.update({ASKED + gram: count for gram, count in asked.items()})
+    return found
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ class ArticleModel:
 
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
-        found = features(text, self.idf)
+        found = features(text, self.idf, asked_ngrams)
         rows = [self.column[g] for g in found]
         values = np.fromiter(found.values(), dtype=np.float64, count=len(found))
         scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from bot.services.knowledge.text import fold
 
@@ -33,10 +34,11 @@ def ngrams(text: str) -> Counter[str]:
     return counts
 
 
-def features(text: str, idf: dict[str, float]) -> dict[str, float]:
+def features(text: str, idf: dict[str, float],
+             grams: Callable[[str], Counter[str]] = ngrams) -> dict[str, float]:
     """Sublinear tf-idf of the known n-grams, normalised to unit length."""
     weights = {gram: (1.0 + math.log(count)) * idf[gram]
-               for gram, count in ngrams(text).items() if gram in idf}
+               for gram, count in grams(text).items() if gram in idf}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {gram: w / norm for gram, w in weights.items()}
 
