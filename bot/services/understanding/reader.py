@@ -88,14 +88,14 @@ _ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)
                         r"|질문|문의|以下|質問|問題|问题|几点|两点")
 # A question that points back at the sentence before it ("What visa does he need for
 # that?" after "he wants to stay and teach English") is about that sentence's subject.
-# Topics a request for the last subject's vendors may name: what the crew shoots and who
-# comes ("can you recommend one that's done US shows?", "... worked with American crews?").
-_WHO_NOT_WHAT = ("filming", "route", "crew")
 _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho viec (?:do|nay)"
                           r"|(?:does|would|will) (?:he|she) need|lui (?:faut|faudrait|faudra)"
                           r"|de lam (?:viec )?(?:do|vay))(?!\w)"
                           r"|그러려면|그걸 하려면|이를 위해"
                           r"|そのために|そのためには|それには|为此|这样的话")
+# Topics a request for the last subject's vendors may name: what the crew shoots and who
+# comes ("can you recommend one that's done US shows?", "... worked with American crews?").
+_WHO_NOT_WHAT = ("filming", "route", "crew")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
