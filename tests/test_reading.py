@@ -88,6 +88,10 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
     ("test", "greeting"), ("what can you do?", "help"), ("bạn làm được gì", "help"),
     ("ban lam duoc gi", "help"), ("何ができますか？", "help"), ("你能做什么？", "help"),
     ("start over", "menu"), ("#2", "number"), ("3.", "number"), ("42!", "number"),
+    # A greeting addressed to the department is still only a greeting.
+    ("Xin chào Quý Cục.", "greeting"), ("Bonjour Madame, Monsieur", "greeting"),
+    ("Hello dear sir or madam", "greeting"), ("담당자님 안녕하세요", "greeting"),
+    ("ご担当者様 こんにちは", "greeting"), ("贵局您好", "greeting"),
 ])
 def test_small_talk_in_every_language(text: str, kind: str, reader: Reader) -> None:
     talk = small_talk(text)
@@ -864,7 +868,10 @@ def test_changes_after_approval_and_what_is_not_allowed_are_the_content_review(
     ("申请后要多少个工作日？", "permit.timeline"),
     ("허가 신청부터 발급까지 리드타임이 어떻게 되나요?", "permit.timeline"),
     ("Có bắt buộc ký hợp đồng với cơ sở điện ảnh Việt Nam không?", "permit.service-provider"),
-    ("我们想飞穿越机，需要什么许可？", "permit.drone")])
+    ("我们想飞穿越机，需要什么许可？", "permit.drone"),
+    ("请问在越南可以用空拍机拍片吗？", "permit.drone"),  # Taiwan's word for a drone
+    ("Quel numéro appeler pour les secours si un membre de l'équipe se blesse ?",
+     "practical.safety")])
 def test_lead_times_local_partners_and_fpv_drones_as_crews_name_them(
         text: str, expected: str, reader: Reader) -> None:
     assert articles(reader, text) == [expected]

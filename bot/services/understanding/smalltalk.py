@@ -149,6 +149,9 @@ FILLERS = frozenset(w for word in (
     "vous", "mate", "now", "e", "c'est", "rapide", "reponse", "that", "it", "is", "this",
     "great", "요", "정말", "진짜",
     "너무", "네", "ね", "よ", "本当に", "とても", "了", "啊", "呀", "哦", "你", "您", "非常",
+    # whom a greeting or thanks is addressed to ("Xin chào Quý Cục.", "Dear sir or madam")
+    "quý", "cục", "dear", "sir", "madam", "or", "monsieur", "madame", "messieurs",
+    "mesdames", "담당자님", "ご担当者様", "担当者様", "贵局", "老师",
 ) for w in fold(word).replace("'", " ").split())
 # A number, perhaps with a sign, a "#" or a full stop: "9", "-1", "#2", "3.", "42!".
 _NUMBER = re.compile(r"^[#№]?\s*[+-]?\d+(?:[.,]\d+)?\s*[.!?)]*$")
