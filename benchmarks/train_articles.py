@@ -11,13 +11,15 @@ asked for its message), their out-of-scope messages and small talk (no article a
 and every crew question of the knowledge base (its own article). Never
 `realistic.jsonl` (held out) nor the answer sets (`heldout.jsonl`, `hard.jsonl`).
 
-The two thresholds are chosen by leaving each set out in turn: a model trained on the
-others revises the reader's answers on it (of several articles, those under the drop
-threshold go; to a message of several sentences, those over the add threshold come);
-messages that turn right are gains, messages that turn wrong losses. The pair kept has
-the best gains less twice the losses over all sets (a right answer taken away costs a
-crew more than a wrong one mended saves), then is used with the model trained on all
-sets. Needs scikit-learn (the `train` extra).
+The judge (`ask_judge`) that weighs the rules' articles and the model's likeliest is
+trained on the model's chances for messages it was not trained on: each set is left out
+in turn, a model trained on the others reads it, and the rules' reading of each message
+(before the model's say) is kept with those chances. A judge trained on all those
+readings is shipped; its threshold is chosen by leaving each set out again (a judge
+trained on the other sets' readings revises the left-out set's; messages that turn
+right are gains, those that turn wrong losses) and keeping the threshold with the best
+gains less twice the losses (a right answer taken away costs a crew more than a wrong
+one mended saves). Needs scikit-learn (the `train` extra).
 """
 
 from __future__ import annotations
@@ -26,22 +28,27 @@ import base64
 import dataclasses
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.eval_messages import read, right
 from benchmarks.train_scope import idf_of, matrix, prepare, write
 from bot.services.understanding.article_model import ArticleModel, asked_ngrams
-from bot.services.understanding.reader import MAX_ASKS
+from bot.services.understanding.ask_judge import Judge, Proposal, features, judged
+from bot.services.understanding.reader import MAX_ASKS, proposals
+from bot.services.understanding.segments import sentences
 
 ASKING = ("short", "long", "chat_lang")
 NOTHING_ASKED = ("oos", "oos_near", "smalltalk")
 KEEP = 15_000  # n-grams kept: fewer measured worse, more no better
 C = 4.0  # chosen leaving each set out, as the threshold (1 and 16 measured worse)
-DROP = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-ADD = (0.9, 0.93, 0.95, 0.97, 1.01)  # 1.01: never
+THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 1.01)  # 1.01: the rules alone
+JUDGE_C = 1.0  # 0.1 and 10 measured no better
 LOSS_WEIGHT = 2
 
 Example = tuple[str, set[str], set[str]]  # text, articles asked, articles acceptable
@@ -99,44 +106,103 @@ def train(found: list[Example], articles: list[str]) -> dict[str, Any]:
     return data
 
 
+@dataclass
+class Judged:
+    """A message of a left-out set as the judge sees it: the rules' reading, the chances
+    of a model not trained on it, and what it really asks."""
+
+    row: dict[str, Any]
+    proposals: list[Proposal]
+    chances: dict[str, float]
+    sentences: int
+
+    def facts(self, families: tuple[str, ...]) -> tuple[list[str], list[list[float]]]:
+        return features(self.proposals, self.chances, self.sentences, len(self.row["q"]),
+                        families)
+
+    def labels(self, found: list[str]) -> list[int]:
+        asked = set(self.row.get("expect") or []) | set(self.row.get("also") or [])
+        return [int(article in asked) for article in found]
+
+
+def fit_judge(readings: list[Judged], families: tuple[str, ...], threshold: float) -> Judge:
+    from sklearn.linear_model import LogisticRegression
+
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    for reading in readings:
+        if judged(reading.proposals, reading.sentences):
+            found, facts = reading.facts(families)
+            rows += facts
+            labels += reading.labels(found)
+    x = np.array(rows)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=JUDGE_C, max_iter=5000)
+    model.fit((x - mean) / scale, labels)
+    return Judge(families, mean, scale, model.coef_[0], float(model.intercept_[0]), threshold)
+
+
+def revised(judge: Judge, reading: Judged) -> list[str]:
+    if not judged(reading.proposals, reading.sentences):
+        return [p.article for p in reading.proposals]
+    return judge.choose(reading.proposals, reading.chances, reading.sentences,
+                        len(reading.row["q"]), MAX_ASKS)
+
+
 def main() -> int:
     args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "article-model.json")
     reader.article_model = None  # the reader's own answers, before this model's say
     articles = sorted(article.id for article in kb.articles)
+    families = tuple(sorted({article.split(".")[0] for article in articles}))
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
         for questions in article.questions.values() for q in questions]
-    gains = Counter[tuple[float, float]]()
-    losses = Counter[tuple[float, float]]()
-    pairs = [(drop, add) for drop in DROP for add in ADD]
+    readings: dict[str, list[Judged]] = {}
     for held in names:
         found = [e for name in names if name != held for e in examples(sets[name])]
         model = ArticleModel.load_data({**train(found + crew_questions, articles),
-                                        "drop_below": 0.0, "add_above": 1.01})
-        for row in sets[held]:
-            if row["kind"] not in ASKING:
-                continue
-            got = read(reader, row).articles
-            for drop, add in pairs:
-                judged = dataclasses.replace(model, drop_below=drop, add_above=add)
-                revised = judged.revise(str(row["q"]), got, MAX_ASKS)
-                before, after = right(got, row), right(revised, row)
-                gains[drop, add] += after and not before
-                losses[drop, add] += before and not after
-        best_so_far = max(pairs, key=lambda p: gains[p] - LOSS_WEIGHT * losses[p])
-        print(held, best_so_far, gains[best_so_far], losses[best_so_far], file=sys.stderr)
-    best = max(pairs, key=lambda p: (gains[p] - LOSS_WEIGHT * losses[p], -p[0], p[1]))
+                                        "judge": idle_judge(families)})
+        readings[held] = [
+            Judged(row, proposals(read(reader, row).asks), model.chances(str(row["q"])),
+                   len(sentences(str(row["q"]))))
+            for row in sets[held] if row["kind"] in ASKING]
+        print(held, "read", file=sys.stderr)
+    gains = Counter[float]()
+    losses = Counter[float]()
+    for held in names:
+        trained = fit_judge([r for name in names if name != held for r in readings[name]],
+                            families, 0.5)
+        for threshold in THRESHOLDS:
+            judge = dataclasses.replace(trained, threshold=threshold)
+            for reading in readings[held]:
+                rules = [p.article for p in reading.proposals]
+                before = right(rules, reading.row)
+                after = right(revised(judge, reading), reading.row)
+                gains[threshold] += after and not before
+                losses[threshold] += before and not after
+    best = max(THRESHOLDS, key=lambda t: (gains[t] - LOSS_WEIGHT * losses[t], t))
     found = [e for name in names for e in examples(sets[name])]
     data = train(found + crew_questions, articles)
-    data["drop_below"], data["add_above"] = best
-    data["left_out"] = [{"drop_below": drop, "add_above": add, "turned_right": gains[drop, add],
-                         "turned_wrong": losses[drop, add]} for drop, add in pairs]
+    judge = fit_judge([r for name in names for r in readings[name]], families, best)
+    data["judge"] = {"families": list(families), "mean": judge.mean.tolist(),
+                     "scale": judge.scale.tolist(), "coef": judge.coef.tolist(),
+                     "intercept": judge.intercept, "threshold": best}
+    data["left_out"] = [{"threshold": t, "turned_right": gains[t], "turned_wrong": losses[t]}
+                        for t in THRESHOLDS]
     write(args.out, data, names)
-    print(f"drop below {best[0]}, add above {best[1]}: {gains[best]} readings turned right, "
-          f"{losses[best]} turned wrong (each set left out in turn; dropping alone at "
-          f"{best[0]}: {gains[best[0], 1.01]} and {losses[best[0], 1.01]}); "
+    print(f"judge threshold {best}: {gains[best]} readings turned right, {losses[best]} "
+          f"turned wrong (each set left out in turn, against the rules alone); "
           f"{len(data['ngrams'])} n-grams, {len(data['articles'])} articles -> {args.out}")
     return 0
+
+
+def idle_judge(families: tuple[str, ...]) -> dict[str, Any]:
+    """A judge with no weights yet, so that a fold's model can be loaded to read with."""
+    width = len(features([Proposal("x.y", "topic", True, False, True)], {}, 1, 1,
+                         families)[1][0])
+    return {"families": list(families), "mean": [0.0] * width, "scale": [1.0] * width,
+            "coef": [0.0] * width, "intercept": 0.0, "threshold": 1.0}
 
 
 if __name__ == "__main__":

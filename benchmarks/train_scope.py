@@ -3,16 +3,18 @@
     python benchmarks/train_scope.py [--sets tune,tune2,...] [--out knowledge/scope-model.json]
 
 Training data: the tuning sets' messages (out of scope: `oos`, `oos_near`; ours: `short`,
-`long`, `chat_lang`, `unknown_place` and follow-ups' first messages) and every crew
-question of the knowledge base. Never `realistic.jsonl` (held out) nor the answer sets
-(`heldout.jsonl`, `hard.jsonl`).
+`long`, `chat_lang`, `unknown_place` and follow-ups' first messages), every crew
+question of the knowledge base, and the shared development set's questions that have an
+article (`../shared/eval/dev.jsonl`, when it is there: crews' questions like the base's
+own, "Da Nang beaches" among them). Never `realistic.jsonl` (held out) nor the answer
+sets (`heldout.jsonl`, `hard.jsonl`).
 
 The threshold is chosen by leaving each set out in turn: a model trained on the others
 reads it, and the reader's answers it would decline are counted, out-of-scope ones
 gained and right ones lost. The threshold kept has the best gains less twice the losses
 over all sets (a right answer taken away costs a crew more than a near miss declined
 saves), among the thresholds at which the model trained on all sets declines none of
-the knowledge base's crew questions, then is used with that model. Needs scikit-learn
+those crew questions, then is used with that model. Needs scikit-learn
 (the `train` extra; the bot reads the model with plain Python).
 """
 
@@ -37,9 +39,10 @@ from bot.services.understanding.han import simplified
 from bot.services.understanding.letter_ngrams import features, ngrams
 
 HERE = Path(__file__).resolve().parent
+DEV = HERE.parent.parent / "shared" / "eval" / "dev.jsonl"
 SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8",
         "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17",
-        "tune18")
+        "tune18", "tune19", "tune20", "tune21", "tune22")
 OUT_OF_SCOPE = ("oos", "oos_near")
 OURS = ("short", "long", "chat_lang", "unknown_place")
 KEEP = 30_000  # n-grams kept, by weight: the rest changes nothing measurable
@@ -146,8 +149,12 @@ def main() -> int:
 
     args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "scope-model.json")
     reader.scope_model = None  # the reader's own answers, before any model's say
-    crew_questions = [(q, 0) for article in kb.articles
-                      for questions in article.questions.values() for q in questions]
+    asked = [(q, language) for article in kb.articles
+             for language, questions in article.questions.items() for q in questions]
+    if DEV.exists():
+        asked += [(str(row["q"]), str(row["lang"])) for line in DEV.read_text(
+            encoding="utf-8").splitlines() if line.strip() and (row := json.loads(line))["expect"]]
+    crew_questions = [(q, 0) for q, _ in asked]
     gains = Counter[float]()
     losses = Counter[float]()
     for held in names:
@@ -172,12 +179,11 @@ def main() -> int:
         print(held, {t: (gains[t], losses[t]) for t in THRESHOLDS}, file=sys.stderr)
     pairs = [p for name in names for p in examples(sets[name])] + crew_questions
     data = train([t for t, _ in pairs], [y for _, y in pairs])
-    # No crew question of the knowledge base is ever declined (tests/test_scope_model.py):
+    # No crew question is ever declined (tests/test_scope_model.py):
     # the threshold stays above the model's doubt on each the model would judge (answered,
     # with no topic; small talk such as "let me talk to a person" never reaches it).
     model = ScopeModel.load_data({**data, "threshold": 1.0})
-    judged = [reader.read(q, language) for article in kb.articles
-              for language, questions in article.questions.items() for q in questions]
+    judged = [reader.read(q, language) for q, language in asked]
     floor = max((model.off_scope(r.text) for r in judged if r.asks and not r.topical),
                 default=0.0)
     allowed = [t for t in THRESHOLDS if t >= floor] or [max(THRESHOLDS)]

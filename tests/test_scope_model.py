@@ -52,11 +52,13 @@ def test_places_and_topics_of_ours_are_answered(reader: Reader) -> None:
 
 def test_only_topic_less_answers_outside_a_follow_up_are_judged(knowledge: KnowledgeBase
                                                                 ) -> None:
-    """A model sure of everything still leaves topics and follow-ups alone."""
+    """A model sure of everything still leaves topics, a place named alone (it asks
+    what filming there takes) and follow-ups alone."""
     loaded = Reader.load(knowledge)
     sure = ScopeModel({}, {}, 0.0, -1.0)  # declines whatever it reads
     reader = Reader(knowledge, loaded.gazetteer, loaded.topics, scope_model=sure)
     assert reader.read("What about Hoan Kiem lake?", None, None, NOW).articles == []
+    assert reader.read("Hoan Kiem lake?", None, None, NOW).articles == ["location.hanoi"]
     assert reader.read("Can we shoot at Hoan Kiem lake?", None, None, NOW).articles == [
         "location.hanoi"]
     assert reader.read("Can we fly a drone in Da Nang?", None, None, NOW).articles == [

@@ -10,10 +10,10 @@ long message's questions counted a second time apart (`asked_ngrams`), trained b
 `benchmarks/train_articles.py` on crews' labelled messages and the knowledge base's own
 crew questions, and shipped as `article-model.json` beside the knowledge.
 
-It revises what the rules answered, never replaces it: of several articles, one it is
-sure the message does not ask for is dropped (at least one stays); to a message of
-several sentences, an article it is surer still the message asks for is added. Both
-thresholds are chosen by leaving each tuning set out in turn.
+It revises what the rules answered, never replaces it: `ask_judge` weighs each of the
+rules' articles and the model's likeliest with what the rules read them from, and keeps
+those likely asked (the rules' reading stands when none is). A message of one sentence
+with one answer is left as the rules read it.
 
 The weights are one signed byte per n-gram and article, with a scale per article: 39
 articles and 15,000 n-grams are 0.6 MB, and a message's scores are one small matrix
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.services.understanding.ask_judge import Judge, Proposal, judged
 from bot.services.understanding.letter_ngrams import features, ngrams
 from bot.services.understanding.segments import is_question, sentences
 
@@ -59,8 +60,7 @@ class ArticleModel:
     weights: npt.NDArray[np.int8]  # n-grams x articles
     scales: npt.NDArray[np.float64]
     intercepts: npt.NDArray[np.float64]
-    drop_below: float  # of several articles, one asked less surely than this goes
-    add_above: float  # to a message of several sentences, one asked surer than this comes
+    judge: Judge
 
     @classmethod
     def load(cls, path: Path) -> ArticleModel | None:
@@ -84,7 +84,7 @@ class ArticleModel:
                    {g: i for i, g in enumerate(grams)}, tuple(data["articles"]), weights,
                    np.array(data["scales"], dtype=np.float64),
                    np.array(data["intercepts"], dtype=np.float64),
-                   float(data["drop_below"]), float(data["add_above"]))
+                   Judge.load_data(data["judge"]))
 
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
@@ -96,21 +96,10 @@ class ArticleModel:
         chances = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
         return dict(zip(self.articles, chances.tolist(), strict=True))
 
-    def revise(self, text: str, answered: Sequence[str], most: int) -> list[str]:
-        """`answered` (the rules' articles for `text`), less those the model is sure are
-        not asked, plus those it is surer still are (up to `most` in all). An article the
-        model was not trained on is kept: it has no say there."""
-        several = len(sentences(text)) > 1
-        if not answered or (len(answered) == 1 and not several):
-            return list(answered)  # (nothing to judge: spared the n-grams)
-        chances = self.chances(text)
-        kept = list(answered)
-        if len(kept) > 1:
-            kept = [a for a in kept if chances.get(a, 1.0) >= self.drop_below] or kept
-        if several:
-            for article, chance in sorted(chances.items(), key=lambda c: -c[1]):
-                if chance < self.add_above or len(kept) >= most:
-                    break
-                if article not in kept:
-                    kept.append(article)
-        return kept
+    def revise(self, text: str, proposals: Sequence[Proposal], most: int) -> list[str]:
+        """The articles `text` asks for, of the rules' (`proposals`) and the model's
+        likeliest, as the judge weighs them (up to `most`)."""
+        count = len(sentences(text))
+        if not judged(proposals, count):
+            return [p.article for p in proposals]  # (spared the n-grams)
+        return self.judge.choose(proposals, self.chances(text), count, len(text), most)

@@ -29,6 +29,7 @@ from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
 from bot.services.knowledge.text import INTRODUCES, fold, script_counts
 from bot.services.understanding.article_model import ArticleModel
+from bot.services.understanding.ask_judge import Proposal
 from bot.services.understanding.han import simplified
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
@@ -55,6 +56,10 @@ SEARCH_MARGIN = 0.1
 # "Hội An thì sao?") asks about the place; a longer one needs filming words or the
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
 BARE_PLACE_LETTERS = 12
+# A place named with hardly a word besides ("Tú Làn", "Hội An thì sao?", "하노이에서 사파
+#가는 방법") asks what filming there takes: no learned doubt about scope applies to it.
+# ("What about Hoan Kiem lake?" and "하롱베이 1박2일 크루즈 추천" say more.)
+ALONE_PLACE_LETTERS = 6
 # A trip from somewhere no gazetteer lists ("how long from the airport?", "空港から",
 # "从机场", "từ sân bay"): like a place named as a trip's start, it asks how to get there.
 _TRIP = re.compile(r"(?<!\w)(?:from the (?:airport|station|city|centre|center|hotel)"
@@ -127,6 +132,12 @@ class Ask:
     sentence: str = ""
 
 
+def proposals(asks: list[Ask]) -> list[Proposal]:
+    """The rules' answers as the article model's judge weighs them."""
+    return [Proposal(ask.article.id, ask.via, bool(ask.sentence) and is_question(ask.sentence),
+                     ask.place is not None, ask.topic is not None) for ask in asks]
+
+
 @dataclass
 class Reading:
     text: str
@@ -138,7 +149,7 @@ class Reading:
     # decline's suggestions and the staff's list of gaps.
     search: Answer | None = None
     memory: Memory = field(default_factory=Memory)
-    topical: bool = False  # names a topic of ours, filming words included
+    topical: bool = False  # names a topic of ours (filming words included), or a place alone
 
     @property
     def articles(self) -> list[str]:
@@ -171,6 +182,7 @@ class _Sentence:
     off_topic: bool
     question: bool  # a question, not a statement of context ("We shoot in May.")
     bare: bool  # little besides a place name
+    alone: bool  # a place name and hardly anything else
     # Its only places are where a trip starts ("How long from Hanoi?"): the place asked
     # about is the message's or the chat's, if there is one.
     origins_only: bool = False
@@ -400,17 +412,18 @@ class Reader:
                 break
         reading.asks = _distinct(chosen_asks)[:MAX_ASKS]
         if reading.asks and remembered is None and self.article_model is not None:
-            # Of several articles, one the learned reading is sure the message does not
-            # ask for is a topic named around the questions ("our documentary team", "the
-            # heritage old town"): answered, a producer reads it as a requirement. One it
-            # is surer still a long message asks for is a request the rules did not read
-            # as one ("Also need a caterer for ~70 ppl a day.").
-            revised = self.article_model.revise(text, reading.articles, MAX_ASKS)
+            # Of several articles, one the learned reading finds unlikely asked is a topic
+            # named around the questions ("our documentary team", "the heritage old
+            # town"): answered, a producer reads it as a requirement. One it finds likely
+            # asked in a long message is a request the rules did not read as one ("Also
+            # need a caterer for ~70 ppl a day.").
+            revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS)
             rules = {ask.article.id: ask for ask in reading.asks}
             reading.asks = [rules.get(article_id) or Ask(article, 0.0, "learned")
                             for article_id in revised
                             if (article := self._article(article_id)) is not None]
-        reading.topical = any(part.topics for part in parts)
+        reading.topical = any(part.topics for part in parts) or (
+            len(parts) == 1 and parts[0].alone)
         if (reading.asks and not reading.topical and remembered is None
                 and self.scope_model is not None and self.scope_model.declines(text)):
             # Only a place (or the search's best guess) answered, no word of ours (not
@@ -546,6 +559,7 @@ class Reader:
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
                          question=is_question(rest) or listed,
                          bare=letters <= BARE_PLACE_LETTERS,
+                         alone=bool(places) and letters <= ALONE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked, language=language,
                          intent=intent)
 
