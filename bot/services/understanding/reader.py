@@ -57,7 +57,7 @@ SEARCH_MARGIN = 0.1
 # search's agreement ("the best phở near Hoàn Kiếm lake" is about phở).
 BARE_PLACE_LETTERS = 12
 # A place named with hardly a word besides ("Tú Làn", "Hội An thì sao?", "하노이에서 사파
-#가는 방법") asks what filming there takes: no learned doubt about scope applies to it.
+# 가는 방법") asks what filming there takes: no learned doubt about scope applies to it.
 # ("What about Hoan Kiem lake?" and "하롱베이 1박2일 크루즈 추천" say more.)
 ALONE_PLACE_LETTERS = 6
 # A trip from somewhere no gazetteer lists ("how long from the airport?", "空港から",
