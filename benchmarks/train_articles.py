@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.eval_messages import read, right
 from benchmarks.train_scope import idf_of, matrix, prepare, write
 from bot.services.understanding.article_model import ArticleModel, asked_ngrams
-from bot.services.understanding.ask_judge import Judge, Proposal, features, judged
+from bot.services.understanding.ask_judge import Judge, Proposal, features, judged, width
 from bot.services.understanding.reader import MAX_ASKS, proposals
 from bot.services.understanding.segments import sentences
 
@@ -144,9 +144,7 @@ def fit_judge(readings: list[Judged], families: tuple[str, ...], threshold: floa
 
 
 def revised(judge: Judge, reading: Judged) -> list[str]:
-    if not judged(reading.proposals, reading.sentences):
-        return [p.article for p in reading.proposals]
-    return judge.choose(reading.proposals, reading.chances, reading.sentences,
+    return judge.revise(reading.proposals, lambda: reading.chances, reading.sentences,
                         len(reading.row["q"]), MAX_ASKS)
 
 
@@ -199,10 +197,9 @@ def main() -> int:
 
 def idle_judge(families: tuple[str, ...]) -> dict[str, Any]:
     """A judge with no weights yet, so that a fold's model can be loaded to read with."""
-    width = len(features([Proposal("x.y", "topic", True, False, True)], {}, 1, 1,
-                         families)[1][0])
-    return {"families": list(families), "mean": [0.0] * width, "scale": [1.0] * width,
-            "coef": [0.0] * width, "intercept": 0.0, "threshold": 1.0}
+    facts = width(families)
+    return {"families": list(families), "mean": [0.0] * facts, "scale": [1.0] * facts,
+            "coef": [0.0] * facts, "intercept": 0.0, "threshold": 1.0}
 
 
 if __name__ == "__main__":

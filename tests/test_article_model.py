@@ -15,7 +15,7 @@ import pytest
 from bot.services.knowledge import KnowledgeBase
 from bot.services.understanding import Reader
 from bot.services.understanding.article_model import ASKED, ArticleModel, asked_ngrams
-from bot.services.understanding.ask_judge import Proposal, features
+from bot.services.understanding.ask_judge import Proposal, width
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TWO_ASKS = "Can we fly a drone over Da Nang? And how do we bring our cameras through customs?"
@@ -34,12 +34,11 @@ def judge_of(threshold: float = 0.6, **weights: float) -> dict[str, object]:
     candidate is kept when the model gives it at least `threshold`)."""
     names = ("logit", "answered", "index", "rules", "candidates", "rank", "lead",
              "sentences", "several", "in_question")
-    width = len(features([Proposal("x.y", "topic", True, False, True)], {}, 1, 1,
-                         FAMILIES)[1][0])
-    coef = [0.0] * width
+    facts = width(FAMILIES)
+    coef = [0.0] * facts
     for name, value in (weights or {"logit": 1.0}).items():
         coef[names.index(name)] = value
-    return {"families": list(FAMILIES), "mean": [0.0] * width, "scale": [1.0] * width,
+    return {"families": list(FAMILIES), "mean": [0.0] * facts, "scale": [1.0] * facts,
             "coef": coef, "intercept": 0.0, "threshold": threshold}
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.services.understanding.ask_judge import Judge, Proposal, judged
+from bot.services.understanding.ask_judge import Judge, Proposal
 from bot.services.understanding.letter_ngrams import features, ngrams
 from bot.services.understanding.segments import is_question, sentences
 
@@ -99,7 +99,5 @@ class ArticleModel:
     def revise(self, text: str, proposals: Sequence[Proposal], most: int) -> list[str]:
         """The articles `text` asks for, of the rules' (`proposals`) and the model's
         likeliest, as the judge weighs them (up to `most`)."""
-        count = len(sentences(text))
-        if not judged(proposals, count):
-            return [p.article for p in proposals]  # (spared the n-grams)
-        return self.judge.choose(proposals, self.chances(text), count, len(text), most)
+        return self.judge.revise(proposals, lambda: self.chances(text), len(sentences(text)),
+                                 len(text), most)

@@ -16,7 +16,7 @@ trained on, so that it trusts the model as much as the model deserves on new mes
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,22 +51,17 @@ def _logit(chance: float) -> float:
     return math.log(chance / (1.0 - chance))
 
 
-def candidates(proposals: Sequence[Proposal], chances: dict[str, float]) -> list[str]:
-    """The rules' articles, then the model's likeliest."""
-    likeliest = sorted(chances, key=lambda a: -chances[a])[:CANDIDATES_FROM_MODEL]
-    return list(dict.fromkeys([p.article for p in proposals]
-                              + [a for a in likeliest if chances[a] >= CANDIDATE_CHANCE]))
-
-
 def features(proposals: Sequence[Proposal], chances: dict[str, float], sentences: int,
              length: int, families: Sequence[str]) -> tuple[list[str], list[list[float]]]:
     """Each candidate, and the facts the judge weighs about it (`families`: the article
     id prefixes the judge was trained with, "location", "permit", ...)."""
-    found = candidates(proposals, chances)
     ranked = sorted(chances, key=lambda a: -chances[a])
     rank = {article: i for i, article in enumerate(ranked)}
-    by_rules = {p.article: (i, p) for i, p in reversed(list(enumerate(proposals)))}
     rules = [p.article for p in proposals]
+    # The candidates: the rules' articles, then the model's likeliest.
+    found = list(dict.fromkeys(rules + [a for a in ranked[:CANDIDATES_FROM_MODEL]
+                                        if chances[a] >= CANDIDATE_CHANCE]))
+    by_rules = {p.article: (i, p) for i, p in reversed(list(enumerate(proposals)))}
     likely = sum(chances.get(a, 0.0) > 0.5 for a in found)
     rows = []
     for article in found:
@@ -92,6 +87,12 @@ def features(proposals: Sequence[Proposal], chances: dict[str, float], sentences
     return found, rows
 
 
+def width(families: Sequence[str]) -> int:
+    """How many facts the judge weighs about a candidate, with these families."""
+    return len(features([Proposal("x.y", "topic", True, False, True)], {}, 1, 1,
+                        families)[1][0])
+
+
 @dataclass(frozen=True)
 class Judge:
     families: tuple[str, ...]
@@ -107,11 +108,10 @@ class Judge:
                     np.array(data["scale"], dtype=np.float64),
                     np.array(data["coef"], dtype=np.float64), float(data["intercept"]),
                     float(data["threshold"]))
-        width = len(features([Proposal("x.y", "topic", True, False, True)], {}, 1, 1,
-                             judge.families)[1][0])
-        if not len(judge.mean) == len(judge.scale) == len(judge.coef) == width:
+        facts = width(judge.families)
+        if not len(judge.mean) == len(judge.scale) == len(judge.coef) == facts:
             raise ValueError(f"article-model.json: the judge has {len(judge.coef)} weights "
-                             f"for {width} features")
+                             f"for {facts} features")
         return judge
 
     def likelihoods(self, proposals: Sequence[Proposal], chances: dict[str, float],
@@ -123,6 +123,14 @@ class Judge:
         scores = ((np.array(rows) - self.mean) / self.scale) @ self.coef + self.intercept
         likely = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
         return dict(zip(found, likely.tolist(), strict=True))
+
+    def revise(self, proposals: Sequence[Proposal], chances: Callable[[], dict[str, float]],
+               sentences: int, length: int, most: int) -> list[str]:
+        """The rules' articles where the judge has no say (`chances`, the model's, are
+        then not computed), else its choice."""
+        if not judged(proposals, sentences):
+            return [p.article for p in proposals]
+        return self.choose(proposals, chances(), sentences, length, most)
 
     def choose(self, proposals: Sequence[Proposal], chances: dict[str, float],
                sentences: int, length: int, most: int) -> list[str]:
