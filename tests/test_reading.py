@@ -416,6 +416,14 @@ def test_where_the_company_is_says_who_asks_not_where_they_film(reader: Reader) 
         assert articles(reader, text) == ["permit.service-provider"], text
 
 
+def test_the_party_abroad_a_fixer_writes_for_is_no_shoot_abroad(reader: Reader) -> None:
+    """"báo budget cho bên Pháp" (a quote for the French side): the client's country,
+    while filming there is still not ours."""
+    assert articles(reader, "Lệ phí cấp phép quay phim cho đoàn nước ngoài hiện tại là bao "
+                            "nhiêu vậy ạ, em cần báo budget cho bên Pháp") == ["permit.fees"]
+    assert articles(reader, "quay phim ở Thái Lan cần giấy phép gì") == []
+
+
 def test_the_permit_named_keeps_its_own_lead_time_and_routes_asked_as_such(
         reader: Reader) -> None:
     """"How far ahead for the licence?" is the permit's timeline, whatever the search

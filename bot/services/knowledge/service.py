@@ -102,7 +102,8 @@ def _around(folded: str, start: int, end: int,
 
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
-                          r"|nationalite)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
+                          # "báo giá cho bên Pháp", "phía Hàn Quốc": the party abroad
+                          r"|nationalite|ben|phia)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
 _FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)|から|出发|过来"
                          r"|\s*국적|国籍|籍|人"
                          # ... or where its company is: "日本の制作会社", "한국 제작사",
