@@ -825,6 +825,29 @@ def test_thanks_written_at_length_is_small_talk(text: str, language: str, reader
                        NOW).small_talk is None
 
 
+@pytest.mark.parametrize("text, language", [
+    ("Thanks, that's very helpful. I'll forward it to our fixer.", "en"),
+    ("Merci, je transmets à notre fixeur.", "fr"),
+    ("Cảm ơn ad, em sẽ gửi cho bên fixer.", "vi"),
+    ("감사합니다. 코디네이터에게 전달할게요.", "ko")])
+def test_thanks_passing_the_answer_on_is_small_talk(text: str, language: str,
+                                                     reader: Reader) -> None:
+    """The fixer named is who reads the answer next, not a vendor asked for; asking for
+    one, or saying one is still needed, is still answered."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk == SmallTalk("thanks", language) and reading.asks == []
+    assert articles(reader, "Thanks! I'll forward it, and can you recommend a fixer?") == [
+        "vendors.service-company"]
+    assert articles(reader, "Thanks, I'll pass it on. We still need to find a fixer.") == [
+        "vendors.service-company"]
+
+
+def test_a_greeting_shortened_is_a_greeting(reader: Reader) -> None:
+    """"slt" is "salut" (the search had answered "slt ca va ?" with an article)."""
+    assert reader.read("slt ca va ?", None, None, NOW).small_talk == SmallTalk(
+        "greeting", "fr")
+
+
 def test_a_tourist_visa_for_another_country_is_not_ours(reader: Reader) -> None:
     assert articles(reader, "Mình muốn xin visa du lịch Hàn Quốc thì làm thế nào ạ?") == []
 

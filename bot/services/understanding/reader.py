@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
+from bot.config import SUPPORTED_LANGUAGES
 from bot.services.knowledge import Answer, KnowledgeBase
 from bot.services.knowledge.model import Article
 from bot.services.knowledge.service import ABROAD_CATEGORIES, intent_of
@@ -34,7 +35,7 @@ from bot.services.understanding.han import simplified
 from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
 from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
-from bot.services.understanding.smalltalk import SmallTalk, courtesy, small_talk
+from bot.services.understanding.smalltalk import SmallTalk, courtesy, hands_over, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
 # A follow-up is short: "and in Hoi An?", "how long does it take?", "드론은요?".
@@ -460,9 +461,14 @@ class Reader:
             # some name with full confidence.
             return SmallTalk("empty")
         if talk is None and (thanks := courtesy(text)) is not None and not any(
-                is_question(s) for s in sentences(text)) and not self.topics.find(
-                text) and not self.gazetteer.find(text):
-            return thanks  # (said at length: "Thank you ever so much, that's helpful.")
+                is_question(s) for s in sentences(text)) and not self.gazetteer.find(text):
+            # (said at length: "Thank you ever so much, that's helpful."), naming nothing
+            # of ours but who reads the answer next ("I'll forward it to our fixer")
+            topics = self.topics.find(text)
+            if not topics or (hands_over(text) and all(t.kind == "vendor" or t.role for t in topics)
+                              and not any(intent_of(text, lang) == "hire"
+                                          for lang in SUPPORTED_LANGUAGES)):
+                return thanks
         return talk
 
     def _parts(self, sentence: str, language: str) -> list[_Sentence]:

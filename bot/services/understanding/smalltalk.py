@@ -113,7 +113,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning",
                "good afternoon", "good evening", "greetings", "anyone there", "anyone here",
                "is anyone there", "how are you", "test", "testing"),
-        "fr": ("bonjour", "bonsoir", "salut", "coucou", "allo", "ca va", "test"),
+        "fr": ("bonjour", "bonsoir", "salut", "slt", "coucou", "allo", "ca va", "test"),
         "vi": ("xin chào", "chào", "chào bạn", "alo", "chào ad", "chào anh", "chào chị",
                "chào buổi sáng", "có ai không", "thử", "alo alo", "có ai ko", "alo alo có ai ko"),
         "ko": ("안녕하세요", "안녕", "안녕하십니까", "계세요", "테스트"),
@@ -257,6 +257,31 @@ _COURTESY: list[tuple[str, SmallTalk]] = sorted(
     ((phrase, SmallTalk(kind, language)) for phrase, (kind, language) in _PHRASE_KIND.items()
      if kind in COURTESY_KINDS and (len(phrase) >= 3 or not phrase.isascii())),
     key=lambda found: (COURTESY_KINDS.index(found[1].kind), -len(found[0])))
+
+
+# Passing the answer on ("I'll forward it to our fixer", "je transmets à notre fixeur",
+# "코디네이터에게 전달할게요"): with thanks, the people named are who reads the answer
+# next, not a vendor asked for.
+HANDOVER: dict[str, tuple[str, ...]] = {
+    "en": ("forward", "forwarding", "pass it on", "pass this on", "pass it along",
+           "pass this along", "pass on", "send it to", "send this to", "share it with",
+           "share this with", "show it to", "show this to"),
+    "fr": ("transmets", "transmettre", "transmettrai", "transmettons", "faire suivre",
+           "fais suivre", "ferai suivre", "partager avec", "partagerai avec"),
+    "vi": ("gửi cho", "gửi lại cho", "chuyển cho", "chuyển lại cho", "báo lại cho",
+           "forward cho", "chuyển tiếp"),
+    "ko": ("전달", "공유"),
+    "ja": ("転送", "共有", "伝えます", "伝えておきます", "申し伝えます"),
+    "zh": ("转发", "转给", "转告", "发给"),
+}
+_HANDOVER = tuple(" ".join(_words(phrase)) for phrases in HANDOVER.values() for phrase in phrases)
+
+
+def hands_over(text: str) -> bool:
+    """Whether the message says the answer goes on to someone else."""
+    spaced = f" {' '.join(_words(text))} "
+    return any((f" {phrase} " in spaced) if phrase.isascii() else (phrase in spaced)
+               for phrase in _HANDOVER)
 
 
 def courtesy(text: str) -> SmallTalk | None:
