@@ -848,6 +848,47 @@ def test_a_greeting_shortened_is_a_greeting(reader: Reader) -> None:
         "greeting", "fr")
 
 
+@pytest.mark.parametrize("text", [
+    "is it gonna rain tmrw morning in sapa? we have a sunrise shoot planned",
+    "Đà Nẵng chiều nay có mưa không ạ, đoàn em định ra biển Mỹ Khê quay lúc 4h",
+    "지금 사파 날씨 어때요? 오늘 비와요?", "今日のドル円いくら？",
+    "Lịch chiếu phim ở CGV Vincom Bà Triệu tối nay có suất mấy giờ ad?"])
+def test_what_changes_by_the_hour_is_not_ours(text: str, reader: Reader) -> None:
+    """Today's weather, rate or showtimes: a word of time next to them is off-topic."""
+    assert articles(reader, text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Can we film at Hoan Kiem lake tomorrow?", ["location.hanoi"]),
+    ("Can I fly my drone today in Da Nang?", ["permit.drone"]),
+    ("hôm nay quay ở Hội An có cần xin phép không", ["location.hoi-an"]),
+    ("Is there any cash rebate or tax credit for foreign productions shooting in Vietnam "
+     "right now?", ["incentives"]),
+    ("现在还能拍吗 另外几月份去河内天气比较好呀", ["practical.seasons"])])
+def test_a_word_of_time_alone_asks_nothing_off_topic(text: str, expected: list[str],
+                                                      reader: Reader) -> None:
+    """"Today" or "right now" next to a question of ours (the words had declined these);
+    next to a month asked for, "now" is when they write and the weather the season's."""
+    assert articles(reader, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Quick one - what's the mains voltage/frequency in VN? need to know for the chargers",
+    "C'est du 220 ou du 230V là-bas ? 50Hz ? je dois savoir pour nos blocs LED",
+    "베트남 전압이 몇 볼트예요? 콘센트 모양도 궁금해요"])
+def test_mains_power_is_the_equipment_articles(text: str, reader: Reader) -> None:
+    """The equipment-rental article gives the mains (220-230 V, 50 Hz); "type de prise de
+    vue" is no plug."""
+    assert articles(reader, text) == ["vendors.equipment-rental"]
+
+
+def test_a_naval_base_and_airside_are_restricted(reader: Reader) -> None:
+    assert articles(reader, "A-t-on le droit de filmer à proximité de la base navale de "
+                            "Cam Ranh ?") == ["permit.restricted-areas"]
+    assert articles(reader, "Airline spot, want a few shots airside at Noi Bai. Who has to "
+                            "sign off on that?") == ["permit.restricted-areas"]
+
+
 def test_a_tourist_visa_for_another_country_is_not_ours(reader: Reader) -> None:
     assert articles(reader, "Mình muốn xin visa du lịch Hàn Quốc thì làm thế nào ạ?") == []
 

@@ -35,7 +35,7 @@ from bot.services.knowledge.langdetect import LanguageDetector
 from bot.services.knowledge.menus import Menu
 from bot.services.knowledge.model import ALL_LANGUAGES, Article, Content, Problem, Vendor
 from bot.services.knowledge.names import NameMatcher
-from bot.services.knowledge.phrases import Phrases, unmarked_forms
+from bot.services.knowledge.phrases import Match, Phrases, unmarked_forms
 from bot.services.knowledge.text import (
     INTRODUCED,
     fold,
@@ -102,8 +102,9 @@ def _around(folded: str, start: int, end: int,
 
 # ... and that make it where the crew comes from.
 _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nationality"
-                          # "báo giá cho bên Pháp", "phía Hàn Quốc": the party abroad
-                          r"|nationalite|ben|phia)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
+                          # "báo giá cho bên Pháp", "phía Hàn Quốc", "đoàn Nhật": the party
+                          # or crew from abroad
+                          r"|nationalite|ben|phia|doan|ekip)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
 _FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)|から|出发|过来"
                          r"|\s*국적|国籍|籍|人"
                          # ... or where its company is: "日本の制作会社", "한국 제작사",
@@ -191,7 +192,7 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
            "en connaissez", "m'en indiquer", "m'en recommander", "des noms", "quelques noms"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao", "don vi nao", "co don vi",
            "ben nao co", "co ben nao", "team nao"),
-    "ko": ("렌탈", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용",
+    "ko": ("렌탈", "렌트", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용",
            "리스트"),
     "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
            "ドライバー付き", "運転手付き", "雇", "起用", "キャスティングしたい", "リスト", "一覧"),
@@ -499,7 +500,11 @@ class KnowledgeBase:
         self.foreign_places = self._load_foreign_places(scope_data)
         self._known_words: dict[str, bool] = {}
         # Built at start-up, not on the first question: it is part of reading one.
-        self._off_topic = self._load_off_topic(scope_data)
+        self._off_topic = self._load_off_topic(scope_data.get("off_topic"))
+        forecast = scope_data.get("forecast") or {}
+        self._forecast_when = self._load_off_topic(forecast.get("when"))
+        self._live = self._load_off_topic(forecast.get("live"))
+        self._season = self._load_off_topic(forecast.get("season"))
         training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
         self.detector = LanguageDetector(training, neutral_words=place_names)
         self.load_seconds = time.perf_counter() - started
@@ -578,10 +583,11 @@ class KnowledgeBase:
         return np.array([a.kind == "vendors" for a in self.articles], dtype=np.float64)
 
     @staticmethod
-    def _load_off_topic(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
-        """Every off-topic term of `scope.yaml` as written and folded."""
+    def _load_off_topic(listed_by_language: dict[str, list[str]] | None
+                        ) -> tuple[Phrases[str], Phrases[str]]:
+        """Terms of a `scope.yaml` list (every language's) as written and folded."""
         terms = [unicodedata.normalize("NFC", str(term).lower())
-                 for listed in (data.get("off_topic") or {}).values()
+                 for listed in (listed_by_language or {}).values()
                  for term in listed]
         return (Phrases((term, term) for term in terms),
                 Phrases(unmarked_forms((term, term) for term in terms)))
@@ -594,8 +600,14 @@ class KnowledgeBase:
         folded = fold(written)
         marked = written != folded and any(
             not ch.isascii() and ch.isalpha() and ord(ch) < 0x2000 for ch in written)
-        as_written, as_folded = self._off_topic
-        matches = as_written.find(written) if marked else as_folded.find(folded)
+
+        def find(terms: tuple[Phrases[str], Phrases[str]]) -> list[Match[str]]:
+            as_written, as_folded = terms
+            return as_written.find(written) if marked else as_folded.find(folded)
+
+        matches = find(self._off_topic)
+        if find(self._live) and not find(self._season):  # today's weather, rate, showtimes
+            matches += find(self._forecast_when)
         # "cảnh bar", "a bar scene", "une scène de restaurant": a venue as the scene's
         # set is filming there, not going out.
         return [m.phrase for m in matches
