@@ -25,7 +25,10 @@ short questions below and some long ones (an introduction, several questions).
 its start-up (wall time of `crewbot ask QUESTION`, median of five) and the CPU per
 question of `crewbot ask --json --batch FILE` without start-up: the child's CPU time for
 every distinct question of the evaluation sets minus its CPU time for one question,
-divided by the difference in questions.
+divided by the difference in questions ("cold": what the first batch after start pays,
+the files and tables read on first use included); and the same after a warm-up batch of
+other messages (the first 400 of `tune.jsonl`) in both runs ("steady": what a running
+bot pays for each new question, one-time loading excluded).
 """
 
 from __future__ import annotations
@@ -207,20 +210,26 @@ def measure_ask() -> dict[str, float | int]:
         subprocess.run([crewbot, "ask", "Do we need a permit?"], check=True,
                        stdout=subprocess.DEVNULL)
         starts.append(time.perf_counter() - started)
+    asked = set(questions)
+    warm_up = [q for q in (json.loads(line)["q"] for line in (here / "tune.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()) if q not in asked][:400]
+
+    def cpu_of_batch(name: str, batch: list[str]) -> float:
+        path = Path(tmp) / name
+        path.write_text("".join(json.dumps({"q": q}, ensure_ascii=False) + "\n"
+                                for q in batch), encoding="utf-8")
+        return min(_cpu_of([crewbot, "ask", "--json", "--batch", str(path)])
+                   for _ in range(3))
+
     with tempfile.TemporaryDirectory(prefix="crewbot-ask-") as tmp:
-        many, one = Path(tmp) / "many.jsonl", Path(tmp) / "one.jsonl"
-        many.write_text("".join(json.dumps({"q": q}, ensure_ascii=False) + "\n"
-                                for q in questions), encoding="utf-8")
-        one.write_text(json.dumps({"q": questions[0]}, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-        cpu_many = min(_cpu_of([crewbot, "ask", "--json", "--batch", str(many)])
-                       for _ in range(3))
-        cpu_one = min(_cpu_of([crewbot, "ask", "--json", "--batch", str(one)])
-                      for _ in range(3))
+        cold = (cpu_of_batch("many.jsonl", questions) - cpu_of_batch("one.jsonl", questions[:1])
+                ) / (len(questions) - 1)
+        steady = (cpu_of_batch("warm-many.jsonl", warm_up + questions)
+                  - cpu_of_batch("warm.jsonl", warm_up)) / len(questions)
     return {"questions": len(questions),
             "startup_s": round(statistics.median(starts), 3),
-            "cpu_per_question_ms": round((cpu_many - cpu_one) / (len(questions) - 1) * 1000,
-                                         3)}
+            "cpu_per_question_ms": round(cold * 1000, 3),
+            "steady_cpu_per_question_ms": round(steady * 1000, 3)}
 
 
 def _run_child(root: Path, cache: Path) -> dict[str, float | int | str]:

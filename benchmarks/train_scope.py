@@ -42,7 +42,8 @@ HERE = Path(__file__).resolve().parent
 DEV = HERE.parent.parent / "shared" / "eval" / "dev.jsonl"
 SETS = ("tune", "tune2", "check2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8",
         "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17",
-        "tune18", "tune19", "tune20", "tune21", "tune22")
+        "tune18", "tune19", "tune20", "tune21", "tune22", "tune23", "tune24", "tune25",
+        "tune26", "tune27", "tune28")
 OUT_OF_SCOPE = ("oos", "oos_near")
 OURS = ("short", "long", "chat_lang", "unknown_place")
 KEEP = 30_000  # n-grams kept, by weight: the rest changes nothing measurable

@@ -500,11 +500,13 @@ class KnowledgeBase:
         self.foreign_places = self._load_foreign_places(scope_data)
         self._known_words: dict[str, bool] = {}
         # Built at start-up, not on the first question: it is part of reading one.
-        self._off_topic = self._load_off_topic(scope_data.get("off_topic"))
         forecast = scope_data.get("forecast") or {}
-        self._forecast_when = self._load_off_topic(forecast.get("when"))
-        self._live = self._load_off_topic(forecast.get("live"))
-        self._season = self._load_off_topic(forecast.get("season"))
+        # One pass finds the off-topic words and what changes by the hour; the words of
+        # time are looked for only next to the latter.
+        self._off_topic = self._load_off_topic({
+            "off": scope_data.get("off_topic"), "live": forecast.get("live"),
+            "season": forecast.get("season")})
+        self._forecast_when = self._load_off_topic({"off": forecast.get("when")})
         training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
         self.detector = LanguageDetector(training, neutral_words=place_names)
         self.load_seconds = time.perf_counter() - started
@@ -583,14 +585,14 @@ class KnowledgeBase:
         return np.array([a.kind == "vendors" for a in self.articles], dtype=np.float64)
 
     @staticmethod
-    def _load_off_topic(listed_by_language: dict[str, list[str]] | None
+    def _load_off_topic(lists: dict[str, dict[str, list[str]] | None]
                         ) -> tuple[Phrases[str], Phrases[str]]:
-        """Terms of a `scope.yaml` list (every language's) as written and folded."""
-        terms = [unicodedata.normalize("NFC", str(term).lower())
-                 for listed in (listed_by_language or {}).values()
-                 for term in listed]
-        return (Phrases((term, term) for term in terms),
-                Phrases(unmarked_forms((term, term) for term in terms)))
+        """`scope.yaml` lists of terms (kind -> language -> terms) as written and folded,
+        each found with its kind."""
+        terms = [(unicodedata.normalize("NFC", str(term).lower()), kind)
+                 for kind, by_language in lists.items()
+                 for listed in (by_language or {}).values() for term in listed]
+        return Phrases(terms), Phrases(unmarked_forms(terms))
 
     def off_topic_in(self, question: str) -> list[str]:
         """Off-topic terms in the question. A question typed with Vietnamese or French
@@ -605,8 +607,10 @@ class KnowledgeBase:
             as_written, as_folded = terms
             return as_written.find(written) if marked else as_folded.find(folded)
 
-        matches = find(self._off_topic)
-        if find(self._live) and not find(self._season):  # today's weather, rate, showtimes
+        found = find(self._off_topic)
+        matches = [m for m in found if m.value == "off"]
+        kinds = {m.value for m in found}
+        if "live" in kinds and "season" not in kinds:  # today's weather, rate, showtimes
             matches += find(self._forecast_when)
         # "cảnh bar", "a bar scene", "une scène de restaurant": a venue as the scene's
         # set is filming there, not going out.

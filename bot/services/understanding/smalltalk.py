@@ -284,11 +284,22 @@ def hands_over(text: str) -> bool:
                for phrase in _HANDOVER)
 
 
+# Most sentences hold none of them: their words (and, for the other scripts, one
+# pattern) tell at once, before the phrases are tried one by one in their order.
+_COURTESY_WORDS = frozenset(word for phrase, _ in _COURTESY if phrase.isascii()
+                            for word in phrase.split())
+_COURTESY_OTHER = re.compile("|".join(re.escape(phrase) for phrase, _ in _COURTESY
+                                      if not phrase.isascii()))
+
+
 def courtesy(text: str) -> SmallTalk | None:
     """The thanks or goodbye a short message says among other words, if any."""
     if len(text) > COURTESY_CHARS:
         return None
-    joined = " ".join(_words(text))
+    words = _words(text)
+    joined = " ".join(words)
+    if _COURTESY_WORDS.isdisjoint(words) and not _COURTESY_OTHER.search(joined):
+        return None
     spaced = f" {joined} "
     for phrase, talk in _COURTESY:
         if (f" {phrase} " in spaced) if phrase.isascii() else (phrase in joined):
