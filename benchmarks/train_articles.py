@@ -37,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.eval_messages import read, right
-from benchmarks.train_scope import idf_of, matrix, prepare, write
+from benchmarks.train_scope import SETS, idf_of, matrix, prepare, write
 from bot.services.understanding.article_model import ArticleModel, asked_ngrams
 from bot.services.understanding.ask_judge import Judge, Proposal, features, judged, width
 from bot.services.understanding.reader import MAX_ASKS, proposals
@@ -45,6 +45,13 @@ from bot.services.understanding.segments import sentences
 
 ASKING = ("short", "long", "chat_lang")
 NOTHING_ASKED = ("oos", "oos_near", "smalltalk")
+# The sets the shipped model was trained on (session 12). Trained on all of `SETS`
+# (session 13, `--sets` with the six newer ones) the judge turned more readings right
+# leaving each set out (620 against 146 wrong), but read the held-out set no better and
+# added two articles to the issue's own example ("Hello, I'm a line producer at a
+# Paris-based company. What permits do we need to shoot in Da Nang?"), so it was not
+# shipped.
+ARTICLE_SETS = SETS[:SETS.index("tune22") + 1]
 KEEP = 15_000  # n-grams kept: fewer measured worse, more no better
 C = 4.0  # chosen leaving each set out, as the threshold (1 and 16 measured worse)
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 1.01)  # 1.01: the rules alone
@@ -149,7 +156,8 @@ def revised(judge: Judge, reading: Judged) -> list[str]:
 
 
 def main() -> int:
-    args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "article-model.json")
+    args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "article-model.json",
+                                            ARTICLE_SETS)
     reader.article_model = None  # the reader's own answers, before this model's say
     articles = sorted(article.id for article in kb.articles)
     families = tuple(sorted({article.split(".")[0] for article in articles}))

@@ -119,12 +119,12 @@ def train(texts: list[str], labels: list[int], c: float = 10.0,
             "coef": [round(coef[g], 5) for g in idf], "intercept": intercept}
 
 
-def prepare(description: str, model_file: str) -> tuple[
+def prepare(description: str, model_file: str, sets: tuple[str, ...] = SETS) -> tuple[
         argparse.Namespace, KnowledgeBase, Reader, list[str], dict[str, list[dict[str, Any]]]]:
     """A trainer's command line, the shipped knowledge and its reader, and the tuning
     sets named on the command line, as the reader reads them."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--sets", default=",".join(sets))
     parser.add_argument("--out", type=Path, default=bundled("knowledge") / model_file)
     args = parser.parse_args()
     from bot.config import load_config
