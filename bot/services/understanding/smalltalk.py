@@ -277,11 +277,16 @@ HANDOVER: dict[str, tuple[str, ...]] = {
 _HANDOVER = tuple(" ".join(_words(phrase)) for phrases in HANDOVER.values() for phrase in phrases)
 
 
+def _says(spaced: str, phrase: str) -> bool:
+    """Whether the words (joined by spaces, one around them) hold the phrase: Latin ones
+    as whole words, the other scripts anywhere."""
+    return f" {phrase} " in spaced if phrase.isascii() else phrase in spaced
+
+
 def hands_over(text: str) -> bool:
     """Whether the message says the answer goes on to someone else."""
     spaced = f" {' '.join(_words(text))} "
-    return any((f" {phrase} " in spaced) if phrase.isascii() else (phrase in spaced)
-               for phrase in _HANDOVER)
+    return any(_says(spaced, phrase) for phrase in _HANDOVER)
 
 
 # Most sentences hold none of them: their words (and, for the other scripts, one
@@ -301,10 +306,7 @@ def courtesy(text: str) -> SmallTalk | None:
     if _COURTESY_WORDS.isdisjoint(words) and not _COURTESY_OTHER.search(joined):
         return None
     spaced = f" {joined} "
-    for phrase, talk in _COURTESY:
-        if (f" {phrase} " in spaced) if phrase.isascii() else (phrase in joined):
-            return talk
-    return None
+    return next((talk for phrase, talk in _COURTESY if _says(spaced, phrase)), None)
 
 
 def _cjk_kinds(run: str) -> list[tuple[str, str]]:
