@@ -1191,6 +1191,19 @@ def test_no_question_of_the_knowledge_base_meets_the_off_topic_words(
     assert not hits, "\n".join(hits)
 
 
+@pytest.mark.parametrize("topic", ["drones", "the rainy season", "heritage sites"])
+def test_a_places_note_keeps_its_markup_whole(topic: str, reader: Reader) -> None:
+    """"- **Drones**: ..." in a place's body is "**Drones**: ...", not "Drones**: ..."."""
+    places = [a for a in reader.kb.articles if a.location is not None]
+    assert places
+    for article in places:
+        name = article.title["en"].split(" (")[0]
+        for ask in reader.read(f"{topic} in {name}?").asks:
+            for sentence in reader.place_note(ask, "en")[1]:
+                assert sentence.count("**") % 2 == 0, (article.id, sentence)
+                assert not sentence.startswith(("-", "#", "* ")), (article.id, sentence)
+
+
 # -- through the bot: the router, the handlers and the chat's stored topic ---------------
 
 async def test_bot_answers_follow_ups_from_the_stored_topic(conversation: Conversation,

@@ -917,11 +917,18 @@ class Reader:
         picked: list[str] = []
         for text in texts:
             for sentence in _NOTE_SENTENCE.split(text):
-                sentence = sentence.strip().lstrip("-*# ").strip()
+                sentence = _NOTE_MARKERS.sub("", sentence.strip()).strip()
+                if sentence.count("**") % 2:  # a bold run cut by the sentence's end
+                    sentence = sentence.replace("**", "")
                 if (sentence and sentence not in picked and len(sentence) < 400
                         and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
         return picked[:3]
+
+
+# A list item's or heading's marks before a note's sentence ("- **Drones**: ..." keeps its
+# bold, which once lost only its opening half).
+_NOTE_MARKERS = re.compile(r"^(?:(?:[-#]+|\*(?!\*))\s+)+")
 
 
 def _here_named(folded: str) -> bool:
