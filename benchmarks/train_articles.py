@@ -191,9 +191,7 @@ def main() -> int:
     found = [e for name in names for e in examples(sets[name])]
     data = train(found + crew_questions, articles)
     judge = fit_judge([r for name in names for r in readings[name]], families, best)
-    data["judge"] = {"families": list(families), "mean": judge.mean.tolist(),
-                     "scale": judge.scale.tolist(), "coef": judge.coef.tolist(),
-                     "intercept": judge.intercept, "threshold": best}
+    data["judge"] = judge.data()
     data["left_out"] = [{"threshold": t, "turned_right": gains[t], "turned_wrong": losses[t]}
                         for t in THRESHOLDS]
     write(args.out, data, names)
@@ -205,9 +203,8 @@ def main() -> int:
 
 def idle_judge(families: tuple[str, ...]) -> dict[str, Any]:
     """A judge with no weights yet, so that a fold's model can be loaded to read with."""
-    facts = width(families)
-    return {"families": list(families), "mean": [0.0] * facts, "scale": [1.0] * facts,
-            "coef": [0.0] * facts, "intercept": 0.0, "threshold": 1.0}
+    zeros = np.zeros(width(families))
+    return Judge(families, zeros, zeros + 1.0, zeros, 0.0, 1.0).data()
 
 
 if __name__ == "__main__":

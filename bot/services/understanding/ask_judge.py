@@ -114,6 +114,12 @@ class Judge:
                              f"for {facts} features")
         return judge
 
+    def data(self) -> dict[str, Any]:
+        """The judge as `article-model.json` keeps it (what `load_data` reads)."""
+        return {"families": list(self.families), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept, "threshold": self.threshold}
+
     def likelihoods(self, proposals: Sequence[Proposal], chances: dict[str, float],
                     sentences: int, length: int) -> dict[str, float]:
         """How likely each candidate is asked."""

@@ -107,6 +107,9 @@ _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _STRAY = re.compile(r"[a-zA-Z]{1,3}[.!?]*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
+# A list item's or heading's marks before a note's sentence ("- **Drones**: ..." keeps its
+# bold, which once lost only its opening half).
+_NOTE_MARKERS = re.compile(r"^(?:(?:[-#]+|\*(?!\*))\s+)+")
 
 
 @dataclass(frozen=True)
@@ -924,11 +927,6 @@ class Reader:
                         and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
         return picked[:3]
-
-
-# A list item's or heading's marks before a note's sentence ("- **Drones**: ..." keeps its
-# bold, which once lost only its opening half).
-_NOTE_MARKERS = re.compile(r"^(?:(?:[-#]+|\*(?!\*))\s+)+")
 
 
 def _here_named(folded: str) -> bool:
