@@ -1,6 +1,7 @@
 """Train the article model (`knowledge/article-model.json`): which articles a message asks.
 
     python benchmarks/train_articles.py [--sets tune,tune2,...] [--out knowledge/article-model.json]
+        [--fold-cache FILE]
 
 One logistic regression per article over the letter n-grams the scope model reads, and
 again, marked apart, those of a long message's questions (`asked_ngrams`: a topic named
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import pickle
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -50,7 +52,10 @@ NOTHING_ASKED = ("oos", "oos_near", "smalltalk")
 # leaving each set out (620 against 146 wrong), but read the held-out set no better and
 # added two articles to the issue's own example ("Hello, I'm a line producer at a
 # Paris-based company. What permits do we need to shoot in Da Nang?"), so it was not
-# shipped.
+# shipped. In session 14 the judge also weighed the model's chances over the questions
+# alone (for the same example's introduction): 621 turned right / 144 wrong on 29 sets, the
+# held-out set and the two sets written that session read no better, the example still
+# got the service company; not shipped either.
 ARTICLE_SETS = SETS[:SETS.index("tune22") + 1]
 KEEP = 15_000  # n-grams kept: fewer measured worse, more no better
 C = 4.0  # chosen leaving each set out, as the threshold (1 and 16 measured worse)
@@ -75,22 +80,26 @@ def examples(rows: list[dict[str, Any]]) -> list[Example]:
 
 
 def train(found: list[Example], articles: list[str]) -> dict[str, Any]:
+    from joblib import Parallel, delayed
     from sklearn.linear_model import LogisticRegression
 
     texts = [text for text, _, _ in found]
 
     def fit(idf: dict[str, float]) -> dict[str, tuple[list[float], float]]:
         features = matrix(texts, idf, asked_ngrams)
-        fitted = {}
-        for article in articles:
+
+        def one(article: str) -> tuple[str, tuple[list[float], float]] | None:
             judged = [i for i, (_, _, also) in enumerate(found) if article not in also]
             labels = [int(article in found[i][1]) for i in judged]
             if sum(labels) < 3:
-                continue
+                return None
             model = LogisticRegression(C=C, solver="liblinear", class_weight="balanced")
             model.fit(features[judged], labels)
-            fitted[article] = (model.coef_[0].tolist(), float(model.intercept_[0]))
-        return fitted
+            return article, (model.coef_[0].tolist(), float(model.intercept_[0]))
+
+        # liblinear uses one core (and frees the GIL): the articles are fitted side by side.
+        done = Parallel(n_jobs=-1, prefer="threads")(delayed(one)(a) for a in articles)
+        return dict(pair for pair in done if pair is not None)
 
     idf = idf_of(texts, asked_ngrams)
     fitted = fit(idf)
@@ -156,21 +165,32 @@ def revised(judge: Judge, reading: Judged) -> list[str]:
 
 
 def main() -> int:
-    args, kb, reader, names, sets = prepare(__doc__.split("\n")[0], "article-model.json",
-                                            ARTICLE_SETS)
-    reader.article_model = None  # the reader's own answers, before this model's say
+    args, kb, reader, names, sets = prepare(
+        __doc__.split("\n")[0], "article-model.json", ARTICLE_SETS,
+        lambda parser: parser.add_argument(
+            "--fold-cache", type=Path, help="keep each left-out set's chances in this file "
+            "and read them from it (delete it when the sets or the model's training "
+            "change): the judge then trains in minutes"), article_model=False)
     articles = sorted(article.id for article in kb.articles)
     families = tuple(sorted({article.split(".")[0] for article in articles}))
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
         for questions in article.questions.values() for q in questions]
+    cache: dict[str, dict[str, dict[str, float]]] = (
+        pickle.loads(args.fold_cache.read_bytes())
+        if args.fold_cache and args.fold_cache.exists() else {})
     readings: dict[str, list[Judged]] = {}
     for held in names:
-        found = [e for name in names if name != held for e in examples(sets[name])]
-        model = ArticleModel.load_data({**train(found + crew_questions, articles),
-                                        "judge": idle_judge(families)})
+        if held not in cache:
+            found = [e for name in names if name != held for e in examples(sets[name])]
+            model = ArticleModel.load_data({**train(found + crew_questions, articles),
+                                            "judge": idle_judge(families)})
+            cache[held] = {str(row["q"]): model.chances(str(row["q"]))
+                           for row in sets[held] if row["kind"] in ASKING}
+            if args.fold_cache:
+                args.fold_cache.write_bytes(pickle.dumps(cache))
         readings[held] = [
-            Judged(row, proposals(read(reader, row).asks), model.chances(str(row["q"])),
+            Judged(row, proposals(read(reader, row).asks), cache[held][str(row["q"])],
                    len(sentences(str(row["q"]))))
             for row in sets[held] if row["kind"] in ASKING]
         print(held, "read", file=sys.stderr)

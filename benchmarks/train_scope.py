@@ -119,18 +119,22 @@ def train(texts: list[str], labels: list[int], c: float = 10.0,
             "coef": [round(coef[g], 5) for g in idf], "intercept": intercept}
 
 
-def prepare(description: str, model_file: str, sets: tuple[str, ...] = SETS) -> tuple[
+def prepare(description: str, model_file: str, sets: tuple[str, ...] = SETS,
+            more: Callable[[argparse.ArgumentParser], object] | None = None,
+            article_model: bool = True) -> tuple[
         argparse.Namespace, KnowledgeBase, Reader, list[str], dict[str, list[dict[str, Any]]]]:
     """A trainer's command line, the shipped knowledge and its reader, and the tuning
     sets named on the command line, as the reader reads them."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sets", default=",".join(sets))
     parser.add_argument("--out", type=Path, default=bundled("knowledge") / model_file)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     from bot.config import load_config
 
     kb = KnowledgeBase.load(bundled("knowledge"), load_config(None).knowledge.answer_threshold)
-    reader = Reader.load(kb)
+    reader = Reader.load(kb, article_model=article_model)
     names = [s for s in args.sets.split(",") if s]
     sets = {name: as_read(reader, [json.loads(line) for line in (HERE / f"{name}.jsonl")
                                    .read_text(encoding="utf-8").splitlines() if line.strip()])

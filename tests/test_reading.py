@@ -358,6 +358,51 @@ def test_asking_what_is_available_is_hiring(reader: Reader) -> None:
         "vendors.transport"]
 
 
+def test_asking_whether_someone_can_be_found_is_hiring(reader: Reader) -> None:
+    """"Is it possible to introduce a local operator?": "possible" asks leave only when
+    nothing in the question asks to hire; "어디서 구함" (where to get one) hires."""
+    later = NOW + timedelta(minutes=2)
+    for first, then, language in (
+            ("ハロン湾でドローンを飛ばすには許可が必要ですか？",
+             "現地のオペレーターを紹介してもらうことは可能ですか？", "ja"),
+            ("드론으로 하롱베이 촬영하려면 허가가 필요한가요?", "현지 파일럿은 어디서 구함?", "ko"),
+            ("드론 촬영 허가는 어떻게 받나요?", "현지 operator 추천도 가능한가요?", "ko"),
+            ("드론 촬영 허가는 어떻게 받나요?", "현지 드론 촬영팀 소개 가능할까요?", "ko"),
+            ("Peut-on faire voler un drone à Hanoï ?",
+             "Et si on engage un pilote local, c'est plus simple ?", "fr")):
+        memory = reader.read(first, language, None, NOW).memory
+        assert reader.read(then, language, memory, later).articles == [
+            "vendors.drone-operator"], then
+    assert articles(reader, "드론 촬영 허가가 필요한가요?") == ["permit.drone"]
+
+
+def test_asking_for_a_list_of_companies_or_someone_to_translate_is_hiring(
+        reader: Reader) -> None:
+    """After the service-provider answer, "có danh sách công ty nào không?" (any list of
+    companies?) asks for the companies; after the dossier answer, "who can translate the
+    script?" asks for a translator, while "must the script be translated?" is the
+    dossier's."""
+    later = NOW + timedelta(minutes=2)
+    provider = reader.read("Do we have to go through a local service company?", "en",
+                           None, NOW).memory
+    for text, language in (("vậy có danh sách công ty nào uy tín không ạ?", "vi"),
+                           ("ad có danh sách công ty nào làm được không", "vi"),
+                           ("그럼 믿을만한 회사 몇 군데 알려주실 수 있어요?", "ko")):
+        assert reader.read(text, language, provider, later).articles == [
+            "vendors.service-company"], text
+    dossier = reader.read("What documents do we need for the application?", "en", None,
+                          NOW).memory
+    for text, language in (("ok who can translate the script into vietnamese for us", "en"),
+                           ("Could you recommend a provider to translate the script into "
+                            "Vietnamese?", "en"),
+                           ("Kịch bản phải dịch sang tiếng Việt thì nên thuê ai dịch ạ?", "vi"),
+                           ("脚本のベトナム語訳って、どこに頼めばいいですか", "ja")):
+        assert reader.read(text, language, dossier, later).articles == [
+            "vendors.translator"], text
+    assert articles(reader, "Does the script have to be translated into Vietnamese?") == [
+        "permit.dossier"]
+
+
 def test_vietnam_named_as_the_country_not_chosen_is_no_question_about_here(
         reader: Reader) -> None:
     """"Not Vietnam but Cambodia": the question is about Cambodia, out of our scope."""

@@ -184,16 +184,17 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
            "looking for an", "looking for local", "name a few", "name some", "any names",
            "suggest one", "suggest some"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
-           "fournisseur", "agence", "engager", "embaucher", "qui peut", "operateur",
+           "fournisseur", "agence", "engager", "engage", "engageons", "embaucher", "qui peut",
+           "operateur",
            "vous avez des", "avez-vous des", "passer par", "passe par", "avec chauffeur",
            "vous en avez", "une liste", "vous auriez des", "auriez-vous des", "loueur",
            "loueurs", "cherchons un", "cherchons une", "cherchons deux", "cherche un",
            "cherche une", "recherchons un", "recherchons une", "vous en connaissez",
            "en connaissez", "m'en indiquer", "m'en recommander", "des noms", "quelques noms"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao", "don vi nao", "co don vi",
-           "ben nao co", "co ben nao", "team nao"),
-    "ko": ("렌탈", "렌트", "대여", "빌리", "빌려", "구하", "구할", "섭외", "추천", "업체", "고용",
-           "리스트"),
+           "ben nao co", "co ben nao", "team nao", "danh sach", "co list"),
+    "ko": ("렌탈", "렌트", "대여", "빌리", "빌려", "구하", "구할", "구함", "구해", "섭외", "추천",
+           "소개", "업체", "고용", "리스트", "몇 군데", "몇군데"),
     "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
            "ドライバー付き", "運転手付き", "雇", "起用", "キャスティングしたい", "リスト", "一覧"),
     "zh": ("租", "借", "找", "推荐", "供应商", "服务商", "雇", "带司机", "配司机", "订车", "好订",
@@ -207,19 +208,21 @@ _PERMIT_CUES: dict[str, tuple[str, ...]] = {
            "mandatory", "compulsory", "obligatory", "required by law"),
     "fr": ("autorisation", "autorise", "permis", "droit", "legal", "faire voler",
            "obligatoire", "obligatoirement", "oblige"),
-    "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "duoc khong", "co duoc",
-           "cho phep", "bay flycam", "bay drone", "bat buoc"),
-    "ko": ("허가", "허락", "돼요", "되나요", "되요", "됩니까", "가능", "괜찮", "합법", "불법",
-           "띄우", "띄울", "띄워", "의무", "필수"),
-    "ja": ("許可", "可能", "大丈夫", "いいですか", "できますか", "認め", "飛ばし", "飛ばせ",
-           "義務", "必須"),
-    "zh": ("许可", "批准", "允许", "可以吗", "能不能", "合法", "审批", "飞无人机", "强制",
-           "必须", "一定要"),
+    "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "cho phep", "bay flycam",
+           "bay drone", "bat buoc"),
+    "ko": ("허가", "허락", "합법", "불법", "띄우", "띄울", "띄워", "의무", "필수"),
+    "ja": ("許可", "認め", "飛ばし", "飛ばせ", "義務", "必須"),
+    "zh": ("许可", "批准", "允许", "合法", "审批", "飞无人机", "强制", "必须", "一定要"),
 }
-# "Can we ...?" asks leave only when nothing in the question asks to hire.
+# "Can we ...?", "가능한가요", "可能ですか" ask leave only when nothing in the question asks
+# to hire: "現地のオペレーターを紹介してもらうことは可能ですか？" asks for a vendor.
 _MAY_CUES: dict[str, tuple[str, ...]] = {
     "en": ("can i", "can we", "may i", "may we", "is it ok", "ok to"),
     "fr": ("peut-on", "a-t-on", "faut-il", "est-il possible", "pouvons-nous"),
+    "vi": ("duoc khong", "co duoc"),
+    "ko": ("돼요", "되나요", "되요", "됩니까", "가능", "괜찮"),
+    "ja": ("可能", "大丈夫", "いいですか", "できますか"),
+    "zh": ("可以吗", "能不能"),
 }
 _CUE_PATTERNS = {
     kind: {lang: re.compile("|".join(

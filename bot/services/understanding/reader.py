@@ -245,13 +245,16 @@ class Reader:
         self._local_articles = {t.article for t in topics.topics.values() if t.kind == "local"}
 
     @classmethod
-    def load(cls, knowledge: KnowledgeBase, memory_minutes: int = 30) -> Reader:
+    def load(cls, knowledge: KnowledgeBase, memory_minutes: int = 30,
+             article_model: bool = True) -> Reader:
         """The reader of the knowledge base's folder: its `places.yaml`, `topics.yaml`,
-        `scope-model.json` and `article-model.json`."""
+        `scope-model.json` and `article-model.json` (not read when `article_model` is
+        false: its trainer reads as the rules do, whatever the shipped file holds)."""
         return cls(knowledge, Gazetteer.load(knowledge.root / "places.yaml"),
                    Topics.load(knowledge.root / "topics.yaml"), memory_minutes,
                    ScopeModel.load(knowledge.root / "scope-model.json"),
-                   ArticleModel.load(knowledge.root / "article-model.json"))
+                   ArticleModel.load(knowledge.root / "article-model.json")
+                   if article_model else None)
 
     # -- language ---------------------------------------------------------------------
 
