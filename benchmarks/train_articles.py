@@ -169,16 +169,19 @@ def main() -> int:
         __doc__.split("\n")[0], "article-model.json", ARTICLE_SETS,
         lambda parser: parser.add_argument(
             "--fold-cache", type=Path, help="keep each left-out set's chances in this file "
-            "and read them from it (delete it when the sets or the model's training "
-            "change): the judge then trains in minutes"), article_model=False)
+            "and read them from it when training on the same sets (delete it when the "
+            "sets' messages or the model's settings change): the judge then trains in "
+            "minutes"), article_model=False)
     articles = sorted(article.id for article in kb.articles)
     families = tuple(sorted({article.split(".")[0] for article in articles}))
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
         for questions in article.questions.values() for q in questions]
+    # Each fold's chances, for the sets trained on: a file kept for other sets is not read.
+    kept = (pickle.loads(args.fold_cache.read_bytes())
+            if args.fold_cache and args.fold_cache.exists() else {})
     cache: dict[str, dict[str, dict[str, float]]] = (
-        pickle.loads(args.fold_cache.read_bytes())
-        if args.fold_cache and args.fold_cache.exists() else {})
+        kept["folds"] if kept.get("sets") == names else {})
     readings: dict[str, list[Judged]] = {}
     for held in names:
         if held not in cache:
@@ -188,7 +191,7 @@ def main() -> int:
             cache[held] = {str(row["q"]): model.chances(str(row["q"]))
                            for row in sets[held] if row["kind"] in ASKING}
             if args.fold_cache:
-                args.fold_cache.write_bytes(pickle.dumps(cache))
+                args.fold_cache.write_bytes(pickle.dumps({"sets": names, "folds": cache}))
         readings[held] = [
             Judged(row, proposals(read(reader, row).asks), cache[held][str(row["q"])],
                    len(sentences(str(row["q"]))))
