@@ -77,6 +77,10 @@ def test_unknown_words_count_as_words_in_every_script() -> None:
         # English sentence decides nothing.
         ("phí?", "vi"),
         ("Our DP José wants to know how long the permit takes", "en"),
+        # Who writes a Chinese word amid English (Singapore, Kuala Lumpur) reads Chinese.
+        ("Client's legal team asking 在越南拍摄一定要买 production insurance 吗? "
+         "And any emergency hotline we should put on the call sheet? thx", "zh"),
+        ("ok noted. 那 transport 呢? need 1 van + 1 truck for gear", "zh"),
     ],
 )
 def test_language_detection(knowledge: KnowledgeBase, text: str, language: str) -> None:

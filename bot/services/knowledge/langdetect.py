@@ -108,7 +108,9 @@ class LanguageDetector:
             return Detection("ko", True)
         if counts["kana"]:
             return Detection("ja", True)
-        if counts["han"] and counts["han"] * 2 >= counts["latin"]:
+        # Who types a Chinese word amid English ("Client asks 在越南拍摄要买保险吗?") reads
+        # Chinese: an English reader does not write it.
+        if counts["han"] >= 2 or (counts["han"] and counts["han"] * 2 >= counts["latin"]):
             return Detection("zh", True)
         if not counts["latin"]:
             return Detection(fallback, False)
