@@ -19,6 +19,7 @@ but a web address, tables outside a body.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ _EMPHASIS = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"
 _ADDRESS = re.compile(r"https?://\S+")
 
 
+# A reply is most often an article, and crews ask for the same few: each is rendered once.
+@functools.lru_cache(maxsize=256)
 def to_plain(text: str) -> str:
     """For channels that show no markup (console, Zalo): markers removed, links kept."""
     if "#" in text:
@@ -44,6 +47,7 @@ def to_plain(text: str) -> str:
     return _italics(text, r"\1\2").replace("`", "")
 
 
+@functools.lru_cache(maxsize=256)
 def to_html(text: str) -> str:
     """Telegram HTML: everything escaped first, then the few tags we produce."""
     escaped = html.escape(text, quote=False)

@@ -207,6 +207,22 @@ class QuestionSet:
     own: tuple[float, ...]
 
 
+@dataclass(frozen=True)
+class TokenEvidence:
+    """What one known token says of the articles it stands in, as `service._explained`
+    weighs it: the same for every question, so worked out once per token."""
+
+    topic: float
+    docs: npt.NDArray[Any]
+    credit: npt.NDArray[np.float64]  # when the token is a word of the question
+    name_credit: npt.NDArray[np.float64]  # when it spells a name the question gives
+
+
+# A bound on the arrays kept by `LanguageIndex.evidence` and the BM25 terms (elements,
+# about 8 bytes each): a question's tokens repeat, every typo is a new one.
+EVIDENCE_KEPT = 1 << 21
+
+
 class LanguageIndex:
     size: int
     unknown_weight: float
@@ -251,6 +267,10 @@ class LanguageIndex:
         # more than once (`service.question_match`).
         self.question_sets: dict[object, QuestionSet] = {}
         self.questions_seen: set[object] = set()
+        self.evidence: dict[str, TokenEvidence] = {}
+        self.evidence_kept = 0
+        self._bm25_terms: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.float64]]] = {}
+        self._bm25_kept = 0
         self.size = size
         self.unknown_weight = unknown_weight
         self._vocabulary = vocabulary
@@ -308,17 +328,42 @@ class LanguageIndex:
         `unmatchable` tokens count for no document."""
         bm25 = np.zeros(self.size, dtype=np.float64)
         for token in set(tokens):
-            posting = None if token in unmatchable else self._posting(token)
-            if posting is None:
+            if token in unmatchable:
                 continue
-            ids, packed, weight = posting
-            weight *= token_class(token)[0]
-            # BM25 term saturation.
-            tf = (packed & _TF_MASK).astype(np.float64)
-            norm = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * self._lengths[ids] /
-                                           self._average_length))
-            bm25[ids] += weight * norm
+            term = self._bm25_terms.get(token)
+            if term is None:
+                term = self._bm25_term(token)
+                if term is None:
+                    continue
+            ids, scores = term
+            bm25[ids] += scores
         return bm25
+
+    def _bm25_term(self, token: str
+                   ) -> tuple[npt.NDArray[Any], npt.NDArray[np.float64]] | None:
+        posting = self._posting(token)
+        if posting is None:
+            return None
+        ids, packed, weight = posting
+        weight *= token_class(token)[0]
+        # BM25 term saturation.
+        tf = (packed & _TF_MASK).astype(np.float64)
+        norm = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * self._lengths[ids] /
+                                       self._average_length))
+        term = (ids, weight * norm)
+        if self._bm25_kept + len(ids) > EVIDENCE_KEPT:  # a bound, not an LRU
+            self._bm25_terms.clear()
+            self._bm25_kept = 0
+        self._bm25_terms[token] = term
+        self._bm25_kept += len(ids)
+        return term
+
+    def keep_evidence(self, token: str, evidence: TokenEvidence) -> None:
+        if self.evidence_kept + 3 * len(evidence.docs) > EVIDENCE_KEPT:
+            self.evidence.clear()
+            self.evidence_kept = 0
+        self.evidence[token] = evidence
+        self.evidence_kept += 3 * len(evidence.docs)
 
     def token_weight(self, token: str) -> float:
         """What the token adds to the share of a question it stands in (the denominator

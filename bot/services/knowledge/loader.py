@@ -270,6 +270,27 @@ def section(text: str, span: tuple[int, int]) -> str:
     return "\n".join(text[span[0] : span[1]].splitlines()).strip()
 
 
+# The files of the articles answered lately, by path: the article most crews ask for is
+# read from disk once, not once a reply; its stamp (size, time) still tells an edit.
+_RECENT_FILES: dict[str, tuple[tuple[int, int], str]] = {}
+RECENT_FILES_KEPT = 64
+
+
+def _file_text(path: str) -> tuple[tuple[int, int], str]:
+    """(the file's stamp, its text, read the way the loader read it)."""
+    status = os.stat(path)
+    kept = _RECENT_FILES.get(path)
+    if kept is not None and kept[0] == (status.st_size, status.st_mtime_ns):
+        return kept
+    with open(path, encoding="utf-8") as file:
+        status = os.fstat(file.fileno())
+        found = (status.st_size, status.st_mtime_ns), file.read()
+    if len(_RECENT_FILES) >= RECENT_FILES_KEPT:  # a bound, not an LRU
+        _RECENT_FILES.clear()
+    _RECENT_FILES[path] = found
+    return found
+
+
 class BodyFile(Mapping[str, str]):
     """An article's bodies, read from its file when asked for.
 
@@ -312,13 +333,11 @@ class BodyFile(Mapping[str, str]):
         """The bodies in `languages` (all by default), from one reading of the file."""
         wanted = self._languages if languages is None else languages
         try:
-            with open(self._path, encoding="utf-8") as file:
-                status = os.fstat(file.fileno())
-                text = file.read()
+            stamp, text = _file_text(self._path)
         except (OSError, ValueError) as exc:
             log.warning("knowledge body unreadable path=%s error=%s", self._path, exc)
             return dict.fromkeys(wanted, "")
-        if (status.st_size, status.st_mtime_ns) == self._stamp():
+        if stamp == self._stamp():
             return {lang: section(text, self._span(lang)) for lang in wanted}
         parts = _split_front_matter(text)
         bodies = _split_bodies(parts[2], parts[3], self._path, [])[0] if parts else {}

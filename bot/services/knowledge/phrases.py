@@ -8,6 +8,7 @@ phrase's first character stands. Matches may overlap; callers choose among them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -34,6 +35,21 @@ def _singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return ""
+
+
+@dataclass(frozen=True)
+class _Words:
+    spans: list[tuple[int, int]]
+    words: list[str]
+    singulars: list[str]
+
+
+@functools.lru_cache(maxsize=256)
+def _words_of(text: str) -> _Words:
+    # A message is searched for a dozen lists of phrases: it is cut into words once.
+    found = _WORD.findall(text)
+    return _Words([m.span() for m in _WORD.finditer(text)], found,
+                  [_singular(word) for word in found])
 
 
 def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple[str, T]]:
@@ -88,6 +104,10 @@ class Phrases(Generic[T]):
                 self._by_first[phrase[0]].append((phrase, value))
         for candidates in self._by_first.values():
             candidates.sort(key=lambda pair: len(pair[0]), reverse=True)
+        # Where a listed phrase may start: the text between is skipped at C speed.
+        self._firsts = re.compile(
+            "[" + "".join(re.escape(ch) for ch in sorted(self._by_first)) + "]"
+            if self._by_first else r"(?!)")
         # The longest phrase starting with each word: most words start none.
         self._longest: dict[str, int] = {}
         for key in self._words:
@@ -105,19 +125,19 @@ class Phrases(Generic[T]):
         return found
 
     def _latin(self, text: str) -> list[Match[T]]:
-        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-        words = [w for _, _, w in spans]
+        cut = _words_of(text)
+        spans, words, singulars = cut.spans, cut.words, cut.singulars
         found: list[Match[T]] = []
         longest = self._longest
         for i, word in enumerate(words):
-            most = longest.get(word) or longest.get(_singular(word))
+            most = longest.get(word) or longest.get(singulars[i])
             if not most:
                 continue
             for n in range(min(most, len(words) - i), 0, -1):
                 key = tuple(words[i : i + n])
                 entry = self._words.get(key)
                 if entry is None:  # "drones", "taxes": the plural of a listed word
-                    singular = _singular(key[-1])
+                    singular = singulars[i + n - 1]
                     if singular:
                         entry = self._words.get((*key[:-1], singular))
                 if entry is not None:
@@ -127,11 +147,9 @@ class Phrases(Generic[T]):
 
     def _other(self, text: str) -> list[Match[T]]:
         found: list[Match[T]] = []
-        for start, ch in enumerate(text):
-            candidates = self._by_first.get(ch)
-            if not candidates:
-                continue
-            for phrase, value in candidates:
+        for at in self._firsts.finditer(text):
+            start = at.start()
+            for phrase, value in self._by_first[at.group()]:
                 if not text.startswith(phrase, start):
                     continue
                 end = start + len(phrase)

@@ -26,6 +26,7 @@ from bot.services.knowledge.index import (
     IndexedDoc,
     LanguageIndex,
     QuestionSet,
+    TokenEvidence,
     build_indexes,
     is_kana_bigram,
     pin_mmap_threshold,
@@ -333,24 +334,16 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     unit_weight = [0.0] * len(units)
     unit_matched: list[np.ndarray | None] = [None for _ in units]  # few: a question's names
     for token in dict.fromkeys(tokens):
-        found = index.matches(token)
-        if found is None:
+        evidence = index.evidence.get(token)
+        if evidence is None:
+            evidence = _evidence(index, token)
+        if evidence is None:
             weight = unknown * shares.get(token, 1.0)
             docs, credit = None, None
         else:
-            topic = index.token_weight(token)
-            weight = topic * scales.get(token, 1.0)
-            docs, where = found
-            # A body mention is credited at the token's idf among bodies: a word common
-            # in bodies ("ke", "cau" in folded Vietnamese) is weak evidence there,
-            # however rare it is in titles and aliases.
-            body = token_class(token)[0] * index.idf(len(docs))
-            in_body = WEAK * min(1.0, body / topic) if topic else 0.0
-            # Crews' questions teach how a topic is asked, but a word in one of them is
-            # no topic marker; a place named in one ("closer than Ha Long?") is a mention.
-            asked = in_body if token in in_unit else max(ASKED, in_body)
-            credit = np.where(where == IN_TITLE, STRONG,
-                              np.where(where == IN_QUESTIONS, asked, in_body))
+            weight = evidence.topic * scales.get(token, 1.0)
+            docs = evidence.docs
+            credit = evidence.name_credit if token in in_unit else evidence.credit
             if token in unmatchable:
                 docs, credit = None, None
         unit_no = in_unit.get(token)
@@ -380,6 +373,29 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
         matched += weight * best
     total = total or 1.0
     return matched / total, bonus / total, bm25
+
+
+def _evidence(index: LanguageIndex, token: str) -> TokenEvidence | None:
+    found = index.matches(token)
+    if found is None:
+        return None
+    topic = index.token_weight(token)
+    docs, where = found
+    # A body mention is credited at the token's idf among bodies: a word common in
+    # bodies ("ke", "cau" in folded Vietnamese) is weak evidence there, however rare it
+    # is in titles and aliases.
+    body = token_class(token)[0] * index.idf(len(docs))
+    in_body = WEAK * min(1.0, body / topic) if topic else 0.0
+
+    def credit(asked: float) -> np.ndarray:
+        return np.where(where == IN_TITLE, STRONG,
+                        np.where(where == IN_QUESTIONS, asked, in_body))
+
+    # Crews' questions teach how a topic is asked, but a word in one of them is no topic
+    # marker; a place named in one ("closer than Ha Long?") is a mention.
+    evidence = TokenEvidence(topic, docs, credit(max(ASKED, in_body)), credit(in_body))
+    index.keep_evidence(token, evidence)
+    return evidence
 
 
 @functools.lru_cache(maxsize=1 << 14)

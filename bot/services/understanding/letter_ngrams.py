@@ -7,10 +7,12 @@ message costs a few hundred dictionary lookups; the models trained on them
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 
 from bot.services.knowledge.text import fold
 
@@ -21,17 +23,16 @@ _SPACES = re.compile(r"\s+")
 def ngrams(text: str) -> Counter[str]:
     """Letter n-grams of each word, padded with a space on both sides (as scikit-learn's
     `char_wb` analyzer does), of the folded text: "Hội An" and "hoi an" read alike."""
-    counts: Counter[str] = Counter()
-    for word in _SPACES.split(fold(text)):
-        if not word:
-            continue
-        padded = f" {word} "
-        for size in range(SMALLEST, LARGEST + 1):
-            if size > len(padded):
-                break
-            for start in range(len(padded) - size + 1):
-                counts[padded[start:start + size]] += 1
-    return counts
+    return Counter(chain.from_iterable(
+        _word_ngrams(word) for word in _SPACES.split(fold(text)) if word))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    # Crews' words repeat from message to message: each is cut once.
+    padded = f" {word} "
+    return tuple(padded[start:start + size] for size in range(SMALLEST, LARGEST + 1)
+                 for start in range(len(padded) - size + 1))
 
 
 def features(text: str, idf: dict[str, float],

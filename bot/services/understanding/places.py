@@ -31,6 +31,7 @@ KINDS = frozenset({"city", "province", "former-province", "town", "district", "p
 FUZZY_MIN_LENGTH = 6
 FUZZY_MIN_SCORE = 88.0
 FUZZY_ONE_WORD = 8  # a single word shorter than this is a name only as written
+KEYS_KEPT = 1 << 15
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -77,6 +78,7 @@ class Gazetteer:
         self._terms: Terms[Place] = Terms(entries)
         # Candidates for a typo'd name share its first letter: a window is compared with
         # tens of names, not all of them.
+        self._seen: dict[tuple[str, bool], Place | None] = {}
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for key in self._squashed:
             self._by_initial[key[0]].append(key)
@@ -149,13 +151,23 @@ class Gazetteer:
                     continue
                 if not text[start:end].isascii():
                     continue
-                cutoff = 100.0 if size == 1 and len(key) < FUZZY_ONE_WORD else FUZZY_MIN_SCORE
-                best = process.extractOne(key, self._by_initial.get(key[0], ()),
-                                          scorer=fuzz.ratio, score_cutoff=cutoff)
-                if best is not None:
-                    found.append(Mention(self._squashed[best[0]], start, end))
+                place = self._closest(key, exact=size == 1 and len(key) < FUZZY_ONE_WORD)
+                if place is not None:
+                    found.append(Mention(place, start, end))
                     taken.append((start, end))
         return found
+
+    def _closest(self, key: str, exact: bool) -> Place | None:
+        # Crews' words repeat from message to message: each window is looked up once.
+        if (key, exact) in self._seen:
+            return self._seen[key, exact]
+        best = process.extractOne(key, self._by_initial.get(key[0], ()), scorer=fuzz.ratio,
+                                  score_cutoff=100.0 if exact else FUZZY_MIN_SCORE)
+        place = None if best is None else self._squashed[best[0]]
+        if len(self._seen) >= KEYS_KEPT:  # a bound, not an LRU
+            self._seen.clear()
+        self._seen[key, exact] = place
+        return place
 
     def contains(self, outer: Place, inner: Place) -> bool:
         """Whether `inner` lies in `outer` (a district in its city, an island in its
