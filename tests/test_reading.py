@@ -1333,3 +1333,19 @@ def test_every_place_of_the_gazetteer_gets_its_article_or_is_named_as_having_non
                     wrong.append(f"{place.id} {language} {name!r}: {reading.articles} "
                                  f"{[p.id for p in reading.unknown_places]}")
     assert not wrong, "\n".join(wrong[:40]) + f"\n({len(wrong)} in all)"
+
+
+def test_a_hotel_a_transfer_starts_from_is_no_booking(reader: Reader) -> None:
+    """"Minibuses for the hotel-set transfers" asks for transport: the hotel is where the
+    trip starts, while a hotel asked for is still none of ours."""
+    assert "vendors.transport" in articles(
+        reader, "Et aussi des minibus avec chauffeurs pour les transferts hôtel-décor, "
+                "vous avez des contacts ?")
+    assert articles(reader, "Do you know a company for the daily hotel transfers?") == [
+        "vendors.transport"]
+    assert articles(reader, "我们需要酒店接送的车，有推荐的租车公司吗？") == [
+        "vendors.transport"]
+    assert articles(reader, "ホテル送迎のロケバスを手配できる会社はありますか？") == [
+        "vendors.transport"]
+    assert articles(reader, "Can you recommend a hotel near the set in Hoi An?") == []
+    assert articles(reader, "下龙湾的过夜游船怎么订?杀青后想去玩两天") == []

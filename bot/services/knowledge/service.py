@@ -80,6 +80,16 @@ _SCENE_BEFORE = re.compile(r"(?:\b(?:canh|scene in an?|scene at an?|scenes in an
                            r"|장면|シーン|戏)$")
 _SCENE_AFTER = re.compile(r"(?:\s+(?:scene|scenes|set|sequence)\b|\s*(?:장면|씬|신|のシーン|シーン"
                           r"|のカット|戏|场景|镜头))")
+# ... where a transfer starts or ends ("minibus pour les transferts hôtel-décor", "pick-up
+# at the hotel", "酒店接送"): the trip is what is asked, a van and a driver, no booking.
+_TRANSFER_BEFORE = re.compile(r"(?:\b(?:transfers?|transferts?|navettes?|shuttles?|pick ?ups?"
+                              r"|pickup at|pick up at|pick us up at|drop ?off at|dua don|don)"
+                              r"\s+(?:(?:at|from|to|the|our|a|de|du|l'|la|le|les|tu|o|tai)\s+)*"
+                              r"|从)$")
+_TRANSFER_AFTER = re.compile(r"(?:\s*[-/]\s*(?:set|location|decor|plateau|lieu de tournage"
+                             r"|airport|aeroport|san bay|phim truong)"
+                             r"|\s+(?:transfers?|transferts?|shuttles?|pick ?ups?|navettes?)\b"
+                             r"|\s*(?:接送|送迎|픽업|셔틀|からロケ地|から現場|에서 현장|到片场|到现场))")
 # ... that a comparison names ("a rebate like Thailand's", "태국처럼", "comme en
 # Thaïlande"): the question is still about here.
 _LIKE_BEFORE = re.compile(r"\b(?:like|unlike|as in|compared to|compared with|comme en|comme au"
@@ -183,7 +193,8 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
            "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
            "go through", "with driver", "with a driver", "the list", "locally", "looking for a",
            "looking for an", "looking for local", "name a few", "name some", "any names",
-           "suggest one", "suggest some"),
+           "suggest one", "suggest some", "do you know a", "do you know any", "know anyone",
+           "know someone", "any contacts", "a contact for"),
     "fr": ("louer", "loue", "location", "trouver", "recommander", "conseiller", "prestataire",
            "fournisseur", "agence", "engager", "on engage", "engageons", "embaucher",
            "qui peut", "operateur",
@@ -635,6 +646,7 @@ class KnowledgeBase:
         # set is filming there, not going out.
         return [m.phrase for m in matches
                 if not (_around(folded, m.start, m.end, (_SCENE_BEFORE, _SCENE_AFTER))
+                        or _around(folded, m.start, m.end, (_TRANSFER_BEFORE, _TRANSFER_AFTER))
                         or INTRODUCED.search(folded, 0, m.start))]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
