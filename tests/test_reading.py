@@ -1349,3 +1349,30 @@ def test_a_hotel_a_transfer_starts_from_is_no_booking(reader: Reader) -> None:
         "vendors.transport"]
     assert articles(reader, "Can you recommend a hotel near the set in Hoi An?") == []
     assert articles(reader, "下龙湾的过夜游船怎么订?杀青后想去玩两天") == []
+
+
+def test_asking_for_a_job_on_a_crew_is_declined(reader: Reader) -> None:
+    """Other jobs are none of ours: a student's CV for a foreign crew is not the permit
+    dossier, nor the department's contact."""
+    for text in ("cho e hỏi muốn xin làm PA cho đoàn phim nước ngoài thì nộp CV ở đâu ạ",
+                 "e muon xin lam runner/PA cho doan phim Han sap qua VN, ad cho e xin "
+                 "lien he dc ko",
+                 "I'm looking for work as a fixer with foreign crews, where do I send my CV?",
+                 "外国剧组在越南招聘当地助理吗？我想投简历",
+                 "파이썬으로 촬영 스케줄표 엑셀 자동화하는 코드 좀 짜주세요"):
+        assert articles(reader, text) == [], text
+    assert articles(reader, "Hồ sơ xin giấy phép quay phim gồm những gì?") == [
+        "permit.dossier"]
+
+
+def test_vietnamese_shorthand_for_how_many_days_asks_the_lead_time(reader: Reader) -> None:
+    """"mất bn ngày vậy ad?" (bn: bao nhiêu) after the drone answer asks how long the
+    drone's permit takes; "còn ngoài Bắc?" after the seasons answer, the North's."""
+    later = NOW + timedelta(minutes=1)
+    drone = reader.read("Xin giấy phép bay flycam cho đoàn nước ngoài ntn ạ?", "vi", None,
+                        NOW).memory
+    assert reader.read("mất bn ngày vậy ad?", "vi", drone, later).articles == [
+        "permit.drone"]
+    seasons = reader.read("mua mua o mien Nam la thang may ad", "vi", None, NOW).memory
+    assert reader.read("con ngoai Bac?", "vi", seasons, later).articles == [
+        "practical.seasons"]

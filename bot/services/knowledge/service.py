@@ -75,7 +75,10 @@ _BORDER_AFTER = re.compile(r"(?:\s*(?:-?\s*vietnam(?:ese)?\s+)?(?:border|frontie
                            r"|\s*(?:との|と)?国境|\s*(?:的)?边境|\s*接壤|\s*(?:와|과)?\s*(?:의\s*)?국경)")
 # Words making a venue the set of a scene ("cảnh bar", "a bar scene", "scène de café").
 _SCENE_BEFORE = re.compile(r"(?:\b(?:canh|scene in an?|scene at an?|scenes in an?|scene de"
-                           r"|scenes de|scene dans une?|set in an?|boi canh)\s+"
+                           r"|scenes de|scene dans une?|set in an?|boi canh"
+                           # what is filmed: "shoot a song" (a song sequence), "filmer un match"
+                           r"|(?:shoot|shooting|film|filming|picturi[sz]e|picturi[sz]ing|tourner"
+                           r"|filmer)(?:\s+(?:a|an|the|our|this|un|une|le|la|notre))?)\s+"
                            r"(?:the\s+|la\s+|le\s+)?"
                            r"|장면|シーン|戏)$")
 _SCENE_AFTER = re.compile(r"(?:\s+(?:scene|scenes|set|sequence)\b|\s*(?:장면|씬|신|のシーン|シーン"
@@ -89,7 +92,8 @@ _TRANSFER_BEFORE = re.compile(r"(?:\b(?:transfers?|transferts?|navettes?|shuttle
 _TRANSFER_AFTER = re.compile(r"(?:\s*[-/]\s*(?:set|location|decor|plateau|lieu de tournage"
                              r"|airport|aeroport|san bay|phim truong)"
                              r"|\s+(?:transfers?|transferts?|shuttles?|pick ?ups?|navettes?)\b"
-                             r"|\s*(?:接送|送迎|픽업|셔틀|からロケ地|から現場|에서 현장|到片场|到现场))")
+                             r"|\s*(?:接送|送迎|픽업|셔틀|からロケ地|から現場|에서 현장"
+                             r"|到片场|到现场))")
 # ... that a comparison names ("a rebate like Thailand's", "태국처럼", "comme en
 # Thaïlande"): the question is still about here.
 _LIKE_BEFORE = re.compile(r"\b(?:like|unlike|as in|compared to|compared with|comme en|comme au"
