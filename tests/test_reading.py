@@ -1376,3 +1376,24 @@ def test_vietnamese_shorthand_for_how_many_days_asks_the_lead_time(reader: Reade
     seasons = reader.read("mua mua o mien Nam la thang may ad", "vi", None, NOW).memory
     assert reader.read("con ngoai Bac?", "vi", seasons, later).articles == [
         "practical.seasons"]
+
+
+def test_who_comes_and_who_submits_after_an_answer(reader: Reader) -> None:
+    """"et notre monteur, il est canadien" after the visa answer is the editor's visa,
+    not a post house; "どなたが提出するのでしょうか" after the dossier answer asks who
+    applies; "vous connaissez des opérateurs de drone ?" asks for operators (a hiring
+    word in the plural); the script in Vietnamese is the dossier's."""
+    later = NOW + timedelta(minutes=1)
+    visa = reader.read("Les Belges ont besoin d'un visa pour le Vietnam?", "fr", None,
+                       NOW).memory
+    assert reader.read("et notre monteur, il est canadien", "fr", visa, later).articles == [
+        "visa.crew"]
+    dossier = reader.read("撮影許可の申請にはどのような書類が必要でしょうか。", "ja", None,
+                          NOW).memory
+    assert reader.read("それらの書類は、どなたが提出するのでしょうか。", "ja", dossier,
+                       later).articles == ["permit.service-provider"]
+    assert "vendors.drone-operator" in articles(
+        reader, "On aimerait des plans aériens, vous connaissez des opérateurs de drone "
+                "locaux ?")
+    assert articles(reader, "Does the script have to be in Vietnamese for the licence "
+                            "application?") == ["permit.dossier"]

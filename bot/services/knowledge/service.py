@@ -242,7 +242,9 @@ _MAY_CUES: dict[str, tuple[str, ...]] = {
 }
 _CUE_PATTERNS = {
     kind: {lang: re.compile("|".join(
-        rf"\b{re.escape(cue)}\b" if cue.isascii() else re.escape(cue) for cue in cues))
+        # (a Latin cue also in the plural: "operators", "opérateurs", "permits")
+        rf"\b{re.escape(cue)}(?:s|es)?\b" if cue.isascii() else re.escape(cue)
+        for cue in cues))
         for lang, cues in table.items()}
     for kind, table in (("hire", _HIRE_CUES), ("permit", _PERMIT_CUES), ("may", _MAY_CUES))
 }

@@ -649,7 +649,10 @@ class Reader:
 
         crew_asks = self.topics.about_crew(part.text).get(memory.article or "") if (
             memory is not None and part.short and not part.places
-            and all(t.kind == "filming" for t in part.topics)) else None
+            # ("et notre monteur, il est canadien": an editor named is who comes, not a
+            # post house to hire)
+            and all(t.kind == "filming" or (t.kind == "vendor" and intent != "hire")
+                    for t in part.topics)) else None
         if crew_asks:
             # "our sound guy is Indian though", "촬영감독은 미국인이에요" after the visa
             # answer: their visa; "장비는요?", "Còn thiết bị?" after it: how the gear
