@@ -1397,3 +1397,17 @@ def test_who_comes_and_who_submits_after_an_answer(reader: Reader) -> None:
                 "locaux ?")
     assert articles(reader, "Does the script have to be in Vietnamese for the licence "
                             "application?") == ["permit.dossier"]
+
+
+def test_near_misses_that_name_a_visa_a_licence_or_a_place(reader: Reader) -> None:
+    """A Schengen visa, a diving licence on Phu Quoc, a work visa to teach Chinese: none
+    is ours, though each names a visa, a licence or a place; "了解っす！" is an ok."""
+    for text in ("best travel insurance for a Schengen visa application?",
+                 "フーコック島でダイビングのライセンス取れるショップ教えてください",
+                 "想去越南教华语，工作签证要怎么办？",
+                 "Any good dive shop on Phu Quoc for a PADI course on our day off?"):
+        assert articles(reader, text) == [], text
+    reading = reader.read("了解っす！", "ja", None, NOW)
+    assert reading.articles == [] and reading.small_talk is not None
+    assert articles(reader, "Can we film underwater near the An Thoi islands?") == [
+        "location.phu-quoc"]
