@@ -1411,3 +1411,19 @@ def test_near_misses_that_name_a_visa_a_licence_or_a_place(reader: Reader) -> No
     assert reading.articles == [] and reading.small_talk is not None
     assert articles(reader, "Can we film underwater near the An Thoi islands?") == [
         "location.phu-quoc"]
+
+
+def test_new_year_an_airport_and_office_hours_in_other_words(reader: Reader) -> None:
+    """"过年前送件" (filing before the New Year) after the lead-time answer is the
+    holidays'; filming inside Da Nang's airport is a restricted site's; "vous répondez la
+    fin de semaine ?" after the department's contact asks when it answers."""
+    later = NOW + timedelta(minutes=1)
+    timeline = reader.read("请问许可审批要多久？", "zh", None, NOW).memory
+    assert reader.read("如果是过年前送件呢？会不会卡住？", "zh", timeline,
+                       later).articles == ["practical.holidays"]
+    assert articles(reader, "Peut-on tourner à l'intérieur de l'aéroport de Da Nang pour "
+                            "une scène de la campagne ?") == ["permit.restricted-areas"]
+    contact = reader.read("Comment on peut joindre le Département du cinéma?", "fr", None,
+                          NOW).memory
+    assert reader.read("vous répondez la fin de semaine?", "fr", contact,
+                       later).articles == ["contact.department"]
