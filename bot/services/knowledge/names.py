@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import chain
 
 from rapidfuzz.distance import Indel
 
@@ -85,13 +86,12 @@ class NameMatcher:
         grams = _trigrams(key)
         if not grams:
             return None
-        votes: dict[str, int] = defaultdict(int)
-        for gram in grams:
-            for name in self._by_trigram.get(gram, ()):
-                votes[name] += 1
+        # Names sharing at least half the key's trigrams, counted at C speed.
+        need = (len(grams) + 1) // 2
+        votes = Counter(chain.from_iterable(self._by_trigram.get(gram, ()) for gram in grams))
         best: tuple[str, float] | None = None
         for name, shared in votes.items():
-            if shared * 2 < len(grams):
+            if shared < need:
                 continue
             ratio = Indel.normalized_similarity(key, name)  # rapidfuzz: C++, not difflib
             if ratio >= MIN_RATIO and (best is None or ratio > best[1]):
