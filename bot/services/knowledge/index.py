@@ -219,8 +219,9 @@ class TokenEvidence:
 
 
 # A bound on the arrays kept by `LanguageIndex.evidence` and the BM25 terms (elements,
-# about 8 bytes each): a question's tokens repeat, every typo is a new one.
-EVIDENCE_KEPT = 1 << 21
+# about 8 bytes each, so a few MB at most): a question's tokens repeat, every typo is a
+# new one, and at 10,000 articles a common word's posting is thousands long.
+EVIDENCE_KEPT = 1 << 19
 
 
 class LanguageIndex:
