@@ -1427,3 +1427,14 @@ def test_new_year_an_airport_and_office_hours_in_other_words(reader: Reader) -> 
                           NOW).memory
     assert reader.read("vous répondez la fin de semaine?", "fr", contact,
                        later).articles == ["contact.department"]
+
+
+def test_asking_for_a_few_service_companies_in_shorthand(reader: Reader) -> None:
+    """"회사 몇 곳 추천" (recommend a few companies) and "cty dịch vụ" (công ty, shortened)
+    ask for the service companies beside the question they follow."""
+    assert "vendors.service-company" in articles(
+        reader, "꼭 베트남 현지 영화 서비스 회사를 통해야만 하나요? 만약 꼭 필요하다면 해외 "
+                "작품 경험이 있는 회사 몇 곳 추천해주실 수 있을까요?")
+    assert articles(reader, "ho hoi ho so xin phep gom nhung gi? Va ho dang tim cty dich vu "
+                            "phim o VN, ad co goi y vai cty ko a") == [
+        "permit.dossier", "vendors.service-company"]
