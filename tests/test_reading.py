@@ -1406,7 +1406,10 @@ def test_near_misses_that_name_a_visa_a_licence_or_a_place(reader: Reader) -> No
                  "フーコック島でダイビングのライセンス取れるショップ教えてください",
                  "想去越南教华语，工作签证要怎么办？",
                  "Any good dive shop on Phu Quoc for a PADI course on our day off?",
-                 "푸꾸옥 빈원더스 입장료 얼마예요?"):
+                 "푸꾸옥 빈원더스 입장료 얼마예요?",
+                 "cheapest flight Saigon -> Phu Quoc this friday? 8 pax + excess baggage",
+                 "Quel est le vol le moins cher entre Hanoï et Phu Quoc en juillet ?",
+                 "河内飞富国岛的机票现在大概多少钱"):
         assert articles(reader, text) == [], text
     reading = reader.read("了解っす！", "ja", None, NOW)
     assert reading.articles == [] and reading.small_talk is not None
