@@ -501,8 +501,10 @@ def _question_profile(index: LanguageIndex, question: str) -> tuple[frozenset[st
 class KnowledgeBase:
     def __init__(self, content: Content, root: Path, threshold: float,
                  unknown_weight: float = 0.5,
-                 indexes: dict[str, LanguageIndex] | None = None) -> None:
-        """`indexes`: built before from these very articles (by `load`, from its cache)."""
+                 indexes: dict[str, LanguageIndex] | None = None,
+                 detector: LanguageDetector | None = None) -> None:
+        """`indexes`, `detector`: built before from these very articles (by `load`, from
+        its cache)."""
         started = time.perf_counter()
         self.root = root
         self.threshold = threshold
@@ -543,8 +545,9 @@ class KnowledgeBase:
             "off": scope_data.get("off_topic"), "live": forecast.get("live"),
             "season": forecast.get("season")})
         self._forecast_when = self._load_off_topic({"off": forecast.get("when")})
-        training = {lang: self._training_text(lang) for lang in ("en", "fr", "vi")}
-        self.detector = LanguageDetector(training, neutral_words=place_names)
+        self.detector = detector or LanguageDetector(
+            {lang: self._training_text(lang) for lang in ("en", "fr", "vi")},
+            neutral_words=place_names)
         self.load_seconds = time.perf_counter() - started
 
     def _training_text(self, language: str, budget: int = 400_000) -> list[str]:
@@ -571,13 +574,14 @@ class KnowledgeBase:
         key = cache.key()
         cached = cache.read(key)
         if cached is not None:
-            return cls(cached.content, root, threshold, indexes=cached.indexes)
+            return cls(cached.content, root, threshold, indexes=cached.indexes,
+                       detector=cached.detector)
         content = loader.load(root)
         knowledge = cls(content, root, threshold)
         if len(knowledge.articles) <= PROFILES_WARMED_UP_TO:
             knowledge.warm_question_profiles()
         if cache.key() == key:  # unchanged while loading: the copy matches its key
-            cache.write(key, content, knowledge.indexes)
+            cache.write(key, content, knowledge.indexes, knowledge.detector)
         return knowledge
 
     def warm_question_profiles(self) -> None:
