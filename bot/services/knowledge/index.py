@@ -21,7 +21,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ IN_BODY, IN_QUESTIONS, IN_TITLE = 0, 1, 2
 _HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
 _LATIN = re.compile(r"^[0-9a-z_']+$")
 T = TypeVar("T")
+K = TypeVar("K")
 _M_MMAP_THRESHOLD = -3  # mallopt parameter, glibc's malloc.h
 _threshold_pinned = False
 
@@ -224,6 +225,27 @@ class TokenEvidence:
 EVIDENCE_KEPT = 1 << 19
 
 
+class SizedMemo(Generic[K, T]):
+    """Values worked out once per key, while the arrays they hold come to at most
+    `budget` elements in all; past it the memo starts again (a bound, not an LRU)."""
+
+    def __init__(self, budget: int) -> None:
+        self._values: dict[K, T] = {}
+        self._used = 0
+        self._budget = budget
+
+    def get(self, key: K) -> T | None:
+        return self._values.get(key)
+
+    def put(self, key: K, value: T, size: int) -> T:
+        if self._used + size > self._budget:
+            self._values.clear()
+            self._used = 0
+        self._values[key] = value
+        self._used += size
+        return value
+
+
 class LanguageIndex:
     size: int
     unknown_weight: float
@@ -268,10 +290,11 @@ class LanguageIndex:
         # more than once (`service.question_match`).
         self.question_sets: dict[object, QuestionSet] = {}
         self.questions_seen: set[object] = set()
-        self.evidence: dict[str, TokenEvidence] = {}
-        self.evidence_kept = 0
-        self._bm25_terms: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.float64]]] = {}
-        self._bm25_kept = 0
+        # What each token says of the articles (`service._explained`) and adds to their
+        # BM25 scores, worked out once.
+        self.evidence: SizedMemo[str, TokenEvidence] = SizedMemo(EVIDENCE_KEPT)
+        self._bm25_terms: SizedMemo[
+            str, tuple[npt.NDArray[Any], npt.NDArray[np.float64]]] = SizedMemo(EVIDENCE_KEPT)
         self.size = size
         self.unknown_weight = unknown_weight
         self._vocabulary = vocabulary
@@ -351,20 +374,7 @@ class LanguageIndex:
         tf = (packed & _TF_MASK).astype(np.float64)
         norm = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * self._lengths[ids] /
                                        self._average_length))
-        term = (ids, weight * norm)
-        if self._bm25_kept + len(ids) > EVIDENCE_KEPT:  # a bound, not an LRU
-            self._bm25_terms.clear()
-            self._bm25_kept = 0
-        self._bm25_terms[token] = term
-        self._bm25_kept += len(ids)
-        return term
-
-    def keep_evidence(self, token: str, evidence: TokenEvidence) -> None:
-        if self.evidence_kept + 3 * len(evidence.docs) > EVIDENCE_KEPT:
-            self.evidence.clear()
-            self.evidence_kept = 0
-        self.evidence[token] = evidence
-        self.evidence_kept += 3 * len(evidence.docs)
+        return self._bm25_terms.put(token, (ids, weight * norm), len(ids))
 
     def token_weight(self, token: str) -> float:
         """What the token adds to the share of a question it stands in (the denominator

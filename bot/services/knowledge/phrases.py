@@ -47,9 +47,9 @@ class _Words:
 @functools.lru_cache(maxsize=256)
 def _words_of(text: str) -> _Words:
     # A message is searched for a dozen lists of phrases: it is cut into words once.
-    found = _WORD.findall(text)
-    return _Words([m.span() for m in _WORD.finditer(text)], found,
-                  [_singular(word) for word in found])
+    matches = list(_WORD.finditer(text))
+    words = [m.group() for m in matches]
+    return _Words([m.span() for m in matches], words, [_singular(word) for word in words])
 
 
 def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple[str, T]]:

@@ -410,9 +410,9 @@ def _evidence(index: LanguageIndex, token: str) -> TokenEvidence | None:
 
     # Crews' questions teach how a topic is asked, but a word in one of them is no topic
     # marker; a place named in one ("closer than Ha Long?") is a mention.
-    evidence = TokenEvidence(topic, docs, credit(max(ASKED, in_body)), credit(in_body))
-    index.keep_evidence(token, evidence)
-    return evidence
+    return index.evidence.put(
+        token, TokenEvidence(topic, docs, credit(max(ASKED, in_body)), credit(in_body)),
+        3 * len(docs))
 
 
 @functools.lru_cache(maxsize=1 << 14)

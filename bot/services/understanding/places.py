@@ -12,6 +12,7 @@ Latin names are also matched squashed and with a typo or two ("Halong", "Danag",
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -78,10 +79,11 @@ class Gazetteer:
         self._terms: Terms[Place] = Terms(entries)
         # Candidates for a typo'd name share its first letter: a window is compared with
         # tens of names, not all of them.
-        self._seen: dict[tuple[str, bool], Place | None] = {}
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for key in self._squashed:
             self._by_initial[key[0]].append(key)
+        # Crews' words repeat from message to message: each window is looked up once.
+        self._closest = functools.lru_cache(maxsize=KEYS_KEPT)(self._closest_uncached)
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
@@ -157,17 +159,10 @@ class Gazetteer:
                     taken.append((start, end))
         return found
 
-    def _closest(self, key: str, exact: bool) -> Place | None:
-        # Crews' words repeat from message to message: each window is looked up once.
-        if (key, exact) in self._seen:
-            return self._seen[key, exact]
+    def _closest_uncached(self, key: str, exact: bool) -> Place | None:
         best = process.extractOne(key, self._by_initial.get(key[0], ()), scorer=fuzz.ratio,
                                   score_cutoff=100.0 if exact else FUZZY_MIN_SCORE)
-        place = None if best is None else self._squashed[best[0]]
-        if len(self._seen) >= KEYS_KEPT:  # a bound, not an LRU
-            self._seen.clear()
-        self._seen[key, exact] = place
-        return place
+        return None if best is None else self._squashed[best[0]]
 
     def contains(self, outer: Place, inner: Place) -> bool:
         """Whether `inner` lies in `outer` (a district in its city, an island in its
