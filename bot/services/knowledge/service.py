@@ -106,6 +106,9 @@ _LANGUAGE_BEFORE = re.compile(r"\btieng\s+$")
 _LANGUAGE_AFTER = re.compile(r"어|語|语")
 _NOT_A_TRIP = ((_LANGUAGE_BEFORE, _LANGUAGE_AFTER), (_BORDER_BEFORE, _BORDER_AFTER),
                (_LIKE_BEFORE, _LIKE_AFTER))
+# A venue as a scene's set ("cảnh bar", "une scène de restaurant") or as a transfer's end
+# is filming or transport, not going out.
+_NOT_GOING_OUT = ((_SCENE_BEFORE, _SCENE_AFTER), (_TRANSFER_BEFORE, _TRANSFER_AFTER))
 
 
 def _around(folded: str, start: int, end: int,
@@ -652,11 +655,8 @@ class KnowledgeBase:
         kinds = {m.value for m in found}
         if "live" in kinds and "season" not in kinds:  # today's weather, rate, showtimes
             matches += find(self._forecast_when)
-        # "cảnh bar", "a bar scene", "une scène de restaurant": a venue as the scene's
-        # set is filming there, not going out.
         return [m.phrase for m in matches
-                if not (_around(folded, m.start, m.end, (_SCENE_BEFORE, _SCENE_AFTER))
-                        or _around(folded, m.start, m.end, (_TRANSFER_BEFORE, _TRANSFER_AFTER))
+                if not (any(_around(folded, m.start, m.end, words) for words in _NOT_GOING_OUT)
                         or INTRODUCED.search(folded, 0, m.start))]
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
