@@ -24,6 +24,7 @@ from babel.numbers import format_decimal
 from bot.paths import bundled
 
 DOMAIN = "crewbot"
+DATES_KEPT = 1024
 
 #: Language names as their speakers write them, for the language buttons.
 NATIVE_NAMES = {
@@ -48,6 +49,8 @@ class Translator:
         self.language = language
         self.locale = Locale.parse(language)
         self._translations = translations
+        # Every answer says when its sources were checked: a few days, formatted once.
+        self._dates: dict[tuple[date, str], str] = {}
 
     def gettext(self, message: str) -> str:
         return self._translations.gettext(message)
@@ -68,7 +71,12 @@ class Translator:
                 f"({get_timezone_location(zone, locale=self.locale)})")
 
     def date(self, day: date, fmt: str = "long") -> str:
-        return format_date(day, format=fmt, locale=self.locale)
+        text = self._dates.get((day, fmt))
+        if text is None:
+            if len(self._dates) >= DATES_KEPT:
+                self._dates.clear()
+            text = self._dates[day, fmt] = format_date(day, format=fmt, locale=self.locale)
+        return text
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)

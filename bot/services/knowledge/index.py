@@ -350,7 +350,8 @@ class LanguageIndex:
         """A BM25-like score for every document: it only orders articles that explain the
         same share of a question (`service._explained` works out the share itself).
         `unmatchable` tokens count for no document."""
-        bm25 = np.zeros(self.size, dtype=np.float64)
+        ids: list[npt.NDArray[Any]] = []
+        scores: list[npt.NDArray[np.float64]] = []
         for token in set(tokens):
             if token in unmatchable:
                 continue
@@ -359,9 +360,14 @@ class LanguageIndex:
                 term = self._bm25_term(token)
                 if term is None:
                     continue
-            ids, scores = term
-            bm25[ids] += scores
-        return bm25
+            ids.append(term[0])
+            scores.append(term[1])
+        if not ids:
+            return np.zeros(self.size, dtype=np.float64)
+        # Summed in one call, not one per token: numpy's cost is per call.
+        summed: npt.NDArray[np.float64] = np.bincount(  # type: ignore[assignment]
+            np.concatenate(ids), weights=np.concatenate(scores), minlength=self.size)
+        return summed
 
     def _bm25_term(self, token: str
                    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.float64]] | None:

@@ -253,6 +253,7 @@ _CUE_PATTERNS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # asked of a sentence while read and while ranked
 def intent_of(question: str, language: str) -> str:
     """"hire", "permit" or "" (neither, or both)."""
     folded = fold(question)
@@ -264,6 +265,7 @@ def intent_of(question: str, language: str) -> str:
 
 
 INTENT_BONUS = 0.1
+TEXTS_KEPT = 256  # a message's sentences and clauses, read several times each
 KNOWN_WORDS_KEPT = 50_000
 # Ranking weight of the best-matching crew question among the five best articles.
 QUESTION_MATCH = 0.3
@@ -346,8 +348,12 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     size = index.size
     shares = _seam_shares(index, pieces, shares)
     bm25 = index.bm25(tokens, unmatchable)
-    matched = np.zeros(size)
     bonus = np.zeros(size)
+    # Each token's (articles, credits, weight), summed in one pass after the loop: numpy's
+    # cost is per call, and a question has dozens of tokens.
+    found_docs: list[np.ndarray] = []
+    found_credits: list[np.ndarray] = []
+    found_weights: list[float] = []
     total = 0.0
     unknown = index.max_idf * index.unknown_weight
     in_unit = {token: unit_no for unit_no, unit in enumerate(units) for token in unit.tokens}
@@ -370,7 +376,9 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
         if unit_no is None:
             total += weight
             if docs is not None and credit is not None:
-                matched[docs] += weight * credit
+                found_docs.append(docs)
+                found_credits.append(credit)
+                found_weights.append(weight)
             continue
         unit_weight[unit_no] = max(unit_weight[unit_no], weight)
         if "_" in token:
@@ -382,6 +390,11 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
             has[docs] = credit
         seen = unit_matched[unit_no]
         unit_matched[unit_no] = has if seen is None else np.minimum(seen, has)
+    matched: np.ndarray = np.zeros(size)
+    if found_docs:
+        lengths = [len(docs) for docs in found_docs]
+        matched = np.bincount(np.concatenate(found_docs), minlength=size, weights=np.concatenate(
+            found_credits) * np.repeat(found_weights, lengths))
     for unit, weight, seen in zip(units, unit_weight, unit_matched, strict=True):
         best = np.zeros(size) if seen is None else seen
         named = np.fromiter(unit.docs.keys(), dtype=np.int64, count=len(unit.docs))
@@ -548,6 +561,10 @@ class KnowledgeBase:
             "off": scope_data.get("off_topic"), "live": forecast.get("live"),
             "season": forecast.get("season")})
         self._forecast_when = self._load_off_topic({"off": forecast.get("when")})
+        # A message is read sentence by sentence, then ranked: each text's foreign places
+        # and off-topic words are looked for once, not once by each reading of it.
+        self._off_topic_of = functools.lru_cache(maxsize=TEXTS_KEPT)(self._off_topic_terms)
+        self._roles_of = functools.lru_cache(maxsize=TEXTS_KEPT)(self._foreign_roles)
         self.detector = detector or LanguageDetector(
             {lang: self._training_text(lang) for lang in ("en", "fr", "vi")},
             neutral_words=place_names)
@@ -641,6 +658,9 @@ class KnowledgeBase:
         """Off-topic terms in the question. A question typed with Vietnamese or French
         marks must match a term's marks ("hát" is to sing, "hạt" a district); one typed
         without them matches the folded term."""
+        return list(self._off_topic_of(question))
+
+    def _off_topic_terms(self, question: str) -> tuple[str, ...]:
         written = unicodedata.normalize("NFC", question.lower())
         folded = fold(written)
         marked = written != folded and any(
@@ -655,9 +675,10 @@ class KnowledgeBase:
         kinds = {m.value for m in found}
         if "live" in kinds and "season" not in kinds:  # today's weather, rate, showtimes
             matches += find(self._forecast_when)
-        return [m.phrase for m in matches
-                if not (any(_around(folded, m.start, m.end, words) for words in _NOT_GOING_OUT)
-                        or INTRODUCED.search(folded, 0, m.start))]
+        return tuple(m.phrase for m in matches
+                     if not (any(_around(folded, m.start, m.end, words)
+                                 for words in _NOT_GOING_OUT)
+                             or INTRODUCED.search(folded, 0, m.start)))
 
     def foreign_roles(self, question: str) -> tuple[list[str], list[str], list[str]]:
         """Foreign places in the question as (destinations, origins, other mentions).
@@ -667,6 +688,11 @@ class KnowledgeBase:
         articles. An origin ("flying in from Seoul", "日本から") is just where a crew
         comes from, which is what visas and customs are about, so it costs nothing.
         """
+        going, coming, elsewhere = self._roles_of(question)
+        return list(going), list(coming), list(elsewhere)
+
+    def _foreign_roles(self, question: str
+                       ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         folded = fold(question)
         # Same length as `folded` (one character for one), so positions agree.
         written = unicodedata.normalize("NFKC", question).lower()
@@ -691,7 +717,7 @@ class KnowledgeBase:
                 roles[1].append(match.phrase)
             else:
                 roles[2].append(match.phrase)
-        return roles
+        return tuple(roles[0]), tuple(roles[1]), tuple(roles[2])
 
     def knows(self, word: str) -> bool:
         """Whether some article or crew question, in any language, uses the word (as

@@ -68,6 +68,7 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable({ord("đ"): "d"})
 
 
+@functools.lru_cache(maxsize=1024)  # a message and its sentences are folded dozens of times
 def fold(text: str) -> str:
     """Lower case, compatibility forms unified, Latin diacritics removed (đ -> d)."""
     text = unicodedata.normalize("NFKC", text).lower()

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.services.understanding.ask_judge import Judge, Proposal
-from bot.services.understanding.letter_ngrams import features, ngrams
+from bot.services.understanding.letter_ngrams import ngrams
 from bot.services.understanding.segments import is_question, sentences
 
 ASKED = "\x1f"  # marks the n-grams of a long message's questions (never typed)
@@ -86,13 +88,29 @@ class ArticleModel:
                    np.array(data["intercepts"], dtype=np.float64),
                    Judge.load_data(data["judge"]))
 
+    @cached_property
+    def _idf_by_row(self) -> npt.NDArray[np.float64]:
+        return np.fromiter(self.idf.values(), dtype=np.float64, count=len(self.idf))
+
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
-        found = features(text, self.idf, asked_ngrams)
-        rows = [self.column[g] for g in found]
-        values = np.fromiter(found.values(), dtype=np.float64, count=len(found))
-        scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(
-            np.float64)) if rows else self.intercepts
+        # `letter_ngrams.features` worked out in numpy: a long message has a thousand
+        # n-grams, too many for a Python loop on every message.
+        column = self.column
+        rows: list[int] = []
+        counts: list[int] = []
+        for gram, count in asked_ngrams(text).items():
+            row = column.get(gram)
+            if row is not None:
+                rows.append(row)
+                counts.append(count)
+        if rows:
+            tfidf = (1.0 + np.log(np.array(counts, dtype=np.float64))) * self._idf_by_row[rows]
+            tfidf /= math.sqrt(float(tfidf @ tfidf)) or 1.0
+            scores = self.intercepts + self.scales * (tfidf @ self.weights[rows].astype(
+                np.float64))
+        else:
+            scores = self.intercepts
         chances = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
         return dict(zip(self.articles, chances.tolist(), strict=True))
 
