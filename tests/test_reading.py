@@ -586,6 +586,19 @@ def test_whether_a_small_shoot_needs_a_permit_at_all_is_the_overview(
         "permit.timeline"]
 
 
+def test_a_follow_up_goes_on_with_the_subject_not_the_place_answered_beside_it(
+        reader: Reader) -> None:
+    """A drone over Ha Long Bay is answered with the drone article and (learned) the
+    bay's; the lead time asked next is the drone permit's, not a location's."""
+    first = reader.read("하롱베이에서 드론 띄워도 되나요? 오프닝에 항공샷이 필요해서요", "ko",
+                        None, NOW)
+    assert first.articles == ["permit.drone", "location.ha-long-bay"]
+    assert first.memory.article == "permit.drone"
+    later = NOW + timedelta(minutes=2)
+    assert reader.read("허가 받는 데 며칠 걸려요?", "ko", first.memory, later).articles == [
+        "permit.drone"]
+
+
 def test_a_side_asked_right_after_a_statement_is_its_subjects(reader: Reader) -> None:
     assert articles(reader, "テト期間中は役所が閉まると聞きました。撮影スケジュールにどのくらい"
                             "影響しますか？") == ["practical.holidays"]

@@ -449,7 +449,11 @@ class Reader:
             reading.search = max(searched_parts, key=lambda a: a.score, default=None) or (
                 self.kb.answer(text, language=language))
         if reading.asks and now is not None:
-            last = reading.asks[-1]
+            # The chat goes on about the last subject asked, not the place around it:
+            # "하롱베이에서 드론 띄워도 되나요?" answered with the drone article and the
+            # bay's, then "퍼밋 받는데 몇일 걸려요?" asks the drone's lead time.
+            subjects = [ask for ask in reading.asks if ask.article.kind != "location"]
+            last = subjects[-1] if subjects else reading.asks[-1]
             about = last.place or self.gazetteer.with_article(last.article.id)
             reading.memory = Memory(last.article.id, about.id if about else None, now)
         elif reading.unknown_places and now is not None:
