@@ -139,6 +139,7 @@ def test_out_of_scope_is_declined(knowledge: KnowledgeBase, question: str) -> No
 @pytest.mark.parametrize("question", [
     "Do we need a visa to go to Cambodia for the next shoot?", "visa pour aller au Japon ?",
     "일본에서 촬영하려면 비자가 필요한가요?", "去泰国拍摄要办签证吗？", "Cần visa đi Lào không?",
+    "Quelle autorisation pour tourner au Maroc ?",
 ])
 def test_going_abroad_is_out_of_scope_even_for_visas(knowledge: KnowledgeBase,
                                                       question: str) -> None:
@@ -150,6 +151,7 @@ def test_going_abroad_is_out_of_scope_even_for_visas(knowledge: KnowledgeBase,
     "We fly in from Seoul next month, do the Korean crew need a visa?",
     "Nous arrivons de Paris : faut-il un visa pour l'équipe ?",
     "서울에서 오는 스태프도 비자가 필요한가요?",
+    "And for our presenter, who holds a New Zealand passport: does he need a visa?",
 ])
 def test_coming_from_abroad_still_gets_the_visa_article(knowledge: KnowledgeBase,
                                                          question: str) -> None:
@@ -157,6 +159,14 @@ def test_coming_from_abroad_still_gets_the_visa_article(knowledge: KnowledgeBase
     assert coming and not going
     answer = knowledge.answer(question)
     assert answer.article is not None and answer.article.id == "visa.crew", answer
+
+
+def test_this_side_of_a_border_is_no_trip_abroad(knowledge: KnowledgeBase) -> None:
+    assert knowledge.foreign_roles("Faut-il une autorisation particulière pour tourner en zone "
+                                   "frontalière, côté Chine ?") == ([], [], [])
+    answer = knowledge.answer("Faut-il une autorisation pour tourner en zone frontalière, "
+                              "côté Chine ?")
+    assert answer.article is not None and answer.article.id == "permit.restricted-areas"
 
 
 def test_a_name_is_matched_only_where_all_its_words_are(knowledge: KnowledgeBase) -> None:

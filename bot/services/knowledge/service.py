@@ -70,7 +70,11 @@ _RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に�
 # ... that name the neighbour across Vietnam's border ("near the border with China",
 # "中国との国境付近", "biên giới Việt - Trung"): the shoot is on this side.
 _BORDER_BEFORE = re.compile(r"\b(?:borders? with|frontieres? avec|bien gioi(?: voi)?"
-                            r"|giap(?: voi)?)\s+(?:the\s+|la\s+|le\s+|l')?$")
+                            r"|giap(?: voi)?"
+                            # "en zone frontalière, côté Chine": this side of it
+                            r"|frontalieres?,?\s+(?:du\s+)?cote(?:\s+de)?"
+                            r"|border (?:areas?|zones?|regions?),?\s+(?:near|by)"
+                            r")\s+(?:the\s+|la\s+|le\s+|l')?$")
 _BORDER_AFTER = re.compile(r"(?:\s*(?:-?\s*vietnam(?:ese)?\s+)?(?:border|frontier)\b"
                            r"|\s*(?:との|と)?国境|\s*(?:的)?边境|\s*接壤|\s*(?:와|과)?\s*(?:의\s*)?국경)")
 # Words making a venue the set of a scene ("cảnh bar", "a bar scene", "scène de café").
@@ -125,6 +129,8 @@ _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nat
                           r"|nationalite|ben|phia|doan|ekip)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
 _FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)|から|出发|过来"
                          r"|\s*국적|国籍|籍|人"
+                         # whose passport it is: "a New Zealand passport", "한국 여권"
+                         r"|\s+(?:passports?|citizens?|nationals?)\b|\s*여권|\s*护照|の?パスポート"
                          # ... or where its company is: "日本の制作会社", "한국 제작사",
                          # "a Tokyo-based company", "上海一家影视公司"
                          r"|-?based|\s*(?:production )?company"
