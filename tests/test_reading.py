@@ -664,6 +664,22 @@ def test_the_gear_named_after_the_visa_answer_asks_how_it_comes_in(
     assert reader.read(then, None, drone, later).articles != ["customs.equipment"]
 
 
+@pytest.mark.parametrize("first, then", [
+    ("我们的摄影器材进越南要怎么报关", "那剧组的人呢？"),
+    ("Comment faire entrer notre matériel caméra au Vietnam ?",
+     "Et les comédiens, ils ont besoin de quoi pour entrer ?"),
+    ("How do we bring our camera kit through customs?", "and the cast?"),
+])
+def test_the_people_named_after_the_customs_answer_ask_how_they_come_in(
+        first: str, then: str, reader: Reader) -> None:
+    """The mirror of the gear after the visa: the crew or cast after the customs answer
+    asks their visa."""
+    before = reader.read(first, None, None, NOW)
+    assert before.articles == ["customs.equipment"]
+    later = NOW + timedelta(minutes=1)
+    assert reader.read(then, None, before.memory, later).articles == ["visa.crew"]
+
+
 def test_a_question_pointing_back_at_something_not_ours_is_not_answered(
         reader: Reader) -> None:
     """"He wants to teach English. What visa does he need for that?" asks the visa to
