@@ -204,7 +204,8 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
     """Screening the film in Vietnam needs its classification (the after-shoot article);
     what cinemas show now does not concern us. Likewise "ask to see the rushes" is no
     sightseeing."""
-    assert knowledge.off_topic_in("베트남 안에서 상영하려면 별도 심의나 등급 분류가 필요한가요?") == []
+    assert knowledge.off_topic_in(
+        "베트남 안에서 상영하려면 별도 심의나 등급 분류가 필요한가요?") == []
     assert knowledge.off_topic_in("하노이에 한국 영화 상영하는 극장 있나요?")
     assert knowledge.off_topic_in("요즘 베트남 극장에서 상영 중인 한국 영화 뭐 있어요?")
     assert knowledge.off_topic_in("Les autorités demandent à voir nos rushes ?") == []

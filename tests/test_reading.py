@@ -1470,3 +1470,18 @@ def test_asking_for_a_few_service_companies_in_shorthand(reader: Reader) -> None
     assert articles(reader, "ho hoi ho so xin phep gom nhung gi? Va ho dang tim cty dich vu "
                             "phim o VN, ad co goi y vai cty ko a") == [
         "permit.dossier", "vendors.service-company"]
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    # a licensed team asked for is hiring, not asking leave
+    ("Ở Đà Nẵng bay drone có khó không?",
+     "vậy ở ĐN có đơn vị flycam nào có giấy phép không ạ?", "vendors.drone-operator"),
+    # "xin flycam" asks leave to fly; its lead time is the drone permit's
+    ("xin flycam o Ha Long dc ko ad", "mat bn lau ak?", "permit.drone"),
+])
+def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expected: str,
+                                                    reader: Reader) -> None:
+    before = reader.read(first, None, None, NOW)
+    assert before.articles[0] == "permit.drone"
+    later = NOW + timedelta(minutes=1)
+    assert reader.read(then, None, before.memory, later).articles == [expected]

@@ -217,7 +217,8 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
            "cherche une", "recherchons un", "recherchons une", "vous en connaissez",
            "en connaissez", "m'en indiquer", "m'en recommander", "des noms", "quelques noms"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao", "don vi nao", "co don vi",
-           "ben nao co", "co ben nao", "team nao", "danh sach", "co list"),
+           "ben nao co", "co ben nao", "team nao", "danh sach", "co list",
+           "nao co giay phep"),
     "ko": ("렌탈", "렌트", "대여", "빌리", "빌려", "구하", "구할", "구함", "구해", "섭외", "추천",
            "소개", "업체", "고용", "리스트", "몇 군데", "몇군데"),
     "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
@@ -234,7 +235,7 @@ _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "fr": ("autorisation", "autorise", "permis", "droit", "legal", "faire voler",
            "obligatoire", "obligatoirement", "oblige"),
     "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "cho phep", "bay flycam",
-           "bay drone", "bat buoc"),
+           "bay drone", "bat buoc", "xin flycam", "xin bay", "xin drone"),
     "ko": ("허가", "허락", "합법", "불법", "띄우", "띄울", "띄워", "의무", "필수"),
     "ja": ("許可", "認め", "飛ばし", "飛ばせ", "義務", "必須"),
     "zh": ("许可", "批准", "允许", "合法", "审批", "飞无人机", "强制", "必须", "一定要"),
@@ -263,11 +264,15 @@ _CUE_PATTERNS = {
 def intent_of(question: str, language: str) -> str:
     """"hire", "permit" or "" (neither, or both)."""
     folded = fold(question)
-    found = {kind for kind, patterns in _CUE_PATTERNS.items()
-             if (pattern := patterns.get(language)) is not None and pattern.search(folded)}
-    if "hire" in found:
-        return "" if "permit" in found else "hire"
-    return "permit" if found else ""
+    hire = _CUE_PATTERNS["hire"].get(language)
+    if hire is not None and hire.search(folded):
+        # A permit word inside a hiring phrase ("đơn vị flycam nào có giấy phép", a
+        # licensed team) asks no leave.
+        permit = _CUE_PATTERNS["permit"].get(language)
+        return "" if permit is not None and permit.search(hire.sub(" ", folded)) else "hire"
+    return "permit" if any(
+        (pattern := _CUE_PATTERNS[kind].get(language)) is not None and pattern.search(folded)
+        for kind in ("permit", "may")) else ""
 
 
 INTENT_BONUS = 0.1
