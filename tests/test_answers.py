@@ -212,6 +212,15 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
     assert knowledge.off_topic_in("Qu'est-ce qu'il y a à voir à Ninh Binh ?")
 
 
+@pytest.mark.parametrize("question", [
+    "海外で使うなら手数料安いクレカどれ？", "フーコックで泊まるならどのリゾートがいいかな？",
+    "ドローンの操縦がうまくなるコツってありますか？",
+])
+def test_japanese_leisure_and_skills_are_declined(knowledge: KnowledgeBase, question: str
+                                                  ) -> None:
+    assert knowledge.off_topic_in(question), question
+
+
 # The targets (0.95 each) on the dev set.
 FLOOR = {"top1": 0.95, "declined": 0.95, "lang": 0.95}
 # Our own held-out questions (benchmarks/heldout.jsonl), written before tuning.
