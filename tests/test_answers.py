@@ -215,8 +215,10 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
 @pytest.mark.parametrize("question", [
     "海外で使うなら手数料安いクレカどれ？", "フーコックで泊まるならどのリゾートがいいかな？",
     "ドローンの操縦がうまくなるコツってありますか？",
+    "인천공항 장기주차 하루 얼마에요?", "판시판 케이블카 첫차 몇시에요?",
+    "Resort nào ở biển Mỹ Khê giá tốt cho đoàn 15 người?", "lich tau HP - HN chay may gio ak",
 ])
-def test_japanese_leisure_and_skills_are_declined(knowledge: KnowledgeBase, question: str
+def test_leisure_money_and_skills_are_declined(knowledge: KnowledgeBase, question: str
                                                   ) -> None:
     assert knowledge.off_topic_in(question), question
 
