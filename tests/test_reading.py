@@ -1487,3 +1487,12 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     assert before.articles[0] == "permit.drone"
     later = NOW + timedelta(minutes=1)
     assert reader.read(then, None, before.memory, later).articles == [expected]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("会不会在审剧本的时候被卡？", ["permit.content-review"]),
+    ("不找越南的电影公司可以吗？", ["permit.service-provider"]),
+    ("Comment on fait pour l'import temporaire ?", ["customs.equipment"]),
+])
+def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
+    assert articles(reader, text) == expected
