@@ -1491,7 +1491,9 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
 
 @pytest.mark.parametrize("text, expected", [
     ("会不会在审剧本的时候被卡？", ["permit.content-review"]),
+    # doing without a vendor asks whether one is required
     ("不找越南的电影公司可以吗？", ["permit.service-provider"]),
+    ("Can we do it without a fixer?", ["permit.service-provider"]),
     ("Comment on fait pour l'import temporaire ?", ["customs.equipment"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:

@@ -250,13 +250,24 @@ _MAY_CUES: dict[str, tuple[str, ...]] = {
     "ja": ("可能", "大丈夫", "いいですか", "できますか"),
     "zh": ("可以吗", "能不能"),
 }
+# Doing without a vendor asks whether one is required ("不找越南的电影公司可以吗？",
+# "without going through a fixer?"): the rule, not the vendors.
+_NO_HIRE_CUES: dict[str, tuple[str, ...]] = {
+    "en": ("without a fixer", "without hiring", "without going through", "without using a"),
+    "fr": ("sans passer par", "sans fixeur", "sans prestataire", "sans societe locale"),
+    "vi": ("khong thue", "khong can thue", "khong qua cong ty", "khong can qua"),
+    "ko": ("안 끼고", "없이 진행", "거치지 않고"),
+    "ja": ("通さずに", "通さないで", "頼まずに", "使わずに"),
+    "zh": ("不找", "不用找", "不请", "不通过", "不经过"),
+}
 _CUE_PATTERNS = {
     kind: {lang: re.compile("|".join(
         # (a Latin cue also in the plural: "operators", "opérateurs", "permits")
         rf"\b{re.escape(cue)}(?:s|es)?\b" if cue.isascii() else re.escape(cue)
         for cue in cues))
         for lang, cues in table.items()}
-    for kind, table in (("hire", _HIRE_CUES), ("permit", _PERMIT_CUES), ("may", _MAY_CUES))
+    for kind, table in (("hire", _HIRE_CUES), ("permit", _PERMIT_CUES), ("may", _MAY_CUES),
+                        ("no_hire", _NO_HIRE_CUES))
 }
 
 
@@ -264,6 +275,9 @@ _CUE_PATTERNS = {
 def intent_of(question: str, language: str) -> str:
     """"hire", "permit" or "" (neither, or both)."""
     folded = fold(question)
+    no_hire = _CUE_PATTERNS["no_hire"].get(language)
+    if no_hire is not None and no_hire.search(folded):
+        return "permit"
     hire = _CUE_PATTERNS["hire"].get(language)
     if hire is not None and hire.search(folded):
         # A permit word inside a hiring phrase ("đơn vị flycam nào có giấy phép", a
