@@ -210,6 +210,9 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
     assert knowledge.off_topic_in("요즘 베트남 극장에서 상영 중인 한국 영화 뭐 있어요?")
     assert knowledge.off_topic_in("Les autorités demandent à voir nos rushes ?") == []
     assert knowledge.off_topic_in("Qu'est-ce qu'il y a à voir à Ninh Binh ?")
+    # whose advert it is, not an account to open
+    assert knowledge.off_topic_in("Bank TVC in HCMC, how long for permits?") == []
+    assert knowledge.off_topic_in("Can I open a bank account in HCMC?")
 
 
 @pytest.mark.parametrize("question", [

@@ -67,7 +67,7 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
 @pytest.mark.parametrize("text, kind", [
     ("Thanks", "thanks"), ("thank you so much!", "thanks"), ("cảm ơn", "thanks"),
     ("cam on ad nhieu nhe", "thanks"), ("ありがとう", "thanks"), ("おおきに！", "thanks"),
-    ("감사합니다!", "thanks"),
+    ("감사합니다!", "thanks"), ("shot", "thanks"), ("Hiya", "greeting"),
     ("谢谢", "thanks"), ("merci beaucoup", "thanks"), ("ok", "ok"), ("Okay, got it", "ok"),
     ("dạ vâng", "ok"), ("알겠습니다", "ok"), ("好的", "ok"), ("d'accord", "ok"),
     ("bye", "bye"), ("tạm biệt", "bye"), ("再见", "bye"), ("haha", "laughter"),
@@ -1494,6 +1494,8 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     # doing without a vendor asks whether one is required
     ("不找越南的电影公司可以吗？", ["permit.service-provider"]),
     ("Can we do it without a fixer?", ["permit.service-provider"]),
+    # "可以用无人机" asks leave, as "可以吗" does
+    ("请问在岘港可以用无人机拍摄吗？", ["permit.drone"]),
     ("Comment on fait pour l'import temporaire ?", ["customs.equipment"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:

@@ -86,7 +86,10 @@ _SCENE_BEFORE = re.compile(r"(?:\b(?:canh|scene in an?|scene at an?|scenes in an
                            r"(?:the\s+|la\s+|le\s+)?"
                            r"|장면|シーン|戏)$")
 _SCENE_AFTER = re.compile(r"(?:\s+(?:scene|scenes|set|sequence)\b|\s*(?:장면|씬|신|のシーン|シーン"
-                          r"|のカット|戏|场景|镜头))")
+                          r"|のカット|戏|场景|镜头)"
+                          # ... or whose advert it is: "a bank TVC", "pub pour une banque"
+                          r"|\s+(?:tvc|commercial|commercials|advert|ad|ads|campaign|spot"
+                          r"|client)\b|\s*(?:광고|のcm|cm|广告))")
 # ... where a transfer starts or ends ("minibus pour les transferts hôtel-décor", "pick-up
 # at the hotel", "酒店接送"): the trip is what is asked, a van and a driver, no booking.
 _TRANSFER_BEFORE = re.compile(r"(?:\b(?:transfers?|transferts?|navettes?|shuttles?|pick ?ups?"
@@ -248,7 +251,7 @@ _MAY_CUES: dict[str, tuple[str, ...]] = {
     "vi": ("duoc khong", "co duoc"),
     "ko": ("돼요", "되나요", "되요", "됩니까", "가능", "괜찮"),
     "ja": ("可能", "大丈夫", "いいですか", "できますか"),
-    "zh": ("可以吗", "能不能"),
+    "zh": ("可以吗", "能不能", "可以用", "可以在", "能否", "是否可以"),
 }
 # Doing without a vendor asks whether one is required ("不找越南的电影公司可以吗？",
 # "without going through a fixer?"): the rule, not the vendors.

@@ -20,7 +20,8 @@ from bot.services.knowledge.text import fold
 PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "thanks": {
         "en": ("thanks", "thank you", "thank u", "thx", "ty", "tks", "tk", "many thanks",
-               "thanks a lot", "thank you so much", "thanks so much", "cheers",
+               "thanks a lot", "thank you so much", "thanks so much", "cheers", "shot",
+               "cheers mate", "ta",
                "much appreciated", "appreciate it", "great thanks", "perfect thanks",
                "thank", "ok thanks", "ok thank you", "okay thanks", "thank you very much",
                "thanks for your help", "thank you for your help", "that helps", "that helps a lot",
@@ -111,7 +112,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": ("菜单", "开始", "主菜单"),
     },
     "greeting": {
-        "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning",
+        "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning", "hiya", "howzit",
                "good afternoon", "good evening", "greetings", "anyone there", "anyone here",
                "is anyone there", "how are you", "test", "testing"),
         "fr": ("bonjour", "bonsoir", "salut", "slt", "coucou", "allo", "ca va", "test"),
