@@ -1500,3 +1500,23 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
     assert articles(reader, text) == expected
+
+
+def test_a_need_said_with_hiring_words_is_a_request(reader: Reader) -> None:
+    """"We also need a van with a driver" asks for transport as a question would."""
+    assert articles(reader, "Hi, we shoot in Saigon next month. Do you have casting agencies "
+                            "there? We also need a van with a driver for the crew.") == [
+        "vendors.casting", "vendors.transport"]
+    # said of a wedding film (not ours), no request
+    assert reader.read("Em làm phim cưới ở Cần Thơ, khách muốn thuê ekip bên em làm hậu kỳ.",
+                       None, None, NOW).articles == []
+
+
+@pytest.mark.parametrize("text, kind, language", [
+    ("hhhhh", "laughter", "zh"), ("ok ak", "ok", "vi"),
+])
+def test_small_talk_in_its_own_language(text: str, kind: str, language: str,
+                                        reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None
+    assert (reading.small_talk.kind, reading.language) == (kind, language)

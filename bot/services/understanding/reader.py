@@ -102,6 +102,10 @@ _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho vie
 # Topics a request for the last subject's vendors may name: what the crew shoots and who
 # comes ("can you recommend one that's done US shows?", "... worked with American crews?").
 _WHO_NOT_WHAT = ("filming", "route", "crew")
+# Words saying the crew needs something: with hiring words and a vendor, a request.
+_NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|besoin"
+                   r"|cherche|cherchons|muon|want|wanted)\b|필요|구해|구합니다|探して"
+                   r"|必要|欲しい|需要|想找|要找")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -566,14 +570,19 @@ class Reader:
         # Crews number their questions: an item of a list naming something of ours asks
         # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
         listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
+        # A need said with hiring words asks for the vendor as much as a question would:
+        # "et faut aussi un van 9 places avec chauffeur", "Also need a caterer for 70".
+        off_topic = bool(self.kb.off_topic_in(text))
+        requested = intent == "hire" and not off_topic and any(
+            t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
                                                 and not _here_named(folded)),
                          going=bool(going),
-                         off_topic=bool(self.kb.off_topic_in(text)),
+                         off_topic=off_topic,
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
-                         question=is_question(rest) or listed,
+                         question=is_question(rest) or listed or requested,
                          bare=letters <= BARE_PLACE_LETTERS,
                          alone=bool(places) and letters <= ALONE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked, language=language,

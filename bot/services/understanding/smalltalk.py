@@ -58,7 +58,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "fr": ("d'accord", "dac", "entendu", "compris", "parfait", "tres bien", "bien", "vu",
                "super", "ok merci", "genial", "top", "ca marche", "oui", "non", "c'est clair",
                "c'est tres clair", "tres clair", "d'acc", "daccord"),
-        "vi": ("vâng", "dạ", "ừ", "được", "được rồi", "ok ạ", "ok e", "oke e", "okie e",
+        "vi": ("vâng", "dạ", "ừ", "được", "được rồi", "ok ạ", "ok e", "oke e", "okie e", "ok ak",
                "dạ vâng", "vâng ạ", "hiểu rồi",
                "rõ rồi", "oke", "có", "không", "ok nhé", "hiểu rồi ạ", "em hiểu rồi", "rồi"),
         "ko": ("알겠습니다", "알겠어요", "네", "넵", "예", "좋아요", "오케이", "확인했습니다",
@@ -88,7 +88,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "vi": ("kkk", "kaka", "hihi"),
         "ko": ("ㅋㅋ", "ㅋㅋㅋ", "ㅋㅋㅋㅋ", "ㅎㅎ", "ㅎㅎㅎ"),
         "ja": ("www", "ww", "笑"),
-        "zh": ("哈哈", "哈哈哈", "呵呵", "嘻嘻"),
+        "zh": ("哈哈", "哈哈哈", "呵呵", "嘻嘻", "hhh", "hhhh", "hhhhh", "hhhhhh"),
     },
     "help": {
         "en": ("help", "help me", "what can you do", "what can you help with", "how does this work",
