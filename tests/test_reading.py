@@ -1520,3 +1520,17 @@ def test_small_talk_in_its_own_language(text: str, kind: str, language: str,
     reading = reader.read(text, None, None, NOW)
     assert reading.small_talk is not None
     assert (reading.small_talk.kind, reading.language) == (kind, language)
+
+
+def test_a_kind_of_production_at_a_place_without_an_article_is_filming_there(
+        reader: Reader) -> None:
+    """"An MV at Vung Tau" names the production; Vung Tau has no article of ours."""
+    reading = reader.read("can we do a beach scene in Vung Tau for the MV? whats needed",
+                          None, None, NOW)
+    assert reading.articles == [] and [p.name("en") for p in reading.unknown_places] == [
+        "Vung Tau"]
+    # An English pub is a bar, not a French "pub" (an advert).
+    assert reader.read("Best pub in Da Nang to watch the footy with the crew Sat night?",
+                       None, None, NOW).articles == []
+    assert articles(reader, "On tourne une pub pour une marque de cosmétiques à Hoi An, "
+                            "quelles démarches ?") == ["location.hoi-an"]

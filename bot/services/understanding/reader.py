@@ -749,7 +749,10 @@ class Reader:
                 return [], []
             named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
             found = part.answer.article
-            if part.general or part.filming or part.bare or (
+            # (A kind of production at the place, "a 4x4 TVC on the Mui Ne dunes", is
+            # filming there.)
+            if part.general or part.filming or part.bare or any(
+                    t.kind == "route" for t in part.topics) or (
                     found is not None and found.id in named) or (
                     found is not None and found.kind == "location"):
                 # Another place's article is never the answer about this one.
