@@ -249,3 +249,12 @@ def test_heldout_set_regression_floor(knowledge: KnowledgeBase) -> None:
     result = evaluate(load_rows(Path(ROOT) / "benchmarks" / "heldout.jsonl"), knowledge)
     for metric, floor in HELDOUT_FLOOR.items():
         assert result["crewbot"][metric] >= floor, result
+
+
+def test_a_listed_phrase_is_found_in_the_plural() -> None:
+    """"houses" is "house", not "hous"; "taxes" is "tax"; "drones" is "drone"."""
+    from bot.services.knowledge.phrases import Phrases
+
+    phrases = Phrases([("rental house", "rent"), ("tax", "tax"), ("drone", "drone")])
+    assert [m.value for m in phrases.find("any rental houses there? taxes? drones?")] == [
+        "rent", "tax", "drone"]

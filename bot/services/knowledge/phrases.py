@@ -27,21 +27,22 @@ KATAKANA = ("\u30a0", "\u30ff")
 _ES_PLURAL = ("ses", "xes", "zes", "ches", "shes")
 
 
-def _singular(word: str) -> str:
-    """The English or French singular a plural may stand for ("drones", "taxes"); ""
-    when the word is no plural. "singes" is not "sing"."""
+def _singular(word: str) -> tuple[str, ...]:
+    """The English or French singulars a plural may stand for ("drones", "taxes",
+    "houses": "house", not "hous"); none when the word is no plural. "singes" is not
+    "sing"."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return ()
     if len(word) > 4 and word.endswith(_ES_PLURAL):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return ""
+        return word[:-2], word[:-1]
+    return (word[:-1],)
 
 
 @dataclass(frozen=True)
 class _Words:
     spans: list[tuple[int, int]]
     words: list[str]
-    singulars: list[str]
+    singulars: list[tuple[str, ...]]
 
 
 @functools.lru_cache(maxsize=256)
@@ -130,16 +131,18 @@ class Phrases(Generic[T]):
         found: list[Match[T]] = []
         longest = self._longest
         for i, word in enumerate(words):
-            most = longest.get(word) or longest.get(singulars[i])
+            most = longest.get(word) or max(
+                (longest.get(singular, 0) for singular in singulars[i]), default=0)
             if not most:
                 continue
             for n in range(min(most, len(words) - i), 0, -1):
                 key = tuple(words[i : i + n])
                 entry = self._words.get(key)
                 if entry is None:  # "drones", "taxes": the plural of a listed word
-                    singular = singulars[i + n - 1]
-                    if singular:
+                    for singular in singulars[i + n - 1]:
                         entry = self._words.get((*key[:-1], singular))
+                        if entry is not None:
+                            break
                 if entry is not None:
                     found.append(Match(entry[1], entry[0], spans[i][0], spans[i + n - 1][1]))
                     break  # the longest at this word
