@@ -213,6 +213,8 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
     # whose advert it is, not an account to open
     assert knowledge.off_topic_in("Bank TVC in HCMC, how long for permits?") == []
     assert knowledge.off_topic_in("Can I open a bank account in HCMC?")
+    # a translator to hire is ours; asking the bot to translate is not
+    assert knowledge.off_topic_in("Who can translate our script into Vietnamese?") == []
 
 
 @pytest.mark.parametrize("question", [
@@ -220,6 +222,8 @@ def test_screening_the_finished_film_is_no_cinema_question(knowledge: KnowledgeB
     "ドローンの操縦がうまくなるコツってありますか？",
     "인천공항 장기주차 하루 얼마에요?", "판시판 케이블카 첫차 몇시에요?",
     "Resort nào ở biển Mỹ Khê giá tốt cho đoàn 15 người?", "lich tau HP - HN chay may gio ak",
+    "Which is the best bun cha in Hanoi?", "what club in Saigon can we book for the party?",
+    "Pourriez-vous traduire ce paragraphe en allemand ?",
 ])
 def test_leisure_money_and_skills_are_declined(knowledge: KnowledgeBase, question: str
                                                   ) -> None:

@@ -1534,3 +1534,10 @@ def test_a_kind_of_production_at_a_place_without_an_article_is_filming_there(
                        None, None, NOW).articles == []
     assert articles(reader, "On tourne une pub pour une marque de cosmétiques à Hoi An, "
                             "quelles démarches ?") == ["location.hoi-an"]
+
+
+def test_a_question_pointing_back_at_an_off_topic_statement_is_declined(
+        reader: Reader) -> None:
+    assert reader.read("Une de nos coordos voudrait rester à Da Nang après le tournage pour "
+                       "enseigner l'anglais. Elle a besoin de quel visa de travail?", None,
+                       None, NOW).articles == []

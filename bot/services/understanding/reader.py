@@ -96,6 +96,7 @@ _ANNOUNCES = re.compile(r"(?<!\w)(?:questions?|following|cau hoi|sau day|van de)
 # that?" after "he wants to stay and teach English") is about that sentence's subject.
 _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho viec (?:do|nay)"
                           r"|(?:does|would|will) (?:he|she) need|lui (?:faut|faudrait|faudra)"
+                          r"|(?:il|elle) (?:a|aurait|aura) besoin"
                           r"|de lam (?:viec )?(?:do|vay))(?!\w)"
                           r"|그러려면|그걸 하려면|이를 위해"
                           r"|そのために|そのためには|それには|为此|这样的话")
