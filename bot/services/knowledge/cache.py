@@ -37,7 +37,7 @@ from bot.services.knowledge.model import Article, Content, Problem, Vendor
 log = logging.getLogger("crewbot.knowledge")
 
 MIN_ARTICLES = 20
-_MAGIC = b"crewbot knowledge cache 4\n"
+_MAGIC = b"crewbot knowledge cache 5\n"
 _PACKAGE = Path(__file__).resolve().parent
 
 

@@ -45,8 +45,8 @@ class LanguageDetector:
                  ) -> None:
         """`training`: texts per Latin language; `neutral_words`: folded place names."""
         self.neutral = {fold(w) for w in neutral_words}
-        self._logp: dict[str, dict[str, float]] = {}
-        self._unseen: dict[str, float] = {}
+        logp: dict[str, dict[str, float]] = {}
+        unseen: dict[str, float] = {}
         self._word_logp: dict[str, dict[str, float]] = {}
         self._word_unseen: dict[str, float] = {}
         self._memo: dict[str, tuple[float, ...]] = {}
@@ -58,11 +58,17 @@ class LanguageDetector:
                     words[word] += 1
                     grams.update(_grams(word))
             total = sum(grams.values()) + len(grams) + 1
-            self._logp[lang] = {g: math.log((c + 1) / total) for g, c in grams.items()}
-            self._unseen[lang] = math.log(1 / total)
+            logp[lang] = {g: math.log((c + 1) / total) for g, c in grams.items()}
+            unseen[lang] = math.log(1 / total)
             wtotal = sum(words.values()) + len(words) + 1
             self._word_logp[lang] = {w: math.log((c + 1) / wtotal) for w, c in words.items()}
             self._word_unseen[lang] = math.log(0.5 / wtotal)
+        # Each n-gram's log-probability in the three languages at once: a new word costs
+        # one lookup per n-gram, not one per n-gram and language.
+        self._unseen_all = tuple(unseen[lang] for lang in LATIN_LANGUAGES)
+        self._gram_logps = {gram: tuple(logp[lang].get(gram, unseen[lang])
+                                        for lang in LATIN_LANGUAGES)
+                            for gram in set().union(*logp.values())}
 
     def _word_scores(self, word: str) -> tuple[float, ...]:
         """One word's evidence for each Latin language; crews reuse the same few
@@ -70,11 +76,12 @@ class LanguageDetector:
         known = self._memo.get(word)
         if known is not None:
             return known
-        grams = list(_grams(word))
+        table, unseen = self._gram_logps, self._unseen_all
+        rows = [table.get(gram, unseen) for gram in _grams(word)]
         scores = tuple(
-            sum(self._logp[lang].get(g, self._unseen[lang]) for g in grams) / len(grams) * 4
+            sum(column) / len(rows) * 4
             + self._word_logp[lang].get(word, self._word_unseen[lang])
-            for lang in LATIN_LANGUAGES)
+            for lang, column in zip(LATIN_LANGUAGES, zip(*rows, strict=True), strict=True))
         if len(self._memo) < WORDS_KEPT:
             self._memo[word] = scores
         return scores

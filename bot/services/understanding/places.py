@@ -141,18 +141,21 @@ class Gazetteer:
         ("tourne" is no "Tourane", "Danang" is Da Nang)."""
         taken = [(m.start, m.end) for m in exact]
         words = [(w.start(), w.end(), w.group()) for w in _WORD.finditer(folded)]
+        # Per word, once: whether a window may hold it at all (no stopword, no marks).
+        usable = [word not in STOPWORDS and text[start:end].isascii()
+                  for start, end, word in words]
         found: list[Mention] = []
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
+                if not all(usable[i : i + size]):
+                    continue
                 start, end = words[i][0], words[i + size - 1][1]
+                if sum(end - start for start, end, _ in words[i : i + size]) < (
+                        FUZZY_MIN_LENGTH) or not text[start:end].isascii():
+                    continue
                 if any(s < end and start < e for s, e in taken):
                     continue
                 key = "".join(w[2] for w in words[i : i + size])
-                if len(key) < FUZZY_MIN_LENGTH or any(w[2] in STOPWORDS
-                                                      for w in words[i : i + size]):
-                    continue
-                if not text[start:end].isascii():
-                    continue
                 place = self._closest(key, exact=size == 1 and len(key) < FUZZY_ONE_WORD)
                 if place is not None:
                     found.append(Mention(place, start, end))
