@@ -104,6 +104,7 @@ _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho vie
 # comes ("can you recommend one that's done US shows?", "... worked with American crews?").
 _WHO_NOT_WHAT = ("filming", "route", "crew")
 # Words saying the crew needs something: with hiring words and a vendor, a request.
+# (Folded, the Vietnamese "cần" is the English "can": "muốn" stands for it.)
 _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|besoin"
                    r"|cherche|cherchons|muon|want|wanted)\b|필요|구해|구합니다|探して"
                    r"|必要|欲しい|需要|想找|要找")
@@ -572,7 +573,8 @@ class Reader:
         # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
         listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
         # A need said with hiring words asks for the vendor as much as a question would:
-        # "et faut aussi un van 9 places avec chauffeur", "Also need a caterer for 70".
+        # "et faut aussi un van 9 places avec chauffeur", "还要找一个中越翻译跟组". (A need
+        # without them, "Also need a caterer for 70", is left to the article model.)
         off_topic = bool(self.kb.off_topic_in(text))
         requested = intent == "hire" and not off_topic and any(
             t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
