@@ -7,6 +7,7 @@ build step to forget and no binary `.mo` file to keep in sync with its source.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import io
 from collections.abc import Iterable
@@ -50,7 +51,7 @@ class Translator:
         self.locale = Locale.parse(language)
         self._translations = translations
         # Every answer says when its sources were checked: a few days, formatted once.
-        self._dates: dict[tuple[date, str], str] = {}
+        self._formatted_date = functools.lru_cache(maxsize=DATES_KEPT)(self._format_date)
 
     def gettext(self, message: str) -> str:
         return self._translations.gettext(message)
@@ -71,12 +72,10 @@ class Translator:
                 f"({get_timezone_location(zone, locale=self.locale)})")
 
     def date(self, day: date, fmt: str = "long") -> str:
-        text = self._dates.get((day, fmt))
-        if text is None:
-            if len(self._dates) >= DATES_KEPT:
-                self._dates.clear()
-            text = self._dates[day, fmt] = format_date(day, format=fmt, locale=self.locale)
-        return text
+        return self._formatted_date(day, fmt)
+
+    def _format_date(self, day: dt.date, fmt: str) -> str:
+        return format_date(day, format=fmt, locale=self.locale)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)

@@ -418,11 +418,10 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
             has[docs] = credit
         seen = unit_matched[unit_no]
         unit_matched[unit_no] = has if seen is None else np.minimum(seen, has)
-    matched: np.ndarray = np.zeros(size)
-    if found_docs:
-        lengths = [len(docs) for docs in found_docs]
-        matched = np.bincount(np.concatenate(found_docs), minlength=size, weights=np.concatenate(
-            found_credits) * np.repeat(found_weights, lengths))
+    matched: np.ndarray = np.bincount(
+        np.concatenate(found_docs), minlength=size, weights=np.concatenate(found_credits)
+        * np.repeat(found_weights, [len(docs) for docs in found_docs])
+    ) if found_docs else np.zeros(size)
     for unit, weight, seen in zip(units, unit_weight, unit_matched, strict=True):
         best = np.zeros(size) if seen is None else seen
         named = np.fromiter(unit.docs.keys(), dtype=np.int64, count=len(unit.docs))

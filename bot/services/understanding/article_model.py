@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.services.understanding.ask_judge import Judge, Proposal
-from bot.services.understanding.letter_ngrams import ngrams
+from bot.services.understanding.letter_ngrams import ngrams, tfidf
 from bot.services.understanding.segments import is_question, sentences
 
 ASKED = "\x1f"  # marks the n-grams of a long message's questions (never typed)
@@ -94,8 +93,7 @@ class ArticleModel:
 
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
-        # `letter_ngrams.features` worked out in numpy: a long message has a thousand
-        # n-grams, too many for a Python loop on every message.
+        # `letter_ngrams.features`, kept as rows of `weights` rather than a dict.
         column = self.column
         rows: list[int] = []
         counts: list[int] = []
@@ -105,9 +103,8 @@ class ArticleModel:
                 rows.append(row)
                 counts.append(count)
         if rows:
-            tfidf = (1.0 + np.log(np.array(counts, dtype=np.float64))) * self._idf_by_row[rows]
-            tfidf /= math.sqrt(float(tfidf @ tfidf)) or 1.0
-            scores = self.intercepts + self.scales * (tfidf @ self.weights[rows].astype(
+            values = tfidf(np.array(counts, dtype=np.float64), self._idf_by_row[rows])
+            scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(
                 np.float64))
         else:
             scores = self.intercepts

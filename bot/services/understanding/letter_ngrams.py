@@ -14,6 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import chain
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.services.knowledge.text import fold
 
 SMALLEST, LARGEST = 2, 4  # n-gram lengths
@@ -35,13 +38,22 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
                  for start in range(len(padded) - size + 1))
 
 
+def tfidf(counts: npt.NDArray[np.float64], idfs: npt.NDArray[np.float64]
+          ) -> npt.NDArray[np.float64]:
+    """Sublinear tf-idf of n-grams counted `counts` times, normalised to unit length: in
+    numpy, as a long message has a thousand n-grams."""
+    weights = (1.0 + np.log(counts)) * idfs
+    norm: float = math.sqrt(float(weights @ weights)) or 1.0
+    return weights / norm
+
+
 def features(text: str, idf: dict[str, float],
              grams: Callable[[str], Counter[str]] = ngrams) -> dict[str, float]:
-    """Sublinear tf-idf of the known n-grams, normalised to unit length."""
-    weights = {gram: (1.0 + math.log(count)) * idf[gram]
-               for gram, count in grams(text).items() if gram in idf}
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {gram: w / norm for gram, w in weights.items()}
+    """`tfidf` of the known n-grams, by n-gram."""
+    known = [(gram, count) for gram, count in grams(text).items() if gram in idf]
+    values = tfidf(np.array([count for _, count in known], dtype=np.float64),
+                   np.array([idf[gram] for gram, _ in known], dtype=np.float64))
+    return dict(zip((gram for gram, _ in known), values.tolist(), strict=True))
 
 
 def sigmoid(score: float) -> float:
