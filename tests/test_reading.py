@@ -1541,3 +1541,43 @@ def test_a_question_pointing_back_at_an_off_topic_statement_is_declined(
     assert reader.read("Une de nos coordos voudrait rester à Da Nang après le tournage pour "
                        "enseigner l'anglais. Elle a besoin de quel visa de travail?", None,
                        None, NOW).articles == []
+
+
+def test_words_of_address_do_not_make_a_place_say_more(reader: Reader) -> None:
+    """"dạ còn Hội An thì sao ad?" after the Hue answer is "and Hoi An?"."""
+    before = reader.read("quay phim trong Đại Nội Huế cần xin phép những gì ạ", None, None,
+                         NOW)
+    assert before.articles == ["location.hue"]
+    later = NOW + timedelta(minutes=1)
+    assert reader.read("dạ còn Hội An thì sao ad?", None, before.memory,
+                       later).articles == ["location.hoi-an"]
+
+
+def test_vietnamese_shorthand_for_may_we_asks_leave(reader: Reader) -> None:
+    """"có bay dc ko" is "có bay được không": may the drone fly, not who flies it."""
+    assert articles(reader, "flycam ở Đà Lạt có bay dc ko ad") == ["permit.drone"]
+
+
+def test_vietnam_named_around_a_question_about_filming_abroad_does_not_save_it(
+        reader: Reader) -> None:
+    assert reader.read("Do you know what the permit process is for filming at Angkor Wat in "
+                       "Cambodia? We might nip over after the Vietnam leg.", None, None,
+                       NOW).articles == []
+    # "from the Japanese side" is where the applicant is, not where the crew films
+    assert articles(reader, "本件、弊社としましては初めてのベトナムでの撮影案件となります。"
+                            "現地の制作会社を介さずに、日本側から直接撮影許可を申請することは"
+                            "可能でしょうか。") == ["permit.service-provider"]
+
+
+@pytest.mark.parametrize("text", [
+    "How do we book the sleeper train from Hanoi to Lao Cai for ourselves?",
+    "can u book us a ha long bay cruise for the cast day off sat",
+    "하노이에서 분짜 제일 맛있는 집 어디예요? 먹방 찍으려고요",
+    "フエの名物料理って何？ロケ終わりに食べたい",
+    "ハロン湾のクルーズ、撮影とは別にプライベートで乗りたいんやけど一番安いのどれ？",
+    "ma cousine veut rester bosser comme prof d'anglais a Da Nang apres, elle a besoin de "
+    "quel visa ?",
+])
+def test_more_near_misses_are_declined(text: str, reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.asks == [] and reading.unknown_places == [], (text, reading.articles)

@@ -130,7 +130,8 @@ _FROM_BEFORE = re.compile(r"(?:\b(?:from|de|du|des|depuis|tu|quoc tich|nguoi|nat
                           # "báo giá cho bên Pháp", "phía Hàn Quốc", "đoàn Nhật": the party
                           # or crew from abroad
                           r"|nationalite|ben|phia|doan|ekip)\s+(?:the\s+|la\s+|l')?|从|来自|国籍)$")
-_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)|から|出发|过来"
+_FROM_AFTER = re.compile(r"\s*(?:에서\s*(?:오|와|왔|출발|쓰던|가져|들고|사용하던)"
+                         r"|(?:側|サイド)?から|出发|过来"
                          r"|\s*국적|国籍|籍|人"
                          # whose passport it is: "a New Zealand passport", "한국 여권"
                          r"|\s+(?:passports?|citizens?|nationals?)\b|\s*여권|\s*护照|の?パスポート"
@@ -248,7 +249,9 @@ _PERMIT_CUES: dict[str, tuple[str, ...]] = {
 _MAY_CUES: dict[str, tuple[str, ...]] = {
     "en": ("can i", "can we", "may i", "may we", "is it ok", "ok to"),
     "fr": ("peut-on", "a-t-on", "faut-il", "est-il possible", "pouvons-nous"),
-    "vi": ("duoc khong", "co duoc"),
+    # (as typed in a hurry: "bay dc ko", "đc k", "co dc")
+    "vi": ("duoc khong", "co duoc", "duoc ko", "duoc k", "duoc hong", "duoc kh", "dc khong",
+           "dc ko", "dc k", "dc hong", "dc kh", "co dc"),
     "ko": ("돼요", "되나요", "되요", "됩니까", "가능", "괜찮"),
     "ja": ("可能", "大丈夫", "いいですか", "できますか"),
     "zh": ("可以吗", "能不能", "可以用", "可以在", "能否", "是否可以"),

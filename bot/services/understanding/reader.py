@@ -61,6 +61,9 @@ BARE_PLACE_LETTERS = 12
 # 가는 방법") asks what filming there takes: no learned doubt about scope applies to it.
 # ("What about Hoan Kiem lake?" and "하롱베이 1박2일 크루즈 추천" say more.)
 ALONE_PLACE_LETTERS = 6
+# Words that address the reader or soften the tone and ask nothing: they do not make a
+# place named with them say more ("dạ còn Hội An thì sao ad?" is "Hội An thì sao?").
+_ADDRESS = re.compile(r"(?<!\w)(?:dạ|ạ|ad|admin|ơi|nhé|nha|please|pls|plz|svp|stp)(?!\w)")
 # A trip from somewhere no gazetteer lists ("how long from the airport?", "空港から",
 # "从机场", "từ sân bay"): like a place named as a trip's start, it asks how to get there.
 _TRIP = re.compile(r"(?<!\w)(?:from the (?:airport|station|city|centre|center|hotel)"
@@ -328,7 +331,9 @@ class Reader:
         questions = [part for part in parts if part.question]
         declined = any(part.off_topic for part in questions) or (
             bool(questions) and all(self._abroad(part) for part in questions)
-            and not _here_named(fold(text)))  # ("En France on a…, et au Vietnam ?")
+            # ("En France on a…, et au Vietnam ?"; but "We might nip over after the
+            # Vietnam leg." says where the crew comes from)
+            and not any(_here_named(part.folded) for part in questions))
         # Questions first; statements only when the questions found nothing (their
         # search is spared then).
         for side in (True, False):
@@ -566,7 +571,7 @@ class Reader:
                 places.insert(0, mention.place)
         rest = without_names(text, mentions)
         going, _, elsewhere = self.kb.foreign_roles(text)
-        letters = sum(ch.isalpha() for ch in rest)
+        letters = sum(ch.isalpha() for ch in _ADDRESS.sub("", rest.lower()))
         intent = intent_of(text, language)
         topics = self.topics.find(text, hiring=intent == "hire")
         # Crews number their questions: an item of a list naming something of ours asks
