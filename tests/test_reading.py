@@ -1581,3 +1581,57 @@ def test_vietnam_named_around_a_question_about_filming_abroad_does_not_save_it(
 def test_more_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
     assert reading.asks == [] and reading.unknown_places == [], (text, reading.articles)
+
+
+def test_a_korean_name_is_found_with_or_without_its_spaces(reader: Reader) -> None:
+    """"손둥 동굴" is as often written "손둥동굴"."""
+    assert articles(reader, "손둥동굴 안에서 촬영 가능한가요? 동굴 탐사 다큐 준비중입니다") == [
+        "location.phong-nha"]
+
+
+def test_a_katakana_name_after_a_middle_dot_is_found(reader: Reader) -> None:
+    """"・" separates list items in Japanese; the name after it is a word of its own."""
+    assert "location.hoi-an" in articles(
+        reader, "グルメ番組ADです！\n・ホイアン旧市街でカオラウの食べ歩きロケ\n"
+                "→ 旧市街の中での撮影ってどこの許可いりますか？")
+
+
+def test_a_place_the_message_does_not_name_is_never_added(reader: Reader) -> None:
+    """The learned reading may find Hanoi likely in "giấy phép Bộ" (the Ministry's
+    licence); a Hoi An shoot asks nothing about Hanoi."""
+    assert articles(reader, "Dạ ad ơi, em làm location scout cho đoàn Mỹ. Họ muốn quay cảnh "
+                            "đêm phố đèn lồng Hội An + thả hoa đăng trên sông Hoài, dự kiến "
+                            "cuối tháng 10. Em sợ tháng đó bị lụt. Với lại quay trong khu phố "
+                            "cổ thì ngoài giấy phép Bộ có phải xin thêm ai ko ạ? tks ad") == [
+        "location.hoi-an"]
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Dear Sir or Madam,", "en"), ("貴局ご担当者様", "ja"), ("Kính gửi Quý Cục,", "vi"),
+    ("담당자님께", "ko"), ("Madame, Monsieur,", "fr"), ("敬启者：", "zh"),
+])
+def test_a_salutation_alone_on_its_line_is_a_greeting(text: str, language: str,
+                                                      reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None and reading.small_talk.kind == "greeting"
+    assert reading.language == language
+
+
+def test_a_salutation_names_no_contact_question(reader: Reader) -> None:
+    reading = reader.read("貴局ご担当者様\nニャチャンの海岸線で、新型車の走行シーンを撮影したいと"
+                          "考えております。どのような手続きが必要でしょうか。", None, None, NOW)
+    assert reading.articles == [] and [p.name("en") for p in reading.unknown_places] == [
+        "Nha Trang"]
+
+
+def test_a_kind_of_production_named_after_an_off_topic_question_goes_on_about_it(
+        reader: Reader) -> None:
+    assert reader.read("베트남 국제영화제에 단편 출품하려면 어떻게 해요? 학생작품도 되나", None,
+                       None, NOW).articles == []
+
+
+def test_shorthand_for_recommend_asks_for_the_vendor(reader: Reader) -> None:
+    before = reader.read("can we fly our own mavic 3 in da nang", None, None, NOW)
+    assert before.articles[0] == "permit.drone"
+    assert reader.read("ok can u rec a local op then", None, before.memory,
+                       NOW + timedelta(minutes=1)).articles == ["vendors.drone-operator"]

@@ -69,7 +69,8 @@ def is_latin(phrase: str) -> bool:
 
 
 def _katakana(ch: str) -> bool:
-    return KATAKANA[0] <= ch <= KATAKANA[1]
+    # (the middle dot "・" separates katakana words: "・ホイアン旧市街で" starts one)
+    return KATAKANA[0] <= ch <= KATAKANA[1] and ch != "・"
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ def _doc_fields(article: Article, language: str) -> IndexedDoc:
 # drone" about the vendors); confidence does not.
 _HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("rent", "rental", "renting", "hire", "hiring", "book", "booking", "find", "recommend",
+           "rec",  # (shorthand: "can u rec a local op")
            "supplier", "vendor", "operator", "agency", "who can", "charter", "do you have",
            "go through", "with driver", "with a driver", "the list", "locally", "looking for a",
            "looking for an", "looking for local", "name a few", "name some", "any names",

@@ -353,8 +353,12 @@ class Reader:
                     continue
                 hiring = part.intent == "hire"
                 if part.off_topic or (aside and not any(
-                        t.kind != "vendor" or hiring for t in part.subjects)):
-                    aside = True  # (a driver named is whom to tip, not a van to hire)
+                        (t.kind != "vendor" or hiring) and not (
+                            t.kind == "route" and not part.general and not part.filming)
+                        for t in part.subjects)):
+                    # (a driver named is whom to tip, not a van to hire; a kind of
+                    # production named alone, "학생작품도 되나", what the festival takes)
+                    aside = True
                     continue
                 aside = False
                 taken = {a.article.id for a in asks[side]}
@@ -437,9 +441,15 @@ class Reader:
             # need a caterer for ~70 ppl a day.").
             revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS)
             rules = {ask.article.id: ask for ask in reading.asks}
+            # A place's article is never the answer about a place the message does not
+            # name ("giấy phép Bộ" for a Hoi An shoot is no question about Hanoi).
+            named = {a for m in self.gazetteer.find(text)
+                     for a in (m.place.article, *m.place.see) if a}
             reading.asks = [rules.get(article_id) or Ask(article, 0.0, "learned")
                             for article_id in revised
-                            if (article := self._article(article_id)) is not None]
+                            if (article := self._article(article_id)) is not None and (
+                                article_id in rules or article.kind != "location"
+                                or article_id in named)]
         reading.topical = any(part.topics for part in parts) or (
             len(parts) == 1 and parts[0].alone)
         if (reading.asks and not reading.topical and remembered is None

@@ -12,6 +12,7 @@ any marks is matched folded throughout, as its writer could not tell them apart 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from bot.services.knowledge.phrases import Phrases, is_latin, unmarked_forms
 from bot.services.knowledge.text import VI_ONLY_LETTERS, fold
 
 T = TypeVar("T")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _written(text: str) -> str:
@@ -48,7 +50,11 @@ class Terms(Generic[T]):
     def __init__(self, entries: Iterable[tuple[str, T]], marks_matter: bool = False,
                  overlapping: bool = False) -> None:
         self._overlapping = overlapping
-        entries_list = list(entries)
+        # Korean spacing is loose: "손둥 동굴" is as often written "손둥동굴", "촬영 허가"
+        # "촬영허가"; a Hangul term with spaces also stands without them.
+        entries_list = [pair for term, value in entries for pair in (
+            ((term, value), (term.replace(" ", ""), value))
+            if " " in term and _HANGUL.search(term) else ((term, value),))]
         folded: list[tuple[str, T]] = []
         plain: list[tuple[str, T]] = []  # written without marks, or not Latin at all
         marked: list[tuple[str, T]] = []
