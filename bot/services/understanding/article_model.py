@@ -45,12 +45,19 @@ def asked_ngrams(text: str) -> Counter[str]:
     """The message's n-grams, and again, marked, those of its questions when it has
     several sentences: "drone" in "We'll bring a drone." is context, in "Can we fly the
     drone?" it is asked, and the model weighs the two apart."""
-    found = ngrams(text)
-    parts = sentences(text)
-    if len(parts) > 1:
-        asked = ngrams(" ".join(part for part in parts if is_question(part)))
+    found, asked = _ngrams_and_asked(text)
+    if asked is not None:
         found.update({ASKED + gram: count for gram, count in asked.items()})
     return found
+
+
+def _ngrams_and_asked(text: str) -> tuple[Counter[str], Counter[str] | None]:
+    """The message's n-grams, and (unmarked) its questions' when it has several
+    sentences: `asked_ngrams` before the marks, which the bot looks up apart."""
+    parts = sentences(text)
+    asked = (ngrams(" ".join(part for part in parts if is_question(part)))
+             if len(parts) > 1 else None)
+    return ngrams(text), asked
 
 
 @dataclass(frozen=True)
@@ -88,20 +95,28 @@ class ArticleModel:
                    Judge.load_data(data["judge"]))
 
     @cached_property
+    def _asked_column(self) -> dict[str, int]:
+        """The rows of the questions' n-grams, by the n-gram unmarked."""
+        return {gram[1:]: row for gram, row in self.column.items() if gram[0] == ASKED}
+
+    @cached_property
     def _idf_by_row(self) -> npt.NDArray[np.float64]:
         return np.fromiter(self.idf.values(), dtype=np.float64, count=len(self.idf))
 
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
-        # `letter_ngrams.features`, kept as rows of `weights` rather than a dict.
-        column = self.column
+        # `letter_ngrams.features` of `asked_ngrams`, kept as rows of `weights` rather
+        # than a dict; the questions' n-grams are looked up unmarked in their own table
+        # (a long message has a thousand: no marked copy of each is made).
         rows: list[int] = []
         counts: list[int] = []
-        for gram, count in asked_ngrams(text).items():
-            row = column.get(gram)
-            if row is not None:
-                rows.append(row)
-                counts.append(count)
+        found, asked = _ngrams_and_asked(text)
+        for grams, column in ((found, self.column), (asked, self._asked_column)):
+            if grams:
+                for row, count in zip(map(column.get, grams), grams.values(), strict=True):
+                    if row is not None:
+                        rows.append(row)
+                        counts.append(count)
         if rows:
             values = tfidf(np.array(counts, dtype=np.float64), self._idf_by_row[rows])
             scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(
