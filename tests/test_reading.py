@@ -1635,3 +1635,40 @@ def test_shorthand_for_recommend_asks_for_the_vendor(reader: Reader) -> None:
     assert before.articles[0] == "permit.drone"
     assert reader.read("ok can u rec a local op then", None, before.memory,
                        NOW + timedelta(minutes=1)).articles == ["vendors.drone-operator"]
+
+
+def test_asking_whether_anyone_is_there_is_small_talk(reader: Reader) -> None:
+    reading = reader.read("alo ad co do ko", None, None, NOW)
+    assert reading.small_talk is not None and reading.articles == []
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    ("Do we need an ATA carnet for our cameras?",
+     "Okay noted. When we are leaving, what do we do with the equipment?",
+     "permit.after-shoot"),
+    ("Faut-il un carnet ATA pour notre matériel ?",
+     "Pis nos lumières qu'on amène de Montréal sont en 120 volts, ça va marcher là-bas?",
+     "vendors.equipment-rental"),
+])
+def test_leaving_and_mains_voltage_after_the_customs_answer(first: str, then: str,
+                                                            expected: str,
+                                                            reader: Reader) -> None:
+    before = reader.read(first, None, None, NOW)
+    assert before.articles[0] == "customs.equipment"
+    assert reader.read(then, None, before.memory,
+                       NOW + timedelta(minutes=1)).articles == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "Is the tap water in Da Lat safe to drink, or should we buy bottled?",
+    "Can I get a work permit for a six-month research fellowship at a university in Hanoi?",
+    "What time does the Ba Na Hills cable car open? I want to ride it on my day off.",
+    "Khách Hàn muốn đi ăn BBQ Hàn ở Q.7 sau buổi recce, ad gợi ý quán nào ngon ạ?",
+    "넷플릭스에서 볼 수 있는 베트남 영화 중에 추천할만한거 있나요?",
+    "ハロン湾の日帰りクルーズツアー（個人旅行）の料金はいくらくらいですか？",
+    "河内有什么好玩的？放假一天想带演员出去转转",
+    "Y a-t-il un vol direct entre Marseille et Hô Chi Minh-Ville ?",
+])
+def test_still_more_near_misses_are_declined(text: str, reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.asks == [] and reading.unknown_places == [], (text, reading.articles)
