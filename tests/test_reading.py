@@ -1660,15 +1660,25 @@ def test_leaving_and_mains_voltage_after_the_customs_answer(first: str, then: st
 
 
 @pytest.mark.parametrize("text", [
-    "Is the tap water in Da Lat safe to drink, or should we buy bottled?",
     "Can I get a work permit for a six-month research fellowship at a university in Hanoi?",
     "What time does the Ba Na Hills cable car open? I want to ride it on my day off.",
     "Khách Hàn muốn đi ăn BBQ Hàn ở Q.7 sau buổi recce, ad gợi ý quán nào ngon ạ?",
     "넷플릭스에서 볼 수 있는 베트남 영화 중에 추천할만한거 있나요?",
     "ハロン湾の日帰りクルーズツアー（個人旅行）の料金はいくらくらいですか？",
     "河内有什么好玩的？放假一天想带演员出去转转",
-    "Y a-t-il un vol direct entre Marseille et Hô Chi Minh-Ville ?",
 ])
 def test_still_more_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
     assert reading.asks == [] and reading.unknown_places == [], (text, reading.articles)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "bị bão" typed without marks is still the storms
+    ("thang 9 thang 10 quay ngoai troi o DN co hay bi bao ko a/c", ["practical.seasons"]),
+    # bringing the gear back home is no trip abroad
+    ("On peut-tu rentrer nos caméras pis notre kit d'éclairage au Vietnam sans payer de "
+     "taxes, vu qu'on les ramène au Canada après?", ["customs.equipment"]),
+])
+def test_storms_unmarked_and_gear_brought_back_home(text: str, expected: list[str],
+                                                    reader: Reader) -> None:
+    assert articles(reader, text) == expected

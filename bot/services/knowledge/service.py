@@ -64,7 +64,8 @@ _GOING_AFTER = re.compile(
 # kit back to Korea", "다시 한국으로 가지고", "rentrer en France", "日本に持ち帰る".
 _RETURN_BEFORE = re.compile(
     r"(?:\b(?:back to|back home to|return to|returning to|retour en|retour au|rentrer en"
-    r"|rentrer au|ramener en|ramener au|mang ve|ve lai|tro ve)\s+(?:the\s+)?"
+    r"|rentrer au|ramener en|ramener au|ramene en|ramene au|ramenons en|ramenons au"
+    r"|mang ve|ve lai|tro ve)\s+(?:the\s+)?"
     r"|다시\s*|带回|运回|回)$")
 _RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に持って帰|に帰|へ帰)")
 # ... that name the neighbour across Vietnam's border ("near the border with China",
