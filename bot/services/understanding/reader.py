@@ -441,15 +441,15 @@ class Reader:
             # need a caterer for ~70 ppl a day.").
             revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS)
             rules = {ask.article.id: ask for ask in reading.asks}
-            added = [a for article_id in revised if article_id not in rules
-                     and (a := self._article(article_id)) is not None]
-            if any(a.kind == "location" for a in added):
-                # A place's article is never the answer about a place the message does
-                # not name ("giấy phép Bộ" for a Hoi An shoot asks nothing of Hanoi).
-                named = {a for m in self.gazetteer.find(text)
-                         for a in (m.place.article, *m.place.see) if a}
-                revised = [a for a in revised if a in rules or a in named or not any(
-                    b.id == a and b.kind == "location" for b in added)]
+            # A place's article is never the answer about a place the message does not
+            # name ("giấy phép Bộ" for a Hoi An shoot asks nothing of Hanoi).
+            places_added = {article_id for article_id in revised if article_id not in rules
+                            and (a := self._article(article_id)) is not None
+                            and a.kind == "location"}
+            if places_added:
+                places_added -= {a for m in self.gazetteer.find(text)
+                                 for a in (m.place.article, *m.place.see) if a}
+                revised = [a for a in revised if a not in places_added]
             reading.asks = [rules.get(article_id) or Ask(article, 0.0, "learned")
                             for article_id in revised
                             if (article := self._article(article_id)) is not None]

@@ -12,17 +12,15 @@ any marks is matched folded throughout, as its writer could not tell them apart 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.services.knowledge.phrases import Phrases, is_latin, unmarked_forms
-from bot.services.knowledge.text import VI_ONLY_LETTERS, fold
+from bot.services.knowledge.text import VI_ONLY_LETTERS, fold, script_counts
 
 T = TypeVar("T")
-_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _written(text: str) -> str:
@@ -54,7 +52,7 @@ class Terms(Generic[T]):
         # "촬영허가"; a Hangul term with spaces also stands without them.
         entries_list = [pair for term, value in entries for pair in (
             ((term, value), (term.replace(" ", ""), value))
-            if " " in term and _HANGUL.search(term) else ((term, value),))]
+            if " " in term and script_counts(term)["hangul"] else ((term, value),))]
         folded: list[tuple[str, T]] = []
         plain: list[tuple[str, T]] = []  # written without marks, or not Latin at all
         marked: list[tuple[str, T]] = []
