@@ -865,6 +865,38 @@ def test_a_venue_as_the_set_of_a_scene_is_filming_not_going_out(reader: Reader) 
                             "quy trình nào khác ạ?") == ["permit.documentary-news"]
 
 
+
+@pytest.mark.parametrize("text, expected", [
+    ("Do we need permission to film in the markets and shopping malls?",
+     ["permit.overview"]),
+    ("Faut-il une autorisation pour filmer dans un restaurant à Hanoi ?", ["location.hanoi"]),
+    ("ホテルのロビーで撮影するのに許可は必要ですか？", ["permit.overview"]),
+    ("在夜市拍美食视频需要申请拍摄许可吗？", ["permit.overview"]),
+    ("Có cần xin phép khi quay trong quán cà phê không?", ["permit.overview"]),
+])
+def test_leave_to_film_something_not_ours_is_ours(text: str, expected: list[str],
+                                                   reader: Reader) -> None:
+    """What is filmed (a market, a restaurant, a factory) is the scene, not an errand."""
+    assert articles(reader, text) == expected
+
+
+
+@pytest.mark.parametrize("text", [
+    "We're planning ten shooting days in Hanoi and Hue next spring. First, what is the legal "
+    "basis for needing permission to film in Vietnam, and who issues it?",
+    "我们计划在河内和顺化拍十天。想问一下：外国剧组在越南拍摄必须办理什么审批？",
+])
+def test_a_question_about_the_whole_country_is_not_the_introductions_places(
+        text: str, reader: Reader) -> None:
+    assert articles(reader, text) == ["permit.overview"]
+
+@pytest.mark.parametrize("text", [
+    "Our editor wants to teach English in Hanoi between shoots: how does he get a work permit?",
+    "Sau khi quay phim xong, anh ấy muốn ở lại dạy tiếng Anh thì xin giấy phép lao động thế nào?",
+])
+def test_a_permit_for_other_work_is_not_leave_to_film(text: str, reader: Reader) -> None:
+    assert articles(reader, text) == []
+
 @pytest.mark.parametrize("first, then, expected", [
     ("Le carnet ATA est accepté au Vietnam ?", "what if we rent it all in Vietnam instead?",
      "vendors.equipment-rental"),

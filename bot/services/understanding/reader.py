@@ -111,6 +111,10 @@ _WHO_NOT_WHAT = ("filming", "route", "crew")
 _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|besoin"
                    r"|cherche|cherchons|muon|want|wanted)\b|필요|구해|구합니다|探して"
                    r"|必要|欲しい|需要|想找|要找")
+# A permit for work other than filming: what it allows is the errand asked about.
+_OTHER_PERMIT = re.compile(r"(?<!\w)(?:work(?:ing)? permit|labou?r permit|permis de travail"
+                           r"|giay phep lao dong)(?!\w)|労働許可|就労許可|工作许可|劳动许可"
+                           r"|취업 ?허가|노동 ?허가")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -593,7 +597,16 @@ class Reader:
         # A need said with hiring words asks for the vendor as much as a question would:
         # "et faut aussi un van 9 places avec chauffeur", "还要找一个中越翻译跟组". (A need
         # without them, "Also need a caterer for 70", is left to the article model.)
-        off_topic = bool(self.kb.off_topic_in(text))
+        # Leave asked to film something that is no errand of ours ("an authorisation to
+        # film in the street and at the tourist sites?", "工場内の撮影でも許可は必要?",
+        # "拍街头美食视频也要办许可吗?"): what is filmed is the scene, not the question.
+        # (Not a permit for other work, nor filming as a time: "a work permit to teach
+        # English after the shoot".)
+        films_with_leave = (intent == "permit" and is_question(rest)
+                            and {"general", "filming"} <= {t.kind for t in topics}
+                            and not any(t.id == "after" for t in topics)
+                            and not _OTHER_PERMIT.search(folded))
+        off_topic = not films_with_leave and bool(self.kb.off_topic_in(text))
         requested = intent == "hire" and not off_topic and any(
             t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
@@ -842,8 +855,13 @@ class Reader:
             # applies beats the places of the introduction.
             return self._searched(part), []
         # "Where do we apply, then?" after a question about the Imperial City: there.
-        places = (context.places[:MAX_ASKS] or (context.asked[-1:] if part.general else [])
-                  or ([recent] if recent else []))
+        # But one about the whole country ("外国剧组在越南拍摄是否必须办理拍摄许可？",
+        # "what is the legal basis for needing permission to film in Vietnam?") asks
+        # what applies everywhere, not at the places the introduction named.
+        country = bool(_VIETNAM.search(part.folded)) and not _NOT_VIETNAM.search(part.folded)
+        places = [] if country else (
+            context.places[:MAX_ASKS] or (context.asked[-1:] if part.general else [])
+            or ([recent] if recent else []))
         # What the crew shoots (a documentary, a TVC) says less than what it does; without
         # hiring words, the gear or the people it names say who or what the question is
         # about ("our rental house made us a carnet: does it work here?" asks customs).
