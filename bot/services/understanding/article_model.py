@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.services.understanding.ask_judge import Judge, Proposal
+from bot.services.understanding.ask_judge import Chances, Judge, Proposal
 from bot.services.understanding.letter_ngrams import ngrams, tfidf
 from bot.services.understanding.segments import is_question, sentences
 
@@ -126,8 +126,19 @@ class ArticleModel:
         chances = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
         return dict(zip(self.articles, chances.tolist(), strict=True))
 
-    def revise(self, text: str, proposals: Sequence[Proposal], most: int) -> list[str]:
+    def readings(self, text: str, not_ours: Callable[[str], bool] = lambda _: False
+                 ) -> Chances:
+        """The chances for `text`, and for each of its questions alone when it has
+        several sentences (what the judge weighs), but those `not_ours` ("Is there a
+        good tailor in Hoi An?" names a place of ours, and asks nothing of it)."""
+        parts = sentences(text)
+        questions = [self.chances(part) for part in parts
+                     if is_question(part) and not not_ours(part)] if len(parts) > 1 else []
+        return self.chances(text), questions
+
+    def revise(self, text: str, proposals: Sequence[Proposal], most: int,
+               not_ours: Callable[[str], bool] = lambda _: False) -> list[str]:
         """The articles `text` asks for, of the rules' (`proposals`) and the model's
         likeliest, as the judge weighs them (up to `most`)."""
-        return self.judge.revise(proposals, lambda: self.chances(text), len(sentences(text)),
-                                 len(text), most)
+        return self.judge.revise(proposals, lambda: self.readings(text, not_ours),
+                                 len(sentences(text)), len(text), most)

@@ -27,6 +27,10 @@ VIAS = ("topic", "place", "search")  # how a rule came to an article
 CANDIDATES_FROM_MODEL = 4  # the model's best articles judged besides the rules'
 CANDIDATE_CHANCE = 0.2  # ... when at least this likely
 UNKNOWN_CHANCE = 0.5  # an article the model was not trained on: it has no say
+ALONE_CHANCE = 0.5  # a question read alone asks its likeliest article when at least this
+# The model's chances for a whole message, and for each of its questions read alone (none
+# for a message of one sentence).
+Chances = tuple[dict[str, float], list[dict[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,11 @@ def _logit(chance: float) -> float:
 
 
 def features(proposals: Sequence[Proposal], chances: dict[str, float], sentences: int,
-             length: int, families: Sequence[str]) -> tuple[list[str], list[list[float]]]:
+             length: int, families: Sequence[str],
+             questions: Sequence[dict[str, float]] = ()) -> tuple[list[str], list[list[float]]]:
     """Each candidate, and the facts the judge weighs about it (`families`: the article
-    id prefixes the judge was trained with, "location", "permit", ...)."""
+    id prefixes the judge was trained with, "location", "permit", ...; `questions`: the
+    model's chances for each question of a message of several sentences, read alone)."""
     ranked = sorted(chances, key=lambda a: -chances[a])
     rank = {article: i for i, article in enumerate(ranked)}
     rules = [p.article for p in proposals]
@@ -83,6 +89,14 @@ def features(proposals: Sequence[Proposal], chances: dict[str, float], sentences
         row += [float(family == f) for f in families]
         row += [float(any(b.startswith("location.") for b in rules if b != article)),
                 float(any(not b.startswith("location.") for b in rules if b != article))]
+        # A long message's second or third question is diluted among the letters of the
+        # whole; read alone, the question it asks stands out ("…ad có biết chỗ nào cho
+        # thuê đèn không?" after a story about the shoot).
+        alone = _logit(max((q.get(article, UNKNOWN_CHANCE) for q in questions),
+                           default=chance))
+        tops = sum(bool(q) and max(q, key=lambda a: q[a]) == article
+                   and q[article] >= ALONE_CHANCE for q in questions)
+        row += [alone, alone * bool(questions), float(tops)]
         rows.append(row)
     return found, rows
 
@@ -121,29 +135,32 @@ class Judge:
                 "intercept": self.intercept, "threshold": self.threshold}
 
     def likelihoods(self, proposals: Sequence[Proposal], chances: dict[str, float],
-                    sentences: int, length: int) -> dict[str, float]:
+                    sentences: int, length: int,
+                    questions: Sequence[dict[str, float]] = ()) -> dict[str, float]:
         """How likely each candidate is asked."""
-        found, rows = features(proposals, chances, sentences, length, self.families)
+        found, rows = features(proposals, chances, sentences, length, self.families,
+                               questions)
         if not found:
             return {}
         scores = ((np.array(rows) - self.mean) / self.scale) @ self.coef + self.intercept
         likely = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
         return dict(zip(found, likely.tolist(), strict=True))
 
-    def revise(self, proposals: Sequence[Proposal], chances: Callable[[], dict[str, float]],
+    def revise(self, proposals: Sequence[Proposal], chances: Callable[[], Chances],
                sentences: int, length: int, most: int) -> list[str]:
         """The rules' articles where the judge has no say (`chances`, the model's, are
         then not computed), else its choice."""
         if not judged(proposals, sentences):
             return [p.article for p in proposals]
-        return self.choose(proposals, chances(), sentences, length, most)
+        return self.choose(proposals, *chances(), sentences, length, most)
 
     def choose(self, proposals: Sequence[Proposal], chances: dict[str, float],
-               sentences: int, length: int, most: int) -> list[str]:
+               questions: Sequence[dict[str, float]], sentences: int, length: int,
+               most: int) -> list[str]:
         """The candidates likely asked, the rules' first in their order, then the
         model's, likeliest first; the rules' reading when none is. A rules' article the
         model was not trained on stays: the judge has no say on it."""
-        likely = self.likelihoods(proposals, chances, sentences, length)
+        likely = self.likelihoods(proposals, chances, sentences, length, questions)
         rules = [p.article for p in proposals]
         kept = [a for a in rules if a not in chances or likely[a] >= self.threshold]
         kept += sorted((a for a, chance in likely.items()

@@ -443,7 +443,8 @@ class Reader:
             # town"): answered, a producer reads it as a requirement. One it finds likely
             # asked in a long message is a request the rules did not read as one ("Also
             # need a caterer for ~70 ppl a day.").
-            revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS)
+            revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS,
+                                                lambda part: bool(self.kb.off_topic_in(part)))
             rules = {ask.article.id: ask for ask in reading.asks}
             # A place's article is never the answer about a place the message does not
             # name ("giấy phép Bộ" for a Hoi An shoot asks nothing of Hanoi).

@@ -67,7 +67,7 @@ _QUESTION_WORDS = (
     "khong", "ko", "sao", "nao", "gi", "bao nhieu", "bao lau", "o dau", "the nao",
     "duoc khong", "co can", "co phai", "lam sao", "cho em hoi", "cho minh hoi", "xin hoi",
     "cho hoi", "chua", "gioi thieu", "tu van", "goi y", "chi giup", "muon hoi", "muon biet",
-    "can biet", "dang tim",
+    "can biet", "dang tim", "ntn",  # (typed in a hurry: "ntn" is "như thế nào")
 )
 _QUESTION_LATIN = re.compile(r"(?<!\w)(?:" + "|".join(
     re.escape(w) for w in sorted(_QUESTION_WORDS, key=len, reverse=True)) + r")(?!\w)")

@@ -118,7 +118,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                # a letter's salutation, alone on its line ("Dear Sir/Madam,")
                "dear sir", "dear madam", "dear sir or madam", "dear sirs", "dear team",
                "to whom it may concern"),
-        "fr": ("bonjour", "bonsoir", "salut", "slt", "coucou", "allo", "ca va", "test",
+        "fr": ("bonjour", "bonsoir", "salut", "slt", "bjr", "bsr", "coucou", "allo", "ca va",
+               "test",
                "madame monsieur", "monsieur madame", "messieurs dames", "chere madame",
                "cher monsieur"),
         "vi": ("xin chào", "chào", "chào bạn", "alo", "chào ad", "chào anh", "chào chị",
