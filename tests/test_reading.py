@@ -901,6 +901,21 @@ def test_a_question_about_the_whole_country_is_not_the_introductions_places(
         text: str, reader: Reader) -> None:
     assert articles(reader, text) == ["permit.overview"]
 
+
+def test_spans_border_neighbours_a_not_a_and_also_needing_a_permit(reader: Reader) -> None:
+    """"between the application and the approval" is one span, not two questions; a
+    border zone "avec la Chine" is this side of it; "还能拍不" asks; "也需要…申请…许可吗"
+    asks whether the permit applies at all."""
+    assert articles(reader, "How long between the application and the approval, and how "
+                            "much does the licence cost?") == ["permit.timeline", "permit.fees"]
+    assert articles(reader, "Il paraît que c'est une zone frontalière avec la Chine : "
+                            "est-ce qu'on a besoin d'une autorisation spéciale pour tourner "
+                            "au col de Ma Pi Leng ?") == ["location.ha-giang"]
+    assert articles(reader, "我们想在河内拍两天。那条火车街现在还能拍不，听说封了") == [
+        "location.hanoi"]
+    assert articles(reader, "公司在北宁，请问在自己厂区拍宣传片也需要向文化部申请拍摄许可吗？"
+                    ) == ["permit.overview"]
+
 @pytest.mark.parametrize("text", [
     "Our editor wants to teach English in Hanoi between shoots: how does he get a work permit?",
     "Sau khi quay phim xong, anh ấy muốn ở lại dạy tiếng Anh thì xin giấy phép lao động thế nào?",

@@ -70,7 +70,8 @@ _RETURN_BEFORE = re.compile(
 _RETURN_AFTER = re.compile(r"\s*(?:に戻|へ戻|に持ち帰|へ持ち帰|に持って帰|に帰|へ帰)")
 # ... that name the neighbour across Vietnam's border ("near the border with China",
 # "中国との国境付近", "biên giới Việt - Trung"): the shoot is on this side.
-_BORDER_BEFORE = re.compile(r"\b(?:borders? with|frontieres? avec|bien gioi(?: voi)?"
+_BORDER_BEFORE = re.compile(r"\b(?:borders? with|bordering|(?:frontieres?|frontalieres?) avec"
+                            r"|bien gioi(?: voi)?"
                             r"|giap(?: voi)?"
                             # "en zone frontalière, côté Chine": this side of it
                             r"|frontalieres?,?\s+(?:du\s+)?cote(?:\s+de)?"

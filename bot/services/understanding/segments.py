@@ -83,7 +83,9 @@ _QUESTION_CJK = re.compile(
     r"|確認したい"
     # Chinese
     r"|吗|呢|怎么|什么|如何|哪|多少|多久|多长|是否|能否|可否|请问|想问|想了解|麻烦|请教|推荐|介绍一下"
-    r"|有没有|能不能|是不是|要不要|可不可以|想知道|想确认|请告知|在找")
+    r"|有没有|能不能|是不是|要不要|可不可以|想知道|想确认|请告知|在找"
+    # "还能拍不", "行不": a clause ending on 不 asks yes or no
+    r"|(?<=[\u4e00-\u9fff])不(?=[，,。！!～~\s]|$)")
 
 
 # French "qui" and "ou" ask only where a question puts them ("qui fait la demande",
@@ -111,9 +113,22 @@ _JOINS = re.compile(
     r"|，?(?:还有|以及|另外|并且|和)，?", re.IGNORECASE)
 
 
+# "between the application and the approval": the "and" joins the two ends of a span.
+_BETWEEN = re.compile(r"(?<!\w)(?:between|entre|giữa|giua)(?!\w)", re.IGNORECASE)
+
+
 def clauses(sentence: str) -> list[str]:
-    """The parts of a sentence joined by "and" (or its like in each language)."""
-    return [part.strip(" ,，、") for part in _JOINS.split(sentence) if part.strip(" ,，、")]
+    """The parts of a sentence joined by "and" (or its like in each language), but not
+    the two ends of a span ("how long between the application and the approval")."""
+    pieces = _JOINS.split(sentence)
+    merged = [pieces[0]]
+    for join, before, piece in zip(_JOINS.findall(sentence), pieces[:-1], pieces[1:],
+                                   strict=True):
+        if _BETWEEN.search(before):  # the span's second end
+            merged[-1] += join + piece
+        else:
+            merged.append(piece)
+    return [part.strip(" ,，、") for part in merged if part.strip(" ,，、")]
 
 
 _COMMAS = re.compile(r"\s*[,，、]\s*")
