@@ -916,6 +916,16 @@ def test_spans_border_neighbours_a_not_a_and_also_needing_a_permit(reader: Reade
     assert articles(reader, "公司在北宁，请问在自己厂区拍宣传片也需要向文化部申请拍摄许可吗？"
                     ) == ["permit.overview"]
 
+
+def test_typing_slips_of_korean_japanese_and_chinese(reader: Reader) -> None:
+    """"알고싶어요" without its space still wants to know; a dash typed for the katakana
+    long-vowel mark ("ドロ－ン") is the mark; "报批" asks for approval."""
+    assert articles(reader, "다음 달 다낭 촬영팀입니다. 그리고 우리 드론을 베트남에서 그냥 "
+                            "날려도 되는건지도 알고싶어요.") == ["permit.drone"]
+    assert articles(reader, "ミーケービーチを空撮したいです。ドロ－ン飛ばせますか？") == [
+        "permit.drone"]
+    assert articles(reader, "我们想去大叻拍一个短剧。场地要找哪个部门报批？") == ["location.da-lat"]
+
 @pytest.mark.parametrize("text", [
     "Our editor wants to teach English in Hanoi between shoots: how does he get a work permit?",
     "Sau khi quay phim xong, anh ấy muốn ở lại dạy tiếng Anh thì xin giấy phép lao động thế nào?",

@@ -245,7 +245,8 @@ _PERMIT_CUES: dict[str, tuple[str, ...]] = {
            "bay drone", "bat buoc", "xin flycam", "xin bay", "xin drone"),
     "ko": ("허가", "허락", "합법", "불법", "띄우", "띄울", "띄워", "의무", "필수"),
     "ja": ("許可", "認め", "飛ばし", "飛ばせ", "義務", "必須"),
-    "zh": ("许可", "批准", "允许", "合法", "审批", "飞无人机", "强制", "必须", "一定要"),
+    "zh": ("许可", "批准", "允许", "合法", "审批", "报批", "批文", "飞无人机", "强制", "必须",
+           "一定要"),
 }
 # "Can we ...?", "가능한가요", "可能ですか" ask leave only when nothing in the question asks
 # to hire: "現地のオペレーターを紹介してもらうことは可能ですか？" asks for a vendor.

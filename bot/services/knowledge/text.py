@@ -68,11 +68,19 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable({ord("đ"): "d"})
 
 
+# A dash typed for the katakana long-vowel mark ("ドロ－ン" is "ドローン"), one character for
+# one.
+_KATAKANA_DASH = re.compile(r"(?<=[\u30a1-\u30fa])[-‐‑–—―](?=[\u30a1-\u30fa])")
+
+
 @functools.lru_cache(maxsize=1024)  # a message and its sentences are folded dozens of times
 def fold(text: str) -> str:
-    """Lower case, compatibility forms unified, Latin diacritics removed (đ -> d)."""
+    """Lower case, compatibility forms unified, Latin diacritics removed (đ -> d), a
+    dash between katakana read as the long-vowel mark."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return text if text.isascii() else text.translate(_FOLD)
+    if text.isascii():
+        return text
+    return _KATAKANA_DASH.sub("ー", text.translate(_FOLD))
 
 
 # English and French inflections ("filming", "tourner", "tournez", "coûte"), cut so that
