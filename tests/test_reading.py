@@ -940,6 +940,8 @@ def test_a_permit_for_other_work_is_not_leave_to_film(text: str, reader: Reader)
      "vendors.casting"),
     ("Un clip musical, c'est la même procédure qu'un film ?", "ça prend combien de temps ?",
      "permit.timeline"),
+    ("Peut-on faire voler un drone à Da Nang ?", "et si on prend un pilote local ?",
+     "vendors.drone-operator"),
 ])
 def test_hiring_or_a_side_after_an_answer(first: str, then: str, expected: str,
                                           reader: Reader) -> None:
@@ -1330,6 +1332,11 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "넷플릭스에서 볼 수 있는 베트남 영화 중에 추천할만한거 있나요?",
     "ハロン湾の日帰りクルーズツアー（個人旅行）の料金はいくらくらいですか？",
     "河内有什么好玩的？放假一天想带演员出去转转",
+    # A leisure cruise's price, a film festival's entries, a film's cast.
+    "Can you book a sunset cruise on Ha Long Bay for the crew on Saturday?",
+    "하롱베이 선셋 크루즈 가격 얼마예요? 스태프들이랑 가려구요",
+    "Quand a lieu le festival international du film de Hanoi cette année ?",
+    "Phim quay ở Ninh Bình đó thì diễn viên chính là ai vậy ad?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
