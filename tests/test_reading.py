@@ -926,6 +926,21 @@ def test_typing_slips_of_korean_japanese_and_chinese(reader: Reader) -> None:
         "permit.drone"]
     assert articles(reader, "我们想去大叻拍一个短剧。场地要找哪个部门报批？") == ["location.da-lat"]
 
+
+def test_a_country_named_in_passing_and_doumo_are_no_questions_about_elsewhere(
+        reader: Reader) -> None:
+    """"どうもです" greets, it asks nothing; another country named in passing in a
+    question of a message filming at a place of ours asks about here (a trip there still
+    does not)."""
+    assert articles(reader, "どうもです、福岡の局でグルメ番組やってる者です。メコンデルタの水上"
+                            "マーケットで撮りたいです。撮影するにあたって必要な手続きを教えて"
+                            "ください！") == ["location.mekong-delta"]
+    assert articles(reader, "We film in Hoi An next spring. Our story compares it with "
+                            "Japan's old towns: which permits do we need?") == [
+        "location.hoi-an"]
+    assert articles(reader, "We film in Hoi An first. Which permits do we need to film in "
+                            "Japan afterwards?") == []
+
 @pytest.mark.parametrize("text", [
     "Our editor wants to teach English in Hanoi between shoots: how does he get a work permit?",
     "Sau khi quay phim xong, anh ấy muốn ở lại dạy tiếng Anh thì xin giấy phép lao động thế nào?",

@@ -56,7 +56,10 @@ ABROAD_PENALTY = 0.75
 # Words around a foreign place that make it where the crew is going or working (folded).
 _GOING_BEFORE = re.compile(
     r"(?:\b(?:to|into|visit|visiting|for|visa|au|aux|en|pour|vers|visiter|di|sang|qua|toi"
-    r"|den|du lich|visa du lich)\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
+    r"|den|du lich|visa du lich"
+    # filming there: "to film in Japan", "shooting in Cambodia", "quay o Thai Lan"
+    r"|(?:film|filming|shoot|shooting|record|recording|quay|quay phim)"
+    r"\s+(?:in|at|o|tai))\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
 _GOING_AFTER = re.compile(
     r"\s*(?:visa|(?:관광\s*)?비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")

@@ -588,7 +588,8 @@ class Reader:
             if mention.place not in places:
                 places.insert(0, mention.place)
         rest = without_names(text, mentions)
-        going, _, elsewhere = self.kb.foreign_roles(text)
+        # (in the text without our places: "Lào Cai" is no Laos, "China Beach" no China)
+        going, _, elsewhere = self.kb.foreign_roles(rest)
         letters = sum(ch.isalpha() for ch in _ADDRESS.sub("", rest.lower()))
         intent = intent_of(text, language)
         topics = self.topics.find(text, hiring=intent == "hire")
@@ -667,7 +668,9 @@ class Reader:
         """
         if part.off_topic:  # "a visa to teach English", "hotels near the old town"
             return [], []
-        if self._abroad(part):
+        if self._abroad(part) and (part.going or not context.places):
+            # (Another country named in passing, "作中で日本の制度への批判を語る場面", in a
+            # message whose statements film at a place of ours asks about here.)
             return [], []
         last_place = self.gazetteer.places.get(memory.place or "") if memory else None
         known = context.asked + context.places
