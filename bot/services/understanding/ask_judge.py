@@ -8,7 +8,8 @@ documentary route and the bay named around it) from "documentary permit and dron
 for Ha Long?" (all three asked). Thresholds on the model's chance alone (drop below one,
 add above another) mended some of those and broke others; this judge is one logistic
 regression over a few dozen facts about each candidate (its chance, its rank, whether
-the rules answered it and how, in which kind of sentence, what else is a candidate),
+the rules answered it and how, in which kind of sentence, what else is a candidate, and
+since session 18 the model's chances for each of a long message's questions read alone),
 trained by `benchmarks/train_articles.py` on the model's chances for messages it was not
 trained on, so that it trusts the model as much as the model deserves on new messages.
 """
