@@ -941,6 +941,16 @@ def test_a_country_named_in_passing_and_doumo_are_no_questions_about_elsewhere(
     assert articles(reader, "We film in Hoi An first. Which permits do we need to film in "
                             "Japan afterwards?") == []
 
+
+def test_a_place_asked_bare_before_a_comma_is_the_places_question(reader: Reader) -> None:
+    """"what about Hoi An, we're driving down after" asks about Hoi An; what follows the
+    comma says how they get there, not what they ask."""
+    first = reader.read("What do we need to film inside the Imperial City in Hue?", "en",
+                        None, NOW)
+    later = NOW + timedelta(minutes=1)
+    assert reader.read("what about Hoi An, we're driving down after", "en", first.memory,
+                       later).articles == ["location.hoi-an"]
+
 @pytest.mark.parametrize("text", [
     "Our editor wants to teach English in Hanoi between shoots: how does he get a work permit?",
     "Sau khi quay phim xong, anh ấy muốn ở lại dạy tiếng Anh thì xin giấy phép lao động thế nào?",

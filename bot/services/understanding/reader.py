@@ -115,6 +115,7 @@ _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|
 _OTHER_PERMIT = re.compile(r"(?<!\w)(?:work(?:ing)? permit|labou?r permit|permis de travail"
                            r"|giay phep lao dong)(?!\w)|労働許可|就労許可|工作许可|劳动许可"
                            r"|취업 ?허가|노동 ?허가")
+_COMMA = re.compile(r"\s*[,，、]\s*")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -619,10 +620,22 @@ class Reader:
                          off_topic=off_topic,
                          # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
                          question=is_question(rest) or listed or requested,
-                         bare=letters <= BARE_PLACE_LETTERS,
+                         bare=letters <= BARE_PLACE_LETTERS or (
+                             bool(mentions) and self._bare_clause(text, topics)),
                          alone=bool(places) and letters <= ALONE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked, language=language,
                          intent=intent)
+
+    def _bare_clause(self, text: str, topics: list[Topic]) -> bool:
+        """Whether a place is asked about bare in a sentence's first clause, the others
+        naming nothing of ours ("what about Hoi An, we're driving down after")."""
+        first, *others = [piece for piece in _COMMA.split(text) if piece.strip()] or [""]
+        if topics or not others or not is_question(first):
+            return False
+        mentions = self.gazetteer.find(first)
+        rest = without_names(first, mentions)
+        return bool(mentions) and sum(
+            ch.isalpha() for ch in _ADDRESS.sub("", rest.lower())) <= BARE_PLACE_LETTERS
 
     def _abroad(self, part: _Sentence) -> bool:
         """A question about filming in another country is not ours; a visa or customs
