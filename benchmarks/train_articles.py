@@ -196,9 +196,6 @@ def main() -> int:
         HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()])
                   for name in JUDGE_SETS if name not in names}
     articles = sorted(article.id for article in kb.articles)
-
-    def not_ours(question: str) -> bool:  # as the reader tells the model's judge
-        return bool(kb.off_topic_in(question))
     families = tuple(sorted({article.split(".")[0] for article in articles}))
     crew_questions: list[Example] = [
         (q, {article.id}, set()) for article in kb.articles
@@ -214,23 +211,23 @@ def main() -> int:
             found = [e for name in names if name != held for e in examples(sets[name])]
             model = ArticleModel.load_data({**train(found + crew_questions, articles),
                                             "judge": idle_judge(families)})
-            cache[held] = {str(row["q"]): model.readings(str(row["q"]), not_ours)
+            cache[held] = {str(row["q"]): model.readings(str(row["q"]), reader.not_ours)
                            for row in sets[held] if row["kind"] in ASKING}
             if args.fold_cache:
                 args.fold_cache.write_bytes(pickle.dumps({"sets": names, "folds": cache}))
         readings[held] = judged_readings(reader, sets[held], cache[held])
         print(held, "read", file=sys.stderr)
-    found = [e for name in names for e in examples(sets[name])]
     if args.judge_only:  # the weights the bot reads now; what they were trained on stays
         data = {key: value for key, value in json.loads(args.out.read_text(
             encoding="utf-8")).items() if key not in ("judge", "left_out", "judged_on")}
         names = data.pop("trained_on")
     else:
-        data = train(found + crew_questions, articles)
+        data = train([e for name in names for e in examples(sets[name])] + crew_questions,
+                     articles)
     final = ArticleModel.load_data({**data, "judge": idle_judge(families)})
     for name, rows in judge_sets.items():  # never seen by the final model
         readings[name] = judged_readings(reader, rows, {
-            str(row["q"]): final.readings(str(row["q"]), not_ours) for row in rows
+            str(row["q"]): final.readings(str(row["q"]), reader.not_ours) for row in rows
             if row["kind"] in ASKING})
     judged_on = list(readings)
     gains = Counter[float]()

@@ -32,9 +32,22 @@ from bot.services.knowledge.text import INTRODUCES, fold, script_counts
 from bot.services.understanding.article_model import ArticleModel
 from bot.services.understanding.ask_judge import Proposal
 from bot.services.understanding.han import simplified
-from bot.services.understanding.places import Gazetteer, Place, is_origin, without_names
+from bot.services.understanding.places import (
+    Gazetteer,
+    Mention,
+    Place,
+    is_origin,
+    without_names,
+)
 from bot.services.understanding.scope_model import ScopeModel
-from bot.services.understanding.segments import LIST_ITEM, clauses, commas, is_question, sentences
+from bot.services.understanding.segments import (
+    COMMAS,
+    LIST_ITEM,
+    clauses,
+    commas,
+    is_question,
+    sentences,
+)
 from bot.services.understanding.smalltalk import SmallTalk, courtesy, hands_over, small_talk
 from bot.services.understanding.topics import Topic, Topics
 
@@ -115,7 +128,6 @@ _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|
 _OTHER_PERMIT = re.compile(r"(?<!\w)(?:work(?:ing)? permit|labou?r permit|permis de travail"
                            r"|giay phep lao dong)(?!\w)|労働許可|就労許可|工作许可|劳动许可"
                            r"|취업 ?허가|노동 ?허가")
-_COMMA = re.compile(r"\s*[,，、]\s*")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -445,7 +457,7 @@ class Reader:
             # asked in a long message is a request the rules did not read as one ("Also
             # need a caterer for ~70 ppl a day.").
             revised = self.article_model.revise(text, proposals(reading.asks), MAX_ASKS,
-                                                lambda part: bool(self.kb.off_topic_in(part)))
+                                                self.not_ours)
             rules = {ask.article.id: ask for ask in reading.asks}
             # A place's article is never the answer about a place the message does not
             # name ("giấy phép Bộ" for a Hoi An shoot asks nothing of Hanoi).
@@ -605,7 +617,8 @@ class Reader:
         # "拍街头美食视频也要办许可吗?"): what is filmed is the scene, not the question.
         # (Not a permit for other work, nor filming as a time: "a work permit to teach
         # English after the shoot".)
-        films_with_leave = (intent == "permit" and is_question(rest)
+        asks = is_question(rest)  # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
+        films_with_leave = (intent == "permit" and asks
                             and {"general", "filming"} <= {t.kind for t in topics}
                             and not any(t.id == "after" for t in topics)
                             and not _OTHER_PERMIT.search(folded))
@@ -618,24 +631,30 @@ class Reader:
                                                 and not _here_named(folded)),
                          going=bool(going),
                          off_topic=off_topic,
-                         # "Sao beach" is no "sao?" (why), "Hon Gai" no "gi"
-                         question=is_question(rest) or listed or requested,
-                         bare=letters <= BARE_PLACE_LETTERS or (
-                             bool(mentions) and self._bare_clause(text, topics)),
+                         question=asks or listed or requested,
+                         bare=letters <= BARE_PLACE_LETTERS or self._bare_clause(
+                             text, mentions, topics),
                          alone=bool(places) and letters <= ALONE_PLACE_LETTERS,
                          origins_only=bool(origins) and not asked, language=language,
                          intent=intent)
 
-    def _bare_clause(self, text: str, topics: list[Topic]) -> bool:
+    @staticmethod
+    def _bare_clause(text: str, mentions: list[Mention], topics: list[Topic]) -> bool:
         """Whether a place is asked about bare in a sentence's first clause, the others
         naming nothing of ours ("what about Hoi An, we're driving down after")."""
-        first, *others = [piece for piece in _COMMA.split(text) if piece.strip()] or [""]
-        if topics or not others or not is_question(first):
+        comma = COMMAS.search(text)
+        if topics or comma is None or not text[comma.end():].strip():
             return False
-        mentions = self.gazetteer.find(first)
-        rest = without_names(first, mentions)
-        return bool(mentions) and sum(
+        first = text[:comma.start()]
+        named = [m for m in mentions if m.end <= comma.start()]
+        rest = without_names(first, named)
+        return bool(named) and is_question(first) and sum(
             ch.isalpha() for ch in _ADDRESS.sub("", rest.lower())) <= BARE_PLACE_LETTERS
+
+    def not_ours(self, question: str) -> bool:
+        """A question naming something not ours ("Is there a good tailor in Hoi An?"),
+        which the article model's judge does not read alone."""
+        return bool(self.kb.off_topic_in(question))
 
     def _abroad(self, part: _Sentence) -> bool:
         """A question about filming in another country is not ours; a visa or customs
@@ -875,8 +894,7 @@ class Reader:
         # But one about the whole country ("外国剧组在越南拍摄是否必须办理拍摄许可？",
         # "what is the legal basis for needing permission to film in Vietnam?") asks
         # what applies everywhere, not at the places the introduction named.
-        country = bool(_VIETNAM.search(part.folded)) and not _NOT_VIETNAM.search(part.folded)
-        places = [] if country else (
+        places = [] if _here_named(part.folded) else (
             context.places[:MAX_ASKS] or (context.asked[-1:] if part.general else [])
             or ([recent] if recent else []))
         # What the crew shoots (a documentary, a TVC) says less than what it does; without

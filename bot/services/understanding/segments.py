@@ -132,7 +132,7 @@ def clauses(sentence: str) -> list[str]:
     return [part.strip(" ,，、") for part in merged if part.strip(" ,，、")]
 
 
-_COMMAS = re.compile(r"\s*[,，、]\s*")
+COMMAS = re.compile(r"\s*[,，、]\s*")
 
 
 # A clause giving the reason for the question before it, not a question of its own.
@@ -145,7 +145,7 @@ def commas(sentence: str) -> list[str]:
     shoot in May, which visa, and is customs strict?" is two, the first with its lead)."""
     groups: list[str] = []
     pending: list[str] = []
-    for piece in _COMMAS.split(sentence):
+    for piece in COMMAS.split(sentence):
         if piece.strip():
             if groups and not pending and _REASON.match(fold(piece.strip())):
                 # "which permits for Trang An, since it is a UNESCO site?": one question
