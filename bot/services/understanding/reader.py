@@ -120,14 +120,19 @@ _POINTS_BACK = re.compile(r"(?<!\w)(?:for that|for this|pour (?:ca|cela)|cho vie
 # comes ("can you recommend one that's done US shows?", "... worked with American crews?").
 _WHO_NOT_WHAT = ("filming", "route", "crew")
 # Words saying the crew needs something: with hiring words and a vendor, a request.
-# (Folded, the Vietnamese "cần" is the English "can": "muốn" stands for it.)
+# (Folded, the Vietnamese "cần" is the English "can": "muốn" stands for it, and "cần" only
+# before a word for getting something: "cần thuê", "cần tìm".)
 _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|besoin"
-                   r"|cherche|cherchons|muon|want|wanted)\b|필요|구해|구합니다|探して"
-                   r"|必要|欲しい|需要|想找|要找")
+                   r"|cherche|cherchons|muon|want|wanted|can (?:thue|tim|book|dat))\b"
+                   r"|필요|구해|구합니다|探して|必要|欲しい|需要|想找|要找")
 # A permit for work other than filming: what it allows is the errand asked about.
 _OTHER_PERMIT = re.compile(r"(?<!\w)(?:work(?:ing)? permit|labou?r permit|permis de travail"
                            r"|giay phep lao dong)(?!\w)|労働許可|就労許可|工作许可|劳动许可"
                            r"|취업 ?허가|노동 ?허가")
+# Words for going home ("fly back", "về nước", "다시 가져갈", "帰国"): the country a
+# question about leaving names is the crew's own, not another shoot.
+_HOMEWARD = re.compile(r"(?<!\w)(?:back|home|ve nuoc|tro ve|mang ve|rentrer|retour|ramener)"
+                       r"(?!\w)|귀국|다시|돌아|帰|回国|回去|带回|运回")
 # French puts a space before "?" and "!": the one sign of French in "Catering ?".
 _FRENCH_SPACING = re.compile(r"^[A-Za-z][A-Za-z' -]* [?!]\s*$")
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -658,8 +663,12 @@ class Reader:
 
     def _abroad(self, part: _Sentence) -> bool:
         """A question about filming in another country is not ours; a visa or customs
-        question names other countries naturally ("three crew of US nationality")."""
-        return part.abroad and (part.going or not any(
+        question names other countries naturally ("three crew of US nationality"), and
+        one about leaving after the shoot the country the crew goes home to ("장비 다시
+        한국으로 가져갈 때 세관에서 뭐 해야 돼요?")."""
+        home = any(t.id == "after" for t in part.subjects) and bool(
+            _HOMEWARD.search(part.folded))
+        return part.abroad and not home and (part.going or not any(
             self.kb.by_id[t.article].category in ABROAD_CATEGORIES
             for t in part.subjects if t.article in self.kb.by_id))
 
@@ -815,7 +824,9 @@ class Reader:
                     and part.short and not part.general):
                 # "and in Hoi An?" after the drone answer: drones in Hoi An.
                 return self._ask(memory.article, part, "follow-up", place, last), []
-            if off_topic and not part.general:  # "the Hai Van pass ... on our day off"
+            if off_topic and not part.general and not part.filming:
+                # "the Hai Van pass ... on our day off"; but "What would we need to film
+                # in the Old Quarter?" after a story about a tailor is the place's
                 return [], []
             named = {p.article for p in part.places} | {a for p in part.places for a in p.see}
             found = part.answer.article
@@ -911,8 +922,10 @@ class Reader:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
             # whole message, searched, tells the subject from the place; but what the crew
             # shoots (a commercial) never hides that a place has no article of ours.
-            if subjects[0].kind == "route" and any(not p.article and not p.see
-                                                   for p in places):
+            # (Nor do the people it films, named without hiring words: "a lifestyle video
+            # on the Mui Ne dunes with models. What's needed to film there?")
+            if (subjects[0].kind == "route" or (subjects[0].kind == "vendor" and not hire)
+                    ) and any(not p.article and not p.see for p in places):
                 return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
                 return self._ask(wanted, part, "topic", local, subjects[0]), []

@@ -45,7 +45,7 @@ def sentences(text: str) -> list[str]:
 # Folded (no marks); Latin cues are whole words.
 _QUESTION_WORDS = (
     # English
-    "how", "what", "which", "where", "when", "who", "whom", "why", "can we", "can i",
+    "how", "what", "which", "where", "when", "why", "can we", "can i",
     "could we", "could you", "do we", "do i", "does", "is it", "is there", "are there",
     "are we", "should we", "must we", "would it", "wondering", "any idea", "please advise",
     "let me know", "tell me", "like to know", "need to know", "any advice", "recommend",
@@ -83,7 +83,9 @@ _QUESTION_CJK = re.compile(
     r"|どれくらい|可能か|べきか|のか|ください|紹介して|おすすめ|伺いたい|お聞きしたい|ご教示|探しています"
     r"|確認したい"
     # Chinese
-    r"|吗|呢|怎么|什么|如何|哪|多少|多久|多长|是否|能否|可否|请问|想问|想了解|麻烦|请教|推荐|介绍一下"
+    r"|吗|呢|怎么|什么|如何|哪|多少|多久|多长|是否|能否|可否|请问|想问|想了解|请教|推荐|介绍一下"
+    # ("麻烦您…" asks a favour; "太麻烦" finds it too much trouble)
+    r"|(?<![太很挺好嫌怕])麻烦"
     r"|有没有|能不能|是不是|要不要|可不可以|想知道|想确认|请告知|在找"
     # "还能拍不", "行不": a clause ending on 不 asks yes or no
     r"|(?<=[\u4e00-\u9fff])不(?=[，,。！!～~\s]|$)")
@@ -96,6 +98,13 @@ _FRENCH_WH = re.compile(r"(?:^|[,:;(]\s*|(?<!\w)(?:a|de|pour|avec|par|chez|c'est
                         r"(?:qui|ou)(?!\w)")
 
 
+# English "who" asks where a question puts it ("Who approves it?", "and who do we ask",
+# "do you know who grants it"): "a young woman who went missing" states.
+_ENGLISH_WHO = re.compile(r"(?:^|[,:;(]\s*|(?<!\w)(?:and|but|so|or|to|know|tell|ask|asking"
+                          r"|wondering|wonder|me|us|advise|confirm|sure|idea|clear|check"
+                          r"|about|from|by|with|for|then)\s+)(?:who|whom)(?!\w)")
+
+
 def is_question(sentence: str) -> bool:
     """A question mark, or a question word or ending: "Do we need a permit", "cần giấy
     phép gì", "허가가 필요한가요", "許可は必要ですか", "需要许可吗"."""
@@ -103,7 +112,8 @@ def is_question(sentence: str) -> bool:
         return True
     folded = fold(sentence)
     return bool(_QUESTION_LATIN.search(folded) or _QUESTION_CJK.search(sentence)
-                or _FRENCH_WH.search(folded.strip()) or "où" in sentence.lower())
+                or _FRENCH_WH.search(folded.strip()) or _ENGLISH_WHO.search(folded.strip())
+                or "où" in sentence.lower())
 
 
 # Where one sentence joins two questions: "what documents, and how long does it take?",
