@@ -374,12 +374,14 @@ class Reader:
                 if part.question is not side:
                     continue
                 hiring = part.intent == "hire"
-                if part.off_topic or (aside and not any(
+                if part.off_topic or (aside and not part.places and not any(
                         (t.kind != "vendor" or hiring) and not (
                             t.kind == "route" and not part.general and not part.filming)
                         for t in part.subjects)):
                     # (a driver named is whom to tip, not a van to hire; a kind of
-                    # production named alone, "학생작품도 되나", what the festival takes)
+                    # production named alone, "학생작품도 되나", what the festival takes;
+                    # but a place of ours named asks anew: "et on a le droit de filmer
+                    # sur le pont japonais ?")
                     aside = True
                     continue
                 aside = False
