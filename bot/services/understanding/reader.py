@@ -95,6 +95,9 @@ _BACK = re.compile(r"(?<!\w)(?:that|it|this|those|these|same|ca|cela|celui|celle
                    r"|그거|그것|그건|이거|같은|리스트|목록|면요|それ"
                    r"|その|あれ|同じ|リスト|一覧|なら|たら|这个|那个|这样|那样|一样|名单|列表"
                    r"|如果|的话")
+# Words pointing back at the place just answered: "거기 로케 허가는?" asks the place's.
+_THERE = re.compile(r"(?<!\w)(?:there|la-bas|o do|o day|tai do)(?!\w)|거기|그곳|そこ|あそこ"
+                    r"|那里|那边|那儿")
 # "Vietnam" named: the sentence is about here, whatever other country it compares with.
 _VIETNAM = re.compile(r"(?<![a-z])(?:viet ?nam|vn)(?![a-z])|베트남|ベトナム|越南")
 # ...unless as the country the crew chose against: "베트남 말고 캄보디아에서", "instead of
@@ -872,6 +875,14 @@ class Reader:
                 # drone question because "approved" is in the drone article too).
                 return self._searched(part), []
             return self._ask(aspect.article, part, "topic", local, aspect), []
+        if (part.general and memory is not None and last is not None and last.is_subject
+                and last.kind not in ("local", "route") and part.short and place is None
+                and not context.places and not context.subjects
+                and all(t.kind in ("general", "filming") for t in part.topics)
+                and not _THERE.search(part.folded)):
+            # "thế xin phép ở đâu?" right after the drone answer: the drone's leave;
+            # "do they get the permit for us?" after the service companies: who applies.
+            return self._ask(last.article, part, "follow-up", last_place, last), []
         if part.general:
             read = self._from_context(part, context, recent, local, message, language)
             if read is not None:
