@@ -199,7 +199,7 @@ _FROM_BEFORE = re.compile(r"(?:\b(?:from|depuis|au depart de|tu)\s+|从|由"
                           r"|fixer o|coordinator o|dieu phoi o|song o"
                           # ... or where the writer is: "tui ở Huế nhưng đang phụ một đoàn
                           # ... ở Hà Giang", "I'm in Hanoi but the shoot is in Sapa"
-                          r"|(?:tui|toi|minh|to) o|i(?:'m| am) in|i live in|je suis a"
+                          r"|(?:tui|toi|minh|to|em|e) o|i(?:'m| am) in|i live in|je suis a"
                           r"|j'habite a|je vis a)\s+)$")
 _FROM_AFTER = re.compile(r"\s*(?:から|에서\s*(?:출발|부터|오|와|왔|가|차로|버스로)|出发|过去|开车"
                          r"|-?based\b|\s*(?:production |service )?company\b|\s*소재|에 있는 "
