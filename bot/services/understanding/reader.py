@@ -935,9 +935,11 @@ class Reader:
             # "A documentary on the Hmong of Sa Pa. Do villages have to agree?": the
             # whole message, searched, tells the subject from the place; but what the crew
             # shoots (a commercial) never hides that a place has no article of ours.
-            # (Nor do the people it films, named without hiring words: "a lifestyle video
-            # on the Mui Ne dunes with models. What's needed to film there?")
-            if (subjects[0].kind == "route" or (subjects[0].kind == "vendor" and not hire)
+            # (Nor do the people it films, named without hiring words, from a question
+            # about filming: "a lifestyle video on the Mui Ne dunes with models. What's
+            # needed to film there?")
+            if (subjects[0].kind == "route" or (
+                    subjects[0].kind == "vendor" and not hire and part.filming)
                     ) and any(not p.article and not p.see for p in places):
                 return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
