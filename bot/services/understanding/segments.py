@@ -22,6 +22,7 @@ LIST_ITEM = re.compile(r"\s*(?:\(?\d{1,2}(?:[.)]|/(?!\d))|[Qq]\d{1,2}\s*[-.:)]|[
                        r"|-(?=\s)|첫째|둘째|셋째|넷째"
                        r"|[一二三四五]是|第[一二三四五]|其次|另外)")
 _MARKER_ONLY = re.compile(r"\(?\d{1,2}[.)]|[①-⑩]")
+_CLOSING_ITEM = re.compile(r"\d{1,2}\)")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)\.)$",
                            re.IGNORECASE)
 
@@ -33,8 +34,12 @@ def sentences(text: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if parts and (_ABBREVIATION.search(parts[-1]) or _MARKER_ONLY.fullmatch(parts[-1])):
-            parts[-1] = f"{parts[-1]} {piece}"  # "e.g. My Khe", "1. which visa?"
+        if parts and (_ABBREVIATION.search(parts[-1]) or _MARKER_ONLY.fullmatch(parts[-1])
+                      or (_CLOSING_ITEM.match(piece)
+                          and parts[-1].count("(") > parts[-1].count(")"))):
+            # "e.g. My Khe", "1. which visa?"; "(giữa tháng 12) mới nộp": a parenthesis
+            # closing, not the twelfth question
+            parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)
     return parts
