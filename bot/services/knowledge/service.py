@@ -229,7 +229,7 @@ _HIRE_CUES: dict[str, tuple[str, ...]] = {
            "si on prend", "on prendrait"),
     "vi": ("thue", "tim", "gioi thieu", "nha cung cap", "cho nao", "don vi nao", "co don vi",
            "ben nao co", "co ben nao", "team nao", "danh sach", "co list",
-           "nao co giay phep"),
+           "nao co giay phep", "agency nao", "cong ty nao"),
     "ko": ("렌탈", "렌트", "대여", "빌리", "빌려", "구하", "구할", "구함", "구해", "섭외", "추천",
            "소개", "업체", "고용", "리스트", "몇 군데", "몇군데"),
     "ja": ("レンタル", "借り", "手配", "紹介", "業者", "頼め", "依頼", "探し", "チャーター",
@@ -248,7 +248,8 @@ _PERMIT_CUES: dict[str, tuple[str, ...]] = {
     "vi": ("giay phep", "xin phep", "cap phep", "duoc phep", "cho phep", "bay flycam",
            "bay drone", "bat buoc", "xin flycam", "xin bay", "xin drone"),
     "ko": ("허가", "허락", "합법", "불법", "띄우", "띄울", "띄워", "의무", "필수"),
-    "ja": ("許可", "認め", "飛ばし", "飛ばせ", "義務", "必須"),
+    "ja": ("許可", "認め", "飛ばし", "飛ばせ", "義務", "必須", "撮影のための手続き", "撮影の手続き",
+           "撮影手続き"),
     "zh": ("许可", "批准", "允许", "合法", "审批", "报批", "批文", "飞无人机", "强制", "必须",
            "一定要"),
 }
