@@ -1769,3 +1769,82 @@ def test_leaving_and_mains_voltage_after_the_customs_answer(first: str, then: st
 def test_storms_unmarked_and_gear_brought_back_home(text: str, expected: list[str],
                                                     reader: Reader) -> None:
     assert articles(reader, text) == expected
+
+
+@pytest.mark.parametrize("text, expected, unknown", [
+    # a need to rent, typed without marks, is a request beside the question
+    ("doan minh quay o Hue thang 10, thoi tiet luc do the nao? voi lai doan can thue 1 xe "
+     "16 cho tu Da Nang ra", ["practical.seasons", "vendors.transport"], []),
+    # a story about a restaurant around a question about filming a place
+    ("Our film follows a chef who runs a restaurant in Hanoi. What do we need to film in "
+     "the Old Quarter?", ["location.hanoi"], []),
+    # models named in the scene do not hide that Mui Ne has no article...
+    ("A fashion shoot on the dunes of Mui Ne with two models. What do we need to film "
+     "there?", [], ["mui-ne"]),
+    # ... but an interpreter needed is asked for, wherever the interviews are
+    ("We need an interpreter for interviews with potters in Bac Ninh. Can you point us to "
+     "anyone?", ["vendors.translator"], []),
+    # re-exporting after the shoot, and taking the gear home, is what to do after it
+    ("After the shoot, what do we do to re-export our cameras?", ["permit.after-shoot"], []),
+    ("촬영 끝나고 장비를 다시 한국으로 가져갈 때 세관에서 할 일이 있나요?",
+     ["permit.after-shoot"], []),
+    ("Is there a direct flight from Seoul to Phu Quoc?", [], []),
+    # a question naming a place of ours after an aside asks anew
+    ("Is there a good tailor in Hoi An? Also, can we film on the Japanese Covered Bridge?",
+     ["location.hoi-an"], []),
+    # where the writer is is not what is asked
+    ("Em ở Hà Nội nhưng đoàn quay 3 ngày ở Đà Lạt, cần xin phép gì ạ?",
+     ["location.da-lat"], []),
+    # leave to film, with a ticket named around it
+    ("ホイアンの旧市街で撮影のための手続きを教えてください。入場券を買えばいいのでしょうか。",
+     ["location.hoi-an"], []),
+])
+def test_session_19_readings(text: str, expected: list[str], unknown: list[str],
+                             reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.articles == expected
+    assert [p.id for p in reading.unknown_places] == unknown
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("两个小朋友出镜需要家长同意书吗？", ["vendors.casting"]),
+    ("Any post house in Saigon that can do a rough cut in 3 days?",
+     ["vendors.post-production"]),
+    ("日本人スタッフはノービザで入国できますか？", ["visa.crew"]),
+    ("thang 3 quay ma gio moi nop ho so thi co kip khong ad", ["permit.timeline"]),
+    ("can 10 extra nguoi nuoc ngoai cho canh quay o Sai Gon, agency nao cung cap duoc ko",
+     ["vendors.casting"]),
+])
+def test_yet_more_ways_to_name_a_topic(text: str, expected: list[str],
+                                       reader: Reader) -> None:
+    assert articles(reader, text) == expected
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    ("Can you recommend a caterer in Hanoi?", "Can they do halal?", "vendors.catering"),
+    ("Faut-il un carnet ATA pour les caméras ?", "et au moment de repartir, on fait quoi ?",
+     "permit.after-shoot"),
+    # a permit question right after the drone answer is the drone's...
+    ("Có được bay flycam ở Ninh Bình không ạ?", "vậy xin phép ở đâu ạ?", "permit.drone"),
+    # ... unless it points at the place
+    ("다낭에서 드론 띄워도 되나요?", "거기 로케 허가는 어디서 받아요?", "location.da-nang"),
+])
+def test_follow_ups_of_session_19(first: str, then: str, expected: str,
+                                  reader: Reader) -> None:
+    before = reader.read(first, None, None, NOW)
+    assert reader.read(then, None, before.memory,
+                       NOW + timedelta(minutes=1)).articles == [expected]
+
+
+def test_relative_who_a_closing_parenthesis_and_unmarked_can_ho(
+        knowledge: KnowledgeBase) -> None:
+    from bot.services.understanding.segments import is_question
+    assert not is_question("Our story is about a fisherman who lives near Ha Long")
+    assert is_question("and who approves the road closure")
+    assert not is_question("无人机我们就不飞了，太麻烦")
+    assert is_question("麻烦推荐一下翻译")
+    assert sentences("Neu quay dau thang 3 thi bay gio (giua thang 12) moi nop co kip "
+                     "khong") == ["Neu quay dau thang 3 thi bay gio (giua thang 12) moi "
+                                  "nop co kip khong"]
+    # "cần họ" typed without marks is no apartment ("căn hộ")
+    assert knowledge.off_topic_in("toi co can ho dong y bang giay khong?") == []
