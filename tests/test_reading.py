@@ -33,6 +33,12 @@ def articles(reader: Reader, text: str, chosen: str | None = None,
     return reader.read(text, chosen, memory, NOW).articles
 
 
+def after(reader: Reader, first: str, then: str) -> list[str]:
+    """The articles of `then`, sent two minutes after the answer to `first`."""
+    earlier = reader.read(first, None, None, NOW)
+    return reader.read(then, None, earlier.memory, NOW + timedelta(minutes=2)).articles
+
+
 def test_sentences_keep_abbreviations_and_cut_cjk() -> None:
     assert sentences("Hi! We shoot in Da Nang, e.g. My Khe. Do we need a permit?") == [
         "Hi!", "We shoot in Da Nang, e.g. My Khe.", "Do we need a permit?"]
@@ -818,12 +824,17 @@ def test_an_obligation_asks_the_rule_not_the_directory(reader: Reader) -> None:
     # a place's own article gives its border rules
     ("Pour filmer dans une zone frontalière, que faut-il ?", "et à Ha Giang ?",
      "location.ha-giang"),
+    ("Can you recommend a caterer in Hanoi?", "Can they do halal?", "vendors.catering"),
+    ("Faut-il un carnet ATA pour les caméras ?", "et au moment de repartir, on fait quoi ?",
+     "permit.after-shoot"),
+    # a permit question right after the drone answer is the drone's...
+    ("Có được bay flycam ở Ninh Bình không ạ?", "vậy xin phép ở đâu ạ?", "permit.drone"),
+    # ... unless it points at the place
+    ("다낭에서 드론 띄워도 되나요?", "거기 로케 허가는 어디서 받아요?", "location.da-nang"),
 ])
 def test_what_a_follow_up_goes_on_about_depends_on_the_last_answer(
         first: str, then: str, expected: str, reader: Reader) -> None:
-    earlier = reader.read(first, None, None, NOW)
-    later = NOW + timedelta(minutes=2)
-    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+    assert after(reader, first, then) == [expected]
 
 
 def test_a_typo_in_a_long_topic_word_is_forgiven_a_real_word_is_not(reader: Reader
@@ -970,9 +981,7 @@ def test_a_permit_for_other_work_is_not_leave_to_film(text: str, reader: Reader)
 ])
 def test_hiring_or_a_side_after_an_answer(first: str, then: str, expected: str,
                                           reader: Reader) -> None:
-    earlier = reader.read(first, None, None, NOW)
-    later = NOW + timedelta(minutes=2)
-    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+    assert after(reader, first, then) == [expected]
 
 
 @pytest.mark.parametrize("text", ["cheers, that's sorted", "Merci beaucoup, très utile !"])
@@ -1211,9 +1220,7 @@ def test_lưu_ý_is_no_italy(reader: Reader) -> None:
 ])
 def test_a_condition_or_the_way_home_after_an_answer(first: str, then: str, expected: str,
                                                      reader: Reader) -> None:
-    earlier = reader.read(first, None, None, NOW)
-    later = NOW + timedelta(minutes=2)
-    assert reader.read(then, None, earlier.memory, later).articles == [expected]
+    assert after(reader, first, then) == [expected]
 
 
 def test_the_price_after_a_vendor_list_is_the_vendors(reader: Reader) -> None:
@@ -1611,6 +1618,13 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     # "可以用无人机" asks leave, as "可以吗" does
     ("请问在岘港可以用无人机拍摄吗？", ["permit.drone"]),
     ("Comment on fait pour l'import temporaire ?", ["customs.equipment"]),
+    ("两个小朋友出镜需要家长同意书吗？", ["vendors.casting"]),
+    ("Any post house in Saigon that can do a rough cut in 3 days?",
+     ["vendors.post-production"]),
+    ("日本人スタッフはノービザで入国できますか？", ["visa.crew"]),
+    ("thang 3 quay ma gio moi nop ho so thi co kip khong ad", ["permit.timeline"]),
+    ("can 10 extra nguoi nuoc ngoai cho canh quay o Sai Gon, agency nao cung cap duoc ko",
+     ["vendors.casting"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
     assert articles(reader, text) == expected
@@ -1804,36 +1818,6 @@ def test_session_19_readings(text: str, expected: list[str], unknown: list[str],
     reading = reader.read(text, None, None, NOW)
     assert reading.articles == expected
     assert [p.id for p in reading.unknown_places] == unknown
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("两个小朋友出镜需要家长同意书吗？", ["vendors.casting"]),
-    ("Any post house in Saigon that can do a rough cut in 3 days?",
-     ["vendors.post-production"]),
-    ("日本人スタッフはノービザで入国できますか？", ["visa.crew"]),
-    ("thang 3 quay ma gio moi nop ho so thi co kip khong ad", ["permit.timeline"]),
-    ("can 10 extra nguoi nuoc ngoai cho canh quay o Sai Gon, agency nao cung cap duoc ko",
-     ["vendors.casting"]),
-])
-def test_yet_more_ways_to_name_a_topic(text: str, expected: list[str],
-                                       reader: Reader) -> None:
-    assert articles(reader, text) == expected
-
-
-@pytest.mark.parametrize("first, then, expected", [
-    ("Can you recommend a caterer in Hanoi?", "Can they do halal?", "vendors.catering"),
-    ("Faut-il un carnet ATA pour les caméras ?", "et au moment de repartir, on fait quoi ?",
-     "permit.after-shoot"),
-    # a permit question right after the drone answer is the drone's...
-    ("Có được bay flycam ở Ninh Bình không ạ?", "vậy xin phép ở đâu ạ?", "permit.drone"),
-    # ... unless it points at the place
-    ("다낭에서 드론 띄워도 되나요?", "거기 로케 허가는 어디서 받아요?", "location.da-nang"),
-])
-def test_follow_ups_of_session_19(first: str, then: str, expected: str,
-                                  reader: Reader) -> None:
-    before = reader.read(first, None, None, NOW)
-    assert reader.read(then, None, before.memory,
-                       NOW + timedelta(minutes=1)).articles == [expected]
 
 
 def test_relative_who_a_closing_parenthesis_and_unmarked_can_ho(

@@ -613,7 +613,7 @@ class Reader:
         rest = without_names(text, mentions)
         # (in the text without our places: "Lào Cai" is no Laos, "China Beach" no China)
         going, _, elsewhere = self.kb.foreign_roles(rest)
-        letters = sum(ch.isalpha() for ch in _ADDRESS.sub("", rest.lower()))
+        letters = _letters(rest)
         intent = intent_of(text, language)
         topics = self.topics.find(text, hiring=intent == "hire")
         # Crews number their questions: an item of a list naming something of ours asks
@@ -632,7 +632,7 @@ class Reader:
                             and {"general", "filming"} <= {t.kind for t in topics}
                             and not any(t.id == "after" for t in topics)
                             and not _OTHER_PERMIT.search(folded))
-        off_topic = not films_with_leave and bool(self.kb.off_topic_in(text))
+        off_topic = not films_with_leave and self.not_ours(text)
         requested = intent == "hire" and not off_topic and any(
             t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
@@ -658,8 +658,7 @@ class Reader:
         first = text[:comma.start()]
         named = [m for m in mentions if m.end <= comma.start()]
         rest = without_names(first, named)
-        return bool(named) and is_question(first) and sum(
-            ch.isalpha() for ch in _ADDRESS.sub("", rest.lower())) <= BARE_PLACE_LETTERS
+        return bool(named) and is_question(first) and _letters(rest) <= BARE_PLACE_LETTERS
 
     def not_ours(self, question: str) -> bool:
         """A question naming something not ours ("Is there a good tailor in Hoi An?"),
@@ -1051,6 +1050,12 @@ class Reader:
                         and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
         return picked[:3]
+
+
+def _letters(text: str) -> int:
+    """The letters of `text` besides words of address ("ad", "ạ", "please"): how much
+    a sentence says besides its place names."""
+    return sum(ch.isalpha() for ch in _ADDRESS.sub("", text.lower()))
 
 
 def _here_named(folded: str) -> bool:
