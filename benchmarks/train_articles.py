@@ -190,7 +190,11 @@ def main() -> int:
             "sets' messages or the model's settings change): the judge then trains in "
             "minutes") and parser.add_argument(
             "--judge-only", action="store_true", help="keep the article weights of the "
-            "file at --out (trained on the same sets) and train the judge on them"),
+            "file at --out (trained on the same sets) and train the judge on them") and
+        parser.add_argument(
+            "--folds", type=int, default=0, help="read the sets for the judge in this many "
+            "folds of sets, each by a model trained on the others (default: each set left "
+            "out alone; a fold is one training, about two minutes on all the sets)"),
         article_model=False)
     judge_sets = {name: as_read(reader, [json.loads(line) for line in (
         HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()])
@@ -206,17 +210,21 @@ def main() -> int:
     cache: dict[str, dict[str, Chances]] = (
         kept["folds"] if kept.get("sets") == names else {})
     readings: dict[str, list[Judged]] = {}
-    for held in names:
-        if held not in cache:
-            found = [e for name in names if name != held for e in examples(sets[name])]
+    folds = ([[name] for name in names] if not args.folds
+             else [names[i::args.folds] for i in range(args.folds)])
+    for fold in folds:
+        key = ",".join(fold)
+        if key not in cache:
+            found = [e for name in names if name not in fold for e in examples(sets[name])]
             model = ArticleModel.load_data({**train(found + crew_questions, articles),
                                             "judge": idle_judge(families)})
-            cache[held] = {str(row["q"]): model.readings(str(row["q"]), reader.not_ours)
-                           for row in sets[held] if row["kind"] in ASKING}
+            cache[key] = {str(row["q"]): model.readings(str(row["q"]), reader.not_ours)
+                          for name in fold for row in sets[name] if row["kind"] in ASKING}
             if args.fold_cache:
                 args.fold_cache.write_bytes(pickle.dumps({"sets": names, "folds": cache}))
-        readings[held] = judged_readings(reader, sets[held], cache[held])
-        print(held, "read", file=sys.stderr)
+        for held in fold:
+            readings[held] = judged_readings(reader, sets[held], cache[key])
+        print(key, "read", file=sys.stderr)
     if args.judge_only:  # the weights the bot reads now; what they were trained on stays
         data = {key: value for key, value in json.loads(args.out.read_text(
             encoding="utf-8")).items() if key not in ("judge", "left_out", "judged_on")}

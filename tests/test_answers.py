@@ -81,6 +81,17 @@ def test_unknown_words_count_as_words_in_every_script() -> None:
         ("Client's legal team asking 在越南拍摄一定要买 production insurance 吗? "
          "And any emergency hotline we should put on the call sheet? thx", "zh"),
         ("ok noted. 那 transport 呢? need 1 van + 1 truck for gear", "zh"),
+        ("Hi, our PD asks: 드론 촬영 허가는 얼마나 걸려요?", "ko"),
+        # Whole sentences of Vietnamese or French around a client's word are written by
+        # an interpreter who reads Vietnamese or French (tune17, tune37).
+        ("cho e hoi team Han Quoc muon 촬영 tren vinh Ha Long thi co phai xin phep ban "
+         "quan ly vinh ko a?", "vi"),
+        ("Bên Nhật cái gì cũng đòi 承諾書 (giấy đồng ý) có chữ ký hết, người dân xuất hiện "
+         "trên hình có cần giấy đồng ý không ạ?", "vi"),
+        ("Le réalisateur demande si on peut tourner au 文廟 avec une équipe de dix "
+         "personnes, il faut une autorisation spéciale ?", "fr"),
+        # ... but a Vietnamese phrase quoted in Korean is Korean.
+        ("베트남어로 'xin giấy phép quay phim'이라고 하면 되나요?", "ko"),
     ],
 )
 def test_language_detection(knowledge: KnowledgeBase, text: str, language: str) -> None:

@@ -1,6 +1,7 @@
 """Offline language detection that works on one short line.
 
-Script decides Korean, Japanese and Chinese. For Latin text, letters that only
+Script decides Korean, Japanese and Chinese, unless they are a few words amid whole
+sentences of Vietnamese or French (an interpreter quoting the client). For Latin text, letters that only
 Vietnamese (ơ, ư, ă, đ, ạ...) or only French (ç, œ, î, û...) use decide when present;
 otherwise a character n-gram model trained on the knowledge base's own English, French
 and Vietnamese text decides, after place names (which belong to no language: "Da Lat")
@@ -25,6 +26,24 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")
 _PUNCTUATION = ".,;:!?()[]{}\"'«»“”‘’…"
 WORDS_KEPT = 1 << 16
+
+
+# Latin letters per Korean, Japanese or Chinese character for the Latin text to be the
+# message's language (a Hangul syllable or a Han character is about a Latin word).
+LATIN_AROUND = 8
+_ASIAN = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u31f0-\u31ff"
+                    r"\uff66-\uff9f\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]+")
+
+
+def _asian_script(counts: dict[str, int]) -> str | None:
+    """The language the message's Korean, Japanese or Chinese characters say, if any."""
+    if counts["hangul"] and counts["hangul"] >= counts["kana"]:
+        return "ko"
+    if counts["kana"]:
+        return "ja"
+    if counts["han"] >= 2 or (counts["han"] and counts["han"] * 2 >= counts["latin"]):
+        return "zh"
+    return None
 
 
 @dataclass(frozen=True)
@@ -109,16 +128,24 @@ class LanguageDetector:
         return rest if any(ch.isalpha() for ch in rest) else lowered
 
     def detect(self, text: str, hint: str = "") -> Detection:
+        counts = script_counts(text)
+        asian = _asian_script(counts)
+        if asian is None:
+            return self._detect_latin(text, hint)
+        # Who types a Korean, Japanese or Chinese word amid English ("Client asks
+        # 在越南拍摄要买保险吗?") reads that language: an English reader does not write it.
+        # Whole sentences of Vietnamese or French around a few such words are written by
+        # someone who reads Vietnamese or French: an interpreter passing on the client's
+        # term ("team Han Quoc muon 촬영 tren vinh Ha Long", "承諾書 (giấy đồng ý)").
+        if counts["latin"] >= LATIN_AROUND * sum(counts[s] for s in ("hangul", "kana", "han")):
+            latin = self._detect_latin(_ASIAN.sub(" ", text), "")
+            if latin.confident and latin.language in ("vi", "fr"):
+                return latin
+        return Detection(asian, True)
+
+    def _detect_latin(self, text: str, hint: str) -> Detection:
         fallback = hint if hint else "en"
         counts = script_counts(text)
-        if counts["hangul"] and counts["hangul"] >= counts["kana"]:
-            return Detection("ko", True)
-        if counts["kana"]:
-            return Detection("ja", True)
-        # Who types a Chinese word amid English ("Client asks 在越南拍摄要买保险吗?") reads
-        # Chinese: an English reader does not write it.
-        if counts["han"] >= 2 or (counts["han"] and counts["han"] * 2 >= counts["latin"]):
-            return Detection("zh", True)
         if not counts["latin"]:
             return Detection(fallback, False)
         lowered = self._without_place_names(unicodedata.normalize("NFC", text.lower()))
