@@ -1317,6 +1317,11 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
         assert reader.read(word, None, None, NOW).language == "en", word
         assert reader.read(word, None, None, NOW, hint="fr").language == "fr", word
     assert reader.read("merci", None, None, NOW).language == "fr"
+    # Whom it thanks says who writes: "ad", "anh chị" address the reader in Vietnamese.
+    for text in ("ok ad", "Ok thanks anh chị 👍", "thanks ad nhé"):
+        reading = reader.read(text, None, None, NOW)
+        assert reading.small_talk is not None and reading.language == "vi", text
+    assert reader.read("ok thanks", None, None, NOW).language == "en"
 
 
 @pytest.mark.parametrize("text", [

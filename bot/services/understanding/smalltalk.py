@@ -163,6 +163,9 @@ FILLERS = frozenset(w for word in (
     "quý", "cục", "dear", "sir", "madam", "or", "monsieur", "madame", "messieurs",
     "mesdames", "담당자님", "ご担当者様", "担当者様", "贵局", "老师",
 ) for w in fold(word).replace("'", " ").split())
+# Fillers only Vietnamese use, addressing the reader ("anh chị", "ad", "nhé"): small talk
+# in English or in words every language uses ("ok ad", "Ok thanks anh chị") is Vietnamese.
+VI_ADDRESS = frozenset({"anh", "chi", "ad", "nhe", "nha", "nhieu", "nhiu", "oi"})
 # A number, perhaps with a sign, a "#" or a full stop: "9", "-1", "#2", "3.", "42!".
 _NUMBER = re.compile(r"^[#№]?\s*[+-]?\d+(?:[.,]\d+)?\s*[.!?)]*$")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -251,6 +254,8 @@ def small_talk(text: str) -> SmallTalk | None:
     if not found:
         return None
     language = next((lang for _, lang in found if lang), "")
+    if language in ("", "en") and VI_ADDRESS.intersection(words):
+        language = "vi"  # "ok ad", "Ok thanks anh chị": whom it thanks says who writes
     # "ok thanks bye": thanks beats ok, whatever the order.
     for kind in ("bot", "help", "menu", "thanks", "bye", "greeting", "laughter", "ok"):
         if any(k == kind for k, _ in found):
