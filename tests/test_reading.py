@@ -811,6 +811,21 @@ def test_an_obligation_asks_the_rule_not_the_directory(reader: Reader) -> None:
         "permit.service-provider"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    # The service company's article says who applies, not how long or how much: a side
+    # named with it is the permit's, as it is right after its answer.
+    ("Once our service company submits the dossier, how many days until the licence is "
+     "issued?", ["permit.timeline"]),
+    ("is there an actual govt fee for the filming licence or is it just what the fixer "
+     "charges us?", ["permit.fees"]),
+    # ... while asking who applies, or asking to hire one, stays theirs.
+    ("Do we apply ourselves or does the service company do it?", ["permit.service-provider"]),
+])
+def test_a_side_named_with_the_service_company_is_the_permits(
+        reader: Reader, text: str, expected: list[str]) -> None:
+    assert articles(reader, text) == expected
+
+
 @pytest.mark.parametrize("first, then, expected", [
     # who applies is no matter with its own fee: the fee asked after it is the permit's
     ("Faut-il obligatoirement passer par une société locale ?", "et ça coûte combien ?",

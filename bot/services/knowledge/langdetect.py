@@ -1,11 +1,12 @@
 """Offline language detection that works on one short line.
 
 Script decides Korean, Japanese and Chinese, unless they are a few words amid whole
-sentences of Vietnamese or French (an interpreter quoting the client). For Latin text, letters that only
-Vietnamese (ơ, ư, ă, đ, ạ...) or only French (ç, œ, î, û...) use decide when present;
-otherwise a character n-gram model trained on the knowledge base's own English, French
-and Vietnamese text decides, after place names (which belong to no language: "Da Lat")
-are set aside. Too little evidence falls back to the platform hint, then English.
+sentences of Vietnamese or French (an interpreter quoting the client). For Latin text,
+letters that only Vietnamese (ơ, ư, ă, đ, ạ...) or only French (ç, œ, î, û...) use decide
+when present; otherwise a character n-gram model trained on the knowledge base's own
+English, French and Vietnamese text decides, after place names (which belong to no
+language: "Da Lat") are set aside. Too little evidence falls back to the platform hint,
+then English.
 """
 
 from __future__ import annotations

@@ -776,6 +776,7 @@ class Reader:
         subjects = [t for t in part.subjects
                     if (not t.needs_hire or hire or top() == t.article)
                     and not (t.not_hiring and hire)
+                    and not (t.procedure and part.aspects and not hire)
                     and (t.kind != "route" or (place is None and not part.aspects and (
                         part.general or part.short
                         or (part.question and all(u.kind in ("route", "filming")
