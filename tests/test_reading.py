@@ -240,6 +240,16 @@ def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
                        stale).articles == ["permit.timeline"]
 
 
+def test_a_capitalised_name_wins_over_one_that_overlaps_it(reader: Reader) -> None:
+    """"ban quản lý Sơn Trà" is the Son Tra board: the "lý Sơn" inside it (Ly Son island,
+    no article) starts first but is written in lower case (tune42)."""
+    text = "Quay ở bán đảo Sơn Trà thì có phải xin phép ban quản lý Sơn Trà không ạ?"
+    assert [m.place.id for m in reader.gazetteer.find(text)] == ["son-tra", "son-tra"]
+    assert articles(reader, text) == ["location.da-nang"]
+    assert [m.place.id for m in reader.gazetteer.find("Đảo Lý Sơn có đẹp không")] == [
+        "ly-son"]
+
+
 def test_where_a_trip_starts_is_not_the_place_asked_about(reader: Reader) -> None:
     """"How long from Hanoi?" after Sa Pa is about getting to Sa Pa; a place named as
     the start of a trip beside the place filmed adds nothing."""
@@ -1645,6 +1655,14 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     ("thang 3 quay ma gio moi nop ho so thi co kip khong ad", ["permit.timeline"]),
     ("can 10 extra nguoi nuoc ngoai cho canh quay o Sai Gon, agency nao cung cap duoc ko",
      ["vendors.casting"]),
+    # session 20 (tune42): months ahead, as days and weeks were; a military airfield;
+    # which department must agree
+    ("촬영 허가 신청은 몇 달 전부터 들어가야 하나요?", ["permit.timeline"]),
+    ("How many months ahead should we apply for the permit?", ["permit.timeline"]),
+    ("有幾場戲想喺越南嘅海港同埋軍用機場附近拍外景，咁樣得唔得㗎？", ["permit.restricted-areas"]),
+    ("我们想在会安古镇里面拍几场戏，需要找哪个部门同意？", ["location.hoi-an"]),
+    ("Bên mình cần studio post nào ở HCM làm DIT với dailies được không ạ?",
+     ["vendors.post-production"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
     assert articles(reader, text) == expected
@@ -1852,3 +1870,20 @@ def test_relative_who_a_closing_parenthesis_and_unmarked_can_ho(
                                   "nop co kip khong"]
     # "cần họ" typed without marks is no apartment ("căn hộ")
     assert knowledge.off_topic_in("toi co can ho dong y bang giay khong?") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A letter's salutation names whom it is to, not what it asks about.
+    ("尊敬的越南电影局工作人员：\n您好！我司拟赴越南拍摄一部院线电影。\n"
+     "一、外国剧组在越南拍摄是否须取得贵国文化体育旅游部的许可？", ["permit.overview"]),
+    # Where the writer is, is not where the crew films.
+    ("Bonjour, je suis interprète franco-vietnamienne à Hanoi. J'accompagne une équipe "
+     "belge qui veut filmer le col de Ma Pi Leng. Est-ce qu'il faut un permis spécial pour "
+     "aller dans cette zone frontalière ?", ["location.ha-giang", "permit.restricted-areas"]),
+    # ... unless it is the only place named.
+    ("Em là fixer ở Đà Lạt. Đoàn Hàn muốn quay đồi chè, cần xin phép ai ạ?",
+     ["location.da-lat"]),
+])
+def test_a_salutation_or_the_writers_place_is_no_scene(text: str, expected: list[str],
+                                                         reader: Reader) -> None:
+    assert articles(reader, text) == expected

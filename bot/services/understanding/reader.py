@@ -53,6 +53,14 @@ from bot.services.understanding.topics import Topic, Topics
 
 # A follow-up is short: "and in Hoi An?", "how long does it take?", "드론은요?".
 FOLLOW_UP_CHARS = 80
+# The writer saying who they are, at the start of a statement ("je suis interprète à
+# Hanoi", "I'm Sarah, a producer in Singapore"; `INTRODUCES` besides).
+_WRITER = re.compile(r"\s*(?:hi,?\s*|hello,?\s*|bonjour,?\s*)?(?:je suis|i am|i'm|moi c'est"
+                     r"|my name is|em ten|minh ten|私は|わたし)\b")
+# A letter's salutation ("Dear Cinema Department team,", "Kính gửi Cục Điện ảnh,",
+# "尊敬的越南电影局工作人员："): folded, at the start of a short statement.
+_SALUTATION = re.compile(r"\s*(?:dear|to the|kinh gui|kinh thua|kinh chao|尊敬的|致|敬启|"
+                         r"chere?s?|madame|monsieur|messieurs|拝啓|존경하는|친애하는)")
 # Latin words, beyond place names, that make a message clearly written in its language
 # rather than one ambiguous word ("visa", "drone", "Ha Long") in the chat's language.
 CLEAR_SENTENCE_WORDS = 3
@@ -341,14 +349,23 @@ class Reader:
         asks: dict[bool, list[Ask]] = {True: [], False: []}
         unknown: dict[bool, list[Place]] = {True: [], False: []}
         searched: list[tuple[bool, Ask]] = []
+        writers: list[Place] = []
         for part in parts:  # statements first: they set the scene for the questions
             if part.question:
                 continue
-            if not part.origins_only:  # not "from Saigon by car", "our office in Hanoi"
-                context.places += [p for p in part.places if p not in context.places]
             introduces = bool(INTRODUCES.search(part.folded))  # "Em là fixer ở TP.HCM"
+            if introduces or _WRITER.match(part.folded):
+                # "je suis interprète à Hanoi": where the writer is, not where the crew
+                # films ("... filmer le col de Ma Pi Leng. ... cette zone frontalière ?")
+                writers += [p for p in part.places if p not in writers]
+            elif not part.origins_only:  # not "from Saigon by car", "our office in Hanoi"
+                context.places += [p for p in part.places if p not in context.places]
+            if part.short and _SALUTATION.match(part.folded):
+                continue  # "尊敬的越南电影局工作人员：" is whom the letter is to, not a subject
             context.subjects += [t for t in part.subjects if t not in context.subjects
                                  and not (t.role and introduces)]
+        if not context.places:  # ("Em là fixer ở Đà Lạt. Quay đồi chè cần xin phép ai?")
+            context.places = writers
         off_topic = any(part.off_topic for part in parts)
         # (A question about hotels is not answered from the statements around it, nor a
         # message whose every question is about filming abroad: "What are the rules at

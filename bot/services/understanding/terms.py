@@ -28,6 +28,10 @@ def _written(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _capital(text: str, start: int) -> bool:
+    return start < len(text) and text[start].isupper()
+
+
 @dataclass(frozen=True)
 class Found(Generic[T]):
     value: T
@@ -42,12 +46,15 @@ class Terms(Generic[T]):
     `marks_matter`: a term's marks must match in a marked text (topic words); place
     names are matched folded, as "Hô Chi Minh" and "Hồ Chí Minh" are one city.
     `overlapping`: matches of different values may overlap ("xin phép bay": asking leave,
-    and a flight permit); otherwise the longest match at a place wins.
+    and a flight permit); otherwise the longest match at a place wins. `proper`: the terms
+    are names, which writers capitalise: of two overlapping matches, one written with a
+    capital wins over one that starts in lower case.
     """
 
     def __init__(self, entries: Iterable[tuple[str, T]], marks_matter: bool = False,
-                 overlapping: bool = False) -> None:
+                 overlapping: bool = False, proper: bool = False) -> None:
         self._overlapping = overlapping
+        self._proper = proper
         # Korean spacing is loose: "손둥 동굴" is as often written "손둥동굴", "촬영 허가"
         # "촬영허가"; a Hangul term with spaces also stands without them.
         entries_list = [pair for term, value in entries for pair in (
@@ -94,4 +101,10 @@ class Terms(Generic[T]):
             if not kept or m.start >= kept[-1].end or (
                     self._overlapping and all(k.value != m.value for k in kept)):
                 kept.append(Found(m.value, m.phrase, m.start, m.end))
+            elif (self._proper and not _capital(text, kept[-1].start)
+                  and _capital(text, m.start) and m.end - m.start >= kept[-1].end
+                  - kept[-1].start):
+                # Names are capitalised: in "ban quản lý Sơn Trà" (the Son Tra board) the
+                # name is "Sơn Trà", not the "lý Sơn" (Ly Son island) that starts first.
+                kept[-1] = Found(m.value, m.phrase, m.start, m.end)
         return kept
