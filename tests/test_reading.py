@@ -240,6 +240,16 @@ def test_follow_ups_use_the_chats_last_topic_and_place(reader: Reader) -> None:
                        stale).articles == ["permit.timeline"]
 
 
+def test_a_follow_up_naming_another_vendor_asks_that_vendor(reader: Reader) -> None:
+    """"and someone to do dailies?" after the rental houses asks for the post houses, though
+    "do" is also the Vietnamese "đó" (that) pointing back (tune43)."""
+    assert after(reader, "we need to rent an alexa mini + lighting package in saigon, who "
+                         "has that?", "great. and someone to do dailies + the grade "
+                         "afterwards?") == ["vendors.post-production"]
+    assert after(reader, "Can you recommend a caterer in Hanoi?", "Can they do halal?") == [
+        "vendors.catering"]
+
+
 def test_a_capitalised_name_wins_over_one_that_overlaps_it(reader: Reader) -> None:
     """"ban quản lý Sơn Trà" is the Son Tra board: the "lý Sơn" inside it (Ly Son island,
     no article) starts first but is written in lower case (tune42)."""
@@ -1399,6 +1409,14 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "하롱베이 선셋 크루즈 가격 얼마예요? 스태프들이랑 가려구요",
     "Quand a lieu le festival international du film de Hanoi cette année ?",
     "Phim quay ở Ninh Bình đó thì diễn viên chính là ai vậy ad?",
+    # Session 20 (tune42, tune43): which films to watch, where a film was shot, the box
+    # office, a football result, a film school's fees, a cable car ticket.
+    "ベトナム映画でおすすめの作品あります？ロケ前に観ておきたくて",
+    "《印度支那》那部电影是在下龙湾拍的吗？",
+    "Quel est le film vietnamien qui a fait le plus d'entrées cette année ?",
+    "did liverpool win last night?",
+    "Học đạo diễn ở trường ĐH Sân khấu Điện ảnh HN học phí 1 năm bao nhiêu ạ?",
+    "富國島跨海纜車的票一張多少錢？",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
@@ -1663,6 +1681,11 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     ("我们想在会安古镇里面拍几场戏，需要找哪个部门同意？", ["location.hoi-an"]),
     ("Bên mình cần studio post nào ở HCM làm DIT với dailies được không ạ?",
      ["vendors.post-production"]),
+    # (tune43) how many days in Chinese; a border gate; a request as a Japanese wish
+    ("从提交材料到拿到拍摄许可一般要多少天？", ["permit.timeline"]),
+    ("Đoàn muốn quay vài cảnh ở khu vực cửa khẩu Hữu Nghị (Lạng Sơn) thì cần xin phép những "
+     "gì ạ?", ["permit.restricted-areas"]),
+    ("それと、機材車をドライバーさん込みで3日間手配したいです。", ["vendors.transport"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
     assert articles(reader, text) == expected

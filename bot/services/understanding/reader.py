@@ -135,7 +135,7 @@ _WHO_NOT_WHAT = ("filming", "route", "crew")
 # before a word for getting something: "cần thuê", "cần tìm".)
 _NEED = re.compile(r"\b(?:need|needs|needed|we'll need|require|looking for|faut|besoin"
                    r"|cherche|cherchons|muon|want|wanted|can (?:thue|tim|book|dat))\b"
-                   r"|필요|구해|구합니다|探して|必要|欲しい|需要|想找|要找")
+                   r"|필요|구해|구합니다|探して|必要|欲しい|ほしい|手配したい|需要|想找|要找")
 # A permit for work other than filming: what it allows is the errand asked about.
 _OTHER_PERMIT = re.compile(r"(?<!\w)(?:work(?:ing)? permit|labou?r permit|permis de travail"
                            r"|giay phep lao dong)(?!\w)|労働許可|就労許可|工作许可|劳动许可"
@@ -778,7 +778,10 @@ class Reader:
                     hire and last.hire is not None and all(
                         t.kind in _WHO_NOT_WHAT for t in part.topics)))
                 and not any(t.own or last.sides_are_the_permits for t in part.aspects)
-                and not (hire and last.hire is None and last.kind != "vendor")):
+                and not (hire and last.hire is None and last.kind != "vendor")
+                # ("and someone to do dailies?" after the rental houses: the post houses)
+                and not (last.kind == "vendor" and any(t.kind == "vendor" and t.id != last.id
+                                                       for t in part.subjects))):
             # "who applies for it, us or the service company?", "那怎么找这样的公司？":
             # still the last subject (its vendors, when the follow-up asks to hire: "et
             # si on passe par un opérateur local ?" after the drone answer). A subject
