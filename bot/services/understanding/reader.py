@@ -55,11 +55,11 @@ from bot.services.understanding.topics import Topic, Topics
 FOLLOW_UP_CHARS = 80
 # The writer saying who they are, at the start of a statement ("je suis interprète à
 # Hanoi", "I'm Sarah, a producer in Singapore"; `INTRODUCES` besides).
-_WRITER = re.compile(r"\s*(?:hi,?\s*|hello,?\s*|bonjour,?\s*)?(?:je suis|i am|i'm|moi c'est"
-                     r"|my name is|em ten|minh ten|私は|わたし)\b")
+_WRITER = re.compile(r"\s*(?:(?:hi,?\s*|hello,?\s*|bonjour,?\s*)?(?:je suis|i am|i'm|moi c'est"
+                     r"|my name is|em ten|minh ten)\b|私は|わたしは)")
 # A letter's salutation ("Dear Cinema Department team,", "Kính gửi Cục Điện ảnh,",
-# "尊敬的越南电影局工作人员："): folded, at the start of a short statement.
-_SALUTATION = re.compile(r"\s*(?:dear|to the|kinh gui|kinh thua|kinh chao|尊敬的|致|敬启|"
+# "尊敬的越南电影局工作人员："): folded, a short statement ending in a comma or a colon.
+_SALUTATION = re.compile(r"\s*(?:dear|kinh gui|kinh thua|kinh chao|尊敬的|致|敬启|"
                          r"chere?s?|madame|monsieur|messieurs|拝啓|존경하는|친애하는)")
 # Latin words, beyond place names, that make a message clearly written in its language
 # rather than one ambiguous word ("visa", "drone", "Ha Long") in the chat's language.
@@ -360,7 +360,8 @@ class Reader:
                 writers += [p for p in part.places if p not in writers]
             elif not part.origins_only:  # not "from Saigon by car", "our office in Hanoi"
                 context.places += [p for p in part.places if p not in context.places]
-            if part.short and _SALUTATION.match(part.folded):
+            if (part.short and _SALUTATION.match(part.folded)
+                    and part.text.rstrip().endswith((",", ":", "：", "，"))):
                 continue  # "尊敬的越南电影局工作人员：" is whom the letter is to, not a subject
             context.subjects += [t for t in part.subjects if t not in context.subjects
                                  and not (t.role and introduces)]
