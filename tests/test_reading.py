@@ -90,6 +90,9 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
     ("oui", "ok"), ("no", "ok"), ("ça marche", "ok"), ("ca marche", "ok"),
     ("không", "ok"), ("なるほど", "ok"), ("よろしくお願いします", "ok"), ("嗯嗯", "ok"),
     ("좋네요", "ok"), ("that's all for now", "ok"), ("bonne journée à vous", "bye"),
+    # saying they will write again is no question for the contact article (tune44)
+    ("了解です、また連絡します！", "bye"), ("好的，回头再联系", "bye"),
+    ("ok thanks, will be in touch", "thanks"),
     ("在吗？", "greeting"), ("chào buổi sáng", "greeting"), ("chao buoi sang", "greeting"),
     ("wait is this a bot or a real person", "bot"),
     ("test", "greeting"), ("what can you do?", "help"), ("bạn làm được gì", "help"),
@@ -1686,6 +1689,8 @@ def test_vietnamese_asking_leave_or_a_licensed_team(first: str, then: str, expec
     ("Đoàn muốn quay vài cảnh ở khu vực cửa khẩu Hữu Nghị (Lạng Sơn) thì cần xin phép những "
      "gì ạ?", ["permit.restricted-areas"]),
     ("それと、機材車をドライバーさん込みで3日間手配したいです。", ["vendors.transport"]),
+    # (tune44) flying out is leaving
+    ("ok so what do we do with the kit when we fly out then?", ["permit.after-shoot"]),
 ])
 def test_more_ways_to_name_a_topic(text: str, expected: list[str], reader: Reader) -> None:
     assert articles(reader, text) == expected
@@ -1910,3 +1915,20 @@ def test_relative_who_a_closing_parenthesis_and_unmarked_can_ho(
 def test_a_salutation_or_the_writers_place_is_no_scene(text: str, expected: list[str],
                                                          reader: Reader) -> None:
     assert articles(reader, text) == expected
+
+
+def test_a_word_inside_a_place_name_is_the_places(reader: Reader) -> None:
+    """珍珠岛 (Hon Tre, "pearl island", off Nha Trang) is no pearl shopping: the message
+    asks about filming at places with no article (tune44); a cable car's fare named with
+    its place is still a fare."""
+    reading = reader.read("你好，想问一下在芽庄的海滩和珍珠岛拍一个旅拍短片，需要办什么手续呀？",
+                          None, None, NOW)
+    assert reading.articles == []
+    assert [p.id for p in reading.unknown_places] == ["nha-trang", "hon-tre"]
+    fare = reader.read("Vé cáp treo Fansipan giá bao nhiêu một người?", None, None, NOW)
+    assert fare.articles == [] and fare.unknown_places == []
+
+
+def test_the_crew_named_by_its_country_after_the_visa_answer(reader: Reader) -> None:
+    assert after(reader, "Đoàn Hàn sang VN quay 2 tuần có cần visa ko ạ?",
+                 "thế còn đoàn Mỹ thì sao") == ["visa.crew"]

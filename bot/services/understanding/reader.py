@@ -650,7 +650,7 @@ class Reader:
                             and {"general", "filming"} <= {t.kind for t in topics}
                             and not any(t.id == "after" for t in topics)
                             and not _OTHER_PERMIT.search(folded))
-        off_topic = not films_with_leave and self.not_ours(text)
+        off_topic = not films_with_leave and self._not_ours_beside(text, mentions)
         requested = intent == "hire" and not off_topic and any(
             t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
@@ -677,6 +677,13 @@ class Reader:
         named = [m for m in mentions if m.end <= comma.start()]
         rest = without_names(first, named)
         return bool(named) and is_question(first) and _letters(rest) <= BARE_PLACE_LETTERS
+
+    def _not_ours_beside(self, text: str, mentions: list[Mention]) -> bool:
+        """`not_ours`, but a word inside a place's name is the place's: 珍珠岛 (Hon Tre, the
+        "pearl island") is no pearl shopping; "vé cáp treo Fansipan" still asks a fare."""
+        names = [fold(text[m.start:m.end]) for m in mentions]
+        return any(not any(fold(term) in name for name in names)
+                   for term in self.kb.off_topic_in(text))
 
     def not_ours(self, question: str) -> bool:
         """A question naming something not ours ("Is there a good tailor in Hoi An?"),
