@@ -1420,6 +1420,13 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "did liverpool win last night?",
     "Học đạo diễn ở trường ĐH Sân khấu Điện ảnh HN học phí 1 năm bao nhiêu ạ?",
     "富國島跨海纜車的票一張多少錢？",
+    # (tune44) a day off that says so, a laptop, a wrap dinner, a casino, a school's fees,
+    # a tourist's ticket
+    "day off tomorrow in ha long - which cruise is best just for relaxing, no filming",
+    "my macbook wont charge since the flight, any idea??",
+    "收工之後想喺西貢搵間海鮮酒家搞殺青飯，大概30個人，有冇推介？",
+    "富国岛的赌场中国人可以进去玩吗？", "河内戏剧电影大学招中国留学生吗？学费多少",
+    "combien coute le billet d'entree de la citadelle de Hué pour les touristes ?",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
