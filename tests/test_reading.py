@@ -1939,3 +1939,40 @@ def test_a_word_inside_a_place_name_is_the_places(reader: Reader) -> None:
 def test_the_crew_named_by_its_country_after_the_visa_answer(reader: Reader) -> None:
     assert after(reader, "Đoàn Hàn sang VN quay 2 tuần có cần visa ko ạ?",
                  "thế còn đoàn Mỹ thì sao") == ["visa.crew"]
+
+
+@pytest.mark.parametrize("text", [
+    "Can a foreign crew film wildlife in Cat Tien national park? who do we contact",
+    "吉仙国家公园可以进去拍吗？要找谁批",
+])
+def test_a_park_without_an_article_gets_the_parks_rules_and_is_named(text: str,
+                                                                       reader: Reader) -> None:
+    """What applies everywhere (the rules for national parks), and that Cat Tien has no
+    article of its own (tune45: the learned model's place article, taken away as no place
+    the message names, had emptied the reading, and nothing said Cat Tien was unknown)."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.articles[0] == "permit.heritage-sites"
+    assert [p.id for p in reading.unknown_places] == ["cat-tien"]
+
+
+def test_a_common_word_typed_with_its_marks_is_no_place(reader: Reader) -> None:
+    """"mang đèn" (to bring lights) is no Măng Đen: in a text typed with its marks a place's
+    marks must match, as a topic word's do."""
+    text = "bên mình mang đèn từ Mỹ qua xài đc ko?"
+    assert [m.place.id for m in reader.gazetteer.find(text)] == []
+    assert [m.place.id for m in reader.gazetteer.find("mang den")] == ["mang-den"]
+    assert [m.place.id for m in reader.gazetteer.find("Quay ở Măng Đen được không?")] == [
+        "mang-den"]
+
+
+@pytest.mark.parametrize("text, kind", [
+    # writing again after talking it over is the goodbye itself, not the contact article
+    ("明白了，我回头跟导演商量一下再联系你们", "bye"),
+    ("Ok e nắm rồi, để e forward cho đạo diễn rồi báo lại ad sau nha", "bye"),
+    # Cantonese thanks in Traditional characters (they had crashed the reader: tune45)
+    ("多謝晒！", "thanks"), ("好的謝謝，我轉給導演看一下", "thanks"),
+])
+def test_sign_offs_said_at_length_are_small_talk(text: str, kind: str, reader: Reader) -> None:
+    reading = reader.read(text, None, None, NOW)
+    assert reading.small_talk is not None and reading.small_talk.kind == kind, text
+    assert reading.articles == []

@@ -76,7 +76,7 @@ class Gazetteer:
                     key = squash(name)
                     if is_latin(key) and len(key) >= FUZZY_MIN_LENGTH:
                         self._squashed.setdefault(key, place)
-        self._terms: Terms[Place] = Terms(entries, proper=True)
+        self._terms: Terms[Place] = Terms(entries, marks_matter=True, proper=True)
         # Candidates for a typo'd name share its first letter: a window is compared with
         # tens of names, not all of them.
         self._by_initial: dict[str, list[str]] = defaultdict(list)

@@ -57,6 +57,12 @@ FOLLOW_UP_CHARS = 80
 # Hanoi", "I'm Sarah, a producer in Singapore"; `INTRODUCES` besides).
 _WRITER = re.compile(r"\s*(?:(?:hi,?\s*|hello,?\s*|bonjour,?\s*)?(?:je suis|i am|i'm|moi c'est"
                      r"|my name is|em ten|minh ten)\b|私は|わたしは)")
+def _han_without_kana(text: str) -> bool:
+    """Han characters and no kana: Chinese, which may be written in Traditional."""
+    counts = script_counts(text)
+    return bool(counts["han"]) and not counts["kana"]
+
+
 # A letter's salutation ("Dear Cinema Department team,", "Kính gửi Cục Điện ảnh,",
 # "尊敬的越南电影局工作人员："): folded, a short statement ending in a comma or a colon.
 _SALUTATION = re.compile(r"\s*(?:dear|kinh gui|kinh thua|kinh chao|尊敬的|致|敬启|"
@@ -323,6 +329,8 @@ class Reader:
     def read(self, text: str, chosen: str | None = None, memory: Memory | None = None,
              now: datetime | None = None, hint: str = "") -> Reading:
         talk = self._small_talk(text)
+        if talk is None and _han_without_kana(text):
+            talk = self._small_talk(simplified(text))  # "多謝晒！" is "多谢晒！"
         if talk is not None:  # "merci" in a chat with no language yet: French
             if chosen is None and talk.language:
                 language = talk.language
@@ -387,6 +395,7 @@ class Reader:
             # subjects; next to questions that name their own, it asks nothing more.
             borrowed: list[Ask] = []
             borrowed_places: list[Place] = []
+            lenders: list[_Sentence] = []  # the questions the borrowed asks are read from
             # "Which mosquito repellent works? DEET or a local brand?", "Do drivers expect
             # a tip? How much?": a question with no subject of its own right after one
             # about something not ours goes on about that thing.
@@ -454,13 +463,16 @@ class Reader:
                         searched.append((side, ask))
                     else:
                         (borrowed if hollow else asks[side]).append(ask)
+                if hollow:
+                    lenders.append(part)
                 target = borrowed_places if hollow else unknown[side]
                 target += [p for p in places if p not in target]
             if not asks[side] and not unknown[side]:
                 asks[side], unknown[side] = borrowed, borrowed_places
-                if side:  # "Can we film inside a pagoda? Who grants it?": the pagoda's
-                    context.places += [p for p in part.places if p not in context.places]
-                    context.subjects += [t for t in part.subjects
+                for lender in lenders if side else []:
+                    # "Can we film inside a pagoda? Who grants it?": the pagoda's
+                    context.places += [p for p in lender.places if p not in context.places]
+                    context.subjects += [t for t in lender.subjects
                                          if t not in context.subjects]
         # A question's topics, else what the search makes of a question, else the
         # statements' topics ("We'd like to fly a drone over Ha Long Bay."), else theirs
@@ -495,7 +507,9 @@ class Reader:
             if places_added:
                 places_added -= {a for m in self.gazetteer.find(text)
                                  for a in (m.place.article, *m.place.see) if a}
-                revised = [a for a in revised if a not in places_added]
+                # (and never empties the reading: the rules' stands then, as the judge's
+                # own does when it keeps nothing)
+                revised = [a for a in revised if a not in places_added] or list(rules)
             reading.asks = [rules.get(article_id) or Ask(article, 0.0, "learned")
                             for article_id in revised
                             if (article := self._article(article_id)) is not None]
@@ -544,7 +558,9 @@ class Reader:
                 is_question(s) for s in sentences(text)) and not self.gazetteer.find(text):
             # (said at length: "Thank you ever so much, that's helpful."), naming nothing
             # of ours but who reads the answer next ("I'll forward it to our fixer")
-            topics = self.topics.find(text)
+            # ("明白了，我回头跟导演商量一下再联系你们": writing again is the goodbye itself)
+            topics = [t for t in self.topics.find(text)
+                      if not (thanks.kind == "bye" and t.article == "contact.department")]
             if not topics or (hands_over(text) and all(t.kind == "vendor" or t.role for t in topics)
                               and not any(intent_of(text, lang) == "hire"
                                           for lang in SUPPORTED_LANGUAGES)):
@@ -842,7 +858,11 @@ class Reader:
                 return self._places(part, where)
             via = "follow-up" if local is not None and local is recent and place is None and (
                 not context.places) else "topic"
-            return self._ask(article, part, via, local, topic), []
+            # What applies everywhere, and that the place itself has no article ("film
+            # wildlife in Cat Tien national park": the parks' rules; no article on Cat Tien)
+            missing = [p for p in where if not p.article and not p.see
+                       ] if topic.kind == "local" else []
+            return self._ask(article, part, via, local, topic), missing
         if place is not None:
             if hire and (top() or "").startswith("vendors.") and part.answer.article:
                 return self._searched(part), []  # "où louer une caméra à Hô Chi Minh-Ville"

@@ -80,7 +80,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                "a plus", "a plus tard", "bonne fin de journee", "je reviens vers vous",
                "on revient vers vous"),
         "vi": ("tạm biệt", "hẹn gặp lại", "bye nhé", "chào nhé", "em sẽ liên hệ lại",
-               "mình sẽ liên hệ lại"),
+               "mình sẽ liên hệ lại", "báo lại sau", "báo lại ad sau", "liên hệ lại sau"),
         "ko": ("안녕히 계세요", "안녕히", "잘 있어요", "수고하세요", "다시 연락드릴게요",
                "또 연락드릴게요"),
         "ja": ("さようなら", "またね", "では失礼します", "失礼します", "お疲れ様です",
