@@ -1944,6 +1944,9 @@ def test_the_crew_named_by_its_country_after_the_visa_answer(reader: Reader) -> 
 @pytest.mark.parametrize("text", [
     "Can a foreign crew film wildlife in Cat Tien national park? who do we contact",
     "吉仙国家公园可以进去拍吗？要找谁批",
+    # ... named in the sentence before the question
+    "Bonjour, nous préparons un film animalier et voudrions tourner dans le parc national "
+    "de Cát Tiên. Comment faire ?",
 ])
 def test_a_park_without_an_article_gets_the_parks_rules_and_is_named(text: str,
                                                                        reader: Reader) -> None:

@@ -991,7 +991,11 @@ class Reader:
                     ) and any(not p.article and not p.see for p in places):
                 return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
-                return self._ask(wanted, part, "topic", local, subjects[0]), []
+                # ("… dans le parc national de Cát Tiên. Comment faire ?": the parks'
+                # rules, and no article on the park itself, as when the question names it)
+                missing = [p for p in places if not p.article and not p.see
+                           ] if subjects[0].kind == "local" else []
+                return self._ask(wanted, part, "topic", local, subjects[0]), missing
         elif subjects:  # "We shoot a TVC. Which permits do we need?"
             return self._ask(wanted, part, "topic", local, subjects[0]), []
         if places:
