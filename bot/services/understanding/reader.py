@@ -57,12 +57,6 @@ FOLLOW_UP_CHARS = 80
 # Hanoi", "I'm Sarah, a producer in Singapore"; `INTRODUCES` besides).
 _WRITER = re.compile(r"\s*(?:(?:hi,?\s*|hello,?\s*|bonjour,?\s*)?(?:je suis|i am|i'm|moi c'est"
                      r"|my name is|em ten|minh ten)\b|私は|わたしは)")
-def _han_without_kana(text: str) -> bool:
-    """Han characters and no kana: Chinese, which may be written in Traditional."""
-    counts = script_counts(text)
-    return bool(counts["han"]) and not counts["kana"]
-
-
 # A letter's salutation ("Dear Cinema Department team,", "Kính gửi Cục Điện ảnh,",
 # "尊敬的越南电影局工作人员："): folded, a short statement ending in a comma or a colon.
 _SALUTATION = re.compile(r"\s*(?:dear|kinh gui|kinh thua|kinh chao|尊敬的|致|敬启|"
@@ -860,8 +854,7 @@ class Reader:
                 not context.places) else "topic"
             # What applies everywhere, and that the place itself has no article ("film
             # wildlife in Cat Tien national park": the parks' rules; no article on Cat Tien)
-            missing = [p for p in where if not p.article and not p.see
-                       ] if topic.kind == "local" else []
+            missing = _without_article(where) if topic.kind == "local" else []
             return self._ask(article, part, via, local, topic), missing
         if place is not None:
             if hire and (top() or "").startswith("vendors.") and part.answer.article:
@@ -988,13 +981,12 @@ class Reader:
             # needed to film there?")
             if (subjects[0].kind == "route" or (
                     subjects[0].kind == "vendor" and not hire and part.filming)
-                    ) and any(not p.article and not p.see for p in places):
+                    ) and _without_article(places):
                 return self._places(part, places)
             if not self._place_before_subject(message, language, subjects[0], places):
                 # ("… dans le parc national de Cát Tiên. Comment faire ?": the parks'
                 # rules, and no article on the park itself, as when the question names it)
-                missing = [p for p in places if not p.article and not p.see
-                           ] if subjects[0].kind == "local" else []
+                missing = _without_article(places) if subjects[0].kind == "local" else []
                 return self._ask(wanted, part, "topic", local, subjects[0]), missing
         elif subjects:  # "We shoot a TVC. Which permits do we need?"
             return self._ask(wanted, part, "topic", local, subjects[0]), []
@@ -1027,7 +1019,7 @@ class Reader:
                 asks += self._ask(place.article, part, "place")
             elif place.see:
                 asks += self._ask(place.see[0], part, "place", place)
-        return asks, [p for p in places if not p.article and not p.see]
+        return asks, _without_article(places)
 
     def _searched(self, part: _Sentence) -> list[Ask]:
         """What the search alone answers, when it is sure enough."""
@@ -1103,6 +1095,17 @@ class Reader:
                         and self.topics.mentions(topic, sentence)):
                     picked.append(sentence)
         return picked[:3]
+
+
+def _han_without_kana(text: str) -> bool:
+    """Han characters and no kana: Chinese, which may be written in Traditional."""
+    counts = script_counts(text)
+    return bool(counts["han"]) and not counts["kana"]
+
+
+def _without_article(places: list[Place]) -> list[Place]:
+    """The places we have nothing on: no article of their own nor one covering them."""
+    return [p for p in places if not p.article and not p.see]
 
 
 def _letters(text: str) -> int:

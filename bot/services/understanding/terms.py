@@ -43,8 +43,9 @@ class Found(Generic[T]):
 class Terms(Generic[T]):
     """Terms, each standing for a value (a topic, a place).
 
-    `marks_matter`: a term's marks must match in a marked text (topic words); place
-    names are matched folded, as "Hô Chi Minh" and "Hồ Chí Minh" are one city.
+    `marks_matter`: a term's marks must match in a marked text (topic words, and place
+    names since session 20: "mang đèn", to bring lights, is no Măng Đen); otherwise terms
+    are matched folded.
     `overlapping`: matches of different values may overlap ("xin phép bay": asking leave,
     and a flight permit); otherwise the longest match at a place wins. `proper`: the terms
     are names, which writers capitalise: of two overlapping matches, one written with a
