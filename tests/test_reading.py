@@ -1979,3 +1979,14 @@ def test_sign_offs_said_at_length_are_small_talk(text: str, kind: str, reader: R
     reading = reader.read(text, None, None, NOW)
     assert reading.small_talk is not None and reading.small_talk.kind == kind, text
     assert reading.articles == []
+
+
+def test_everyday_words_for_time_weather_and_insurance_are_topic_words(reader: Reader
+                                                                       ) -> None:
+    """Words crews use that the topic lists lacked (tune45): "how much time" (the French
+    "combien de temps" in English) is the lead time, not a fee; "天候" and "海況" are the
+    weather; "投保" is taking out insurance."""
+    assert articles(reader, "How much time before the shoot must we send the application?"
+                    ) == ["permit.timeline"]
+    assert articles(reader, "3月の天候はどうですか？") == ["practical.seasons"]
+    assert articles(reader, "我们需要在越南另外投保吗？") == ["practical.safety"]
