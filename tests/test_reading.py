@@ -1990,3 +1990,12 @@ def test_everyday_words_for_time_weather_and_insurance_are_topic_words(reader: R
                     ) == ["permit.timeline"]
     assert articles(reader, "3月の天候はどうですか？") == ["practical.seasons"]
     assert articles(reader, "我们需要在越南另外投保吗？") == ["practical.safety"]
+
+
+@pytest.mark.parametrize("text", ["美国B1/B2签证面试要准备什么材料？",
+                                  "What do we need for a USA E-2 visa interview?"])
+def test_a_visa_for_another_country_is_declined_whatever_its_class(text: str, reader: Reader
+                                                                    ) -> None:
+    """A visa's class between the country and the word ("美国B1/B2签证", tune46) still makes
+    the country the destination: not ours, not the crew visa for Vietnam."""
+    assert articles(reader, text) == []

@@ -61,7 +61,8 @@ _GOING_BEFORE = re.compile(
     r"|(?:film|filming|shoot|shooting|record|recording|quay|quay phim)"
     r"\s+(?:in|at|o|tai))\s+(?:the\s+|la\s+|le\s+|l')?|去|到|赴|往|在)$")
 _GOING_AFTER = re.compile(
-    r"\s*(?:visa|(?:관광\s*)?비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
+    # (a visa's class may stand between: "美国B1/B2签证", "USA E-2 visa")
+    r"\s*(?:[a-z]-?\d{1,2}(?:/[a-z]-?\d{1,2})?\s*)?(?:visa|(?:관광\s*)?비자|에\s*가|으?로\s*가|행|에서\s*(?:촬영|찍|드론|허가)|에\s*(?:가|입국)"
     r"|に行|へ|に入国|に呼|のビザ|ビザ|で撮|でドローン|签证|旅游|拍)")
 # ... that send the crew (or its gear) back home, which is no filming abroad: "take the
 # kit back to Korea", "다시 한국으로 가지고", "rentrer en France", "日本に持ち帰る".
