@@ -1990,6 +1990,9 @@ def test_everyday_words_for_time_weather_and_insurance_are_topic_words(reader: R
                     ) == ["permit.timeline"]
     assert articles(reader, "3月の天候はどうですか？") == ["practical.seasons"]
     assert articles(reader, "我们需要在越南另外投保吗？") == ["practical.safety"]
+    # (tune46) whether there is still time is the lead time
+    assert articles(reader, "Le tournage est le 1er septembre : on a encore le temps de "
+                            "demander la licence ?") == ["permit.timeline"]
 
 
 @pytest.mark.parametrize("text", ["美国B1/B2签证面试要准备什么材料？",
