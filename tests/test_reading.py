@@ -2002,3 +2002,22 @@ def test_a_visa_for_another_country_is_declined_whatever_its_class(text: str, re
     """A visa's class between the country and the word ("美国B1/B2签证", tune46) still makes
     the country the destination: not ours, not the crew visa for Vietnam."""
     assert articles(reader, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Does the government review what we film?",
+    "Notre scénario doit-il être relu par les autorités vietnamiennes avant le tournage ?",
+    "Kịch bản sẽ được thẩm định theo những tiêu chí nào, có những nội dung nào bị cấm không ạ?",
+    "許可後に台本にないカットを追加したいのですが、問題になりますか？",
+])
+def test_how_the_content_is_reviewed_is_asked_in_crews_words(text: str, reader: Reader
+                                                             ) -> None:
+    """The commonest gap of the topic lists on the sets written since session 13: the
+    script's review and changes after the licence, in words the lists lacked."""
+    assert articles(reader, text) == ["permit.content-review"]
+
+
+def test_offices_closed_and_a_temporary_import_in_crews_words(reader: Reader) -> None:
+    assert articles(reader, "その前後で役所が休みになったりしますか？") == ["practical.holidays"]
+    assert articles(reader, "Peut-on importer temporairement notre picture car ?") == [
+        "customs.equipment"]
