@@ -2021,3 +2021,18 @@ def test_offices_closed_and_a_temporary_import_in_crews_words(reader: Reader) ->
     assert articles(reader, "その前後で役所が休みになったりしますか？") == ["practical.holidays"]
     assert articles(reader, "Peut-on importer temporairement notre picture car ?") == [
         "customs.equipment"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("If something urgent comes up, when can I actually reach a human?", "contact.department"),
+    ("你们staff几点到几点上班？", "contact.department"),
+    ("혹시 직접 상담 가능한 시간이 언제인지도 알려주세요.", "contact.department"),
+    ("Est-ce qu'un agent du ministère accompagne l'équipe pendant le tournage ?",
+     "permit.content-review"),
+    ("現地のコーディネート会社で信頼できるところがあれば教えて頂きたいです",
+     "vendors.service-company"),
+    ("Ở Đồng Hới có chỗ cho thuê đèn không?", "vendors.equipment-rental"),
+])
+def test_more_crew_wording_the_topic_lists_lacked(text: str, expected: str, reader: Reader
+                                                  ) -> None:
+    assert articles(reader, text) == [expected]
