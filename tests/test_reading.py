@@ -2036,3 +2036,17 @@ def test_offices_closed_and_a_temporary_import_in_crews_words(reader: Reader) ->
 def test_more_crew_wording_the_topic_lists_lacked(text: str, expected: str, reader: Reader
                                                   ) -> None:
     assert articles(reader, text) == [expected]
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Morning 👋🏾", "greeting"),  # (tune41: the search had found the Da Lat article's mornings)
+    ("are you a real person or a bot?", None), ("你是真人还是机器人？", None),
+])
+def test_a_greeting_or_asking_whether_we_are_a_bot_gets_no_article(
+        text: str, kind: str | None, reader: Reader) -> None:
+    """Asking for a real person's hours is the contact article; asking whether this is one
+    is small talk, never an article (session 21 had briefly made it the contact's)."""
+    reading = reader.read(text, None, None, NOW)
+    assert reading.articles == []
+    if kind is not None:
+        assert reading.small_talk is not None and reading.small_talk.kind == kind

@@ -118,6 +118,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "greeting": {
         "en": ("hello", "hi", "hey", "hi there", "hello there", "good morning", "hiya", "howzit",
+               "morning", "mornin", "afternoon", "evening",  # "Morning 👋🏾" (tune41)
                "good afternoon", "good evening", "greetings", "anyone there", "anyone here",
                "is anyone there", "how are you", "test", "testing",
                # a letter's salutation, alone on its line ("Dear Sir/Madam,")
