@@ -2050,3 +2050,11 @@ def test_a_greeting_or_asking_whether_we_are_a_bot_gets_no_article(
     assert reading.articles == []
     if kind is not None:
         assert reading.small_talk is not None and reading.small_talk.kind == kind
+
+
+def test_chinese_names_crews_write_for_sapa_and_phong_nha(reader: Reader) -> None:
+    """沙巴 (as Chinese travel sites write Sa Pa) and 风牙者邦 (Phong Nha-Kẻ Bàng spelt
+    with other characters) are the places (follow-ups of tune15 and tune19)."""
+    assert [m.place.id for m in reader.gazetteer.find("那去沙巴呢？")] == ["sa-pa"]
+    assert [m.place.article for m in reader.gazetteer.find("那风牙-者邦的山洞呢？")] == [
+        "location.phong-nha"]
