@@ -2058,3 +2058,12 @@ def test_chinese_names_crews_write_for_sapa_and_phong_nha(reader: Reader) -> Non
     assert [m.place.id for m in reader.gazetteer.find("那去沙巴呢？")] == ["sa-pa"]
     assert [m.place.article for m in reader.gazetteer.find("那风牙-者邦的山洞呢？")] == [
         "location.phong-nha"]
+
+
+def test_a_need_to_hire_a_subjects_vendor_is_a_request(reader: Reader) -> None:
+    """A drone (or a fixer) has a vendor side: a need said with hiring words asks for it as
+    for any vendor ("bên e cần thuê 1 team flycam…", tune29; "On aurait aussi besoin d'un
+    opérateur de drone local", t37)."""
+    assert "vendors.drone-operator" in articles(
+        reader, "ad ơi, bên e cần thuê 1 team flycam có phi công có bằng VN để quay vịnh Hạ "
+                "Long cho khách Trung Quốc. Mình cần xin phép gì ạ?")

@@ -662,7 +662,7 @@ class Reader:
                             and not _OTHER_PERMIT.search(folded))
         off_topic = not films_with_leave and self._not_ours_beside(text, mentions)
         requested = intent == "hire" and not off_topic and any(
-            t.kind == "vendor" for t in topics) and bool(_NEED.search(folded))
+            t.kind == "vendor" or t.hire for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
                          lambda: self.kb.answer(text, language=language),
                          abroad=bool(going) or (bool(elsewhere) and not places
