@@ -2067,3 +2067,15 @@ def test_a_need_to_hire_a_subjects_vendor_is_a_request(reader: Reader) -> None:
     assert "vendors.drone-operator" in articles(
         reader, "ad ơi, bên e cần thuê 1 team flycam có phi công có bằng VN để quay vịnh Hạ "
                 "Long cho khách Trung Quốc. Mình cần xin phép gì ạ?")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("请问越南有没有合拍方面的优惠政策或者税收减免？", "incentives"),
+    ("北部で冬の曇天を避けたい場合、撮影に向いている月はいつ頃でしょうか。", "practical.seasons"),
+    ("申请拍摄许可要准备哪些资料?", "permit.dossier"),
+    ("电子签最长能待多久？", "visa.crew"),
+    ("村の方にも出演してもらう場合、契約はどうすればいいでしょうか。", "vendors.casting"),
+])
+def test_words_of_the_older_sets_the_topic_lists_lacked(text: str, expected: str,
+                                                       reader: Reader) -> None:
+    assert articles(reader, text) == [expected]
