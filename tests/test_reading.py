@@ -2079,3 +2079,11 @@ def test_a_need_to_hire_a_subjects_vendor_is_a_request(reader: Reader) -> None:
 def test_words_of_the_older_sets_the_topic_lists_lacked(text: str, expected: str,
                                                        reader: Reader) -> None:
     assert articles(reader, text) == [expected]
+
+
+def test_hours_are_the_departments_only_when_they_are_its_hours(reader: Reader) -> None:
+    """"horaires" alone is a child actor's or a crew's working hours as often as ours."""
+    assert "contact.department" not in articles(
+        reader, "Un des rôles est tenu par une fillette de 8 ans, quelles sont les règles "
+                "(contrat, horaires, certificat médical) ?")
+    assert articles(reader, "Quels sont vos horaires ?") == ["contact.department"]
