@@ -2087,3 +2087,11 @@ def test_hours_are_the_departments_only_when_they_are_its_hours(reader: Reader) 
         reader, "Un des rôles est tenu par une fillette de 8 ans, quelles sont les règles "
                 "(contrat, horaires, certificat médical) ?")
     assert articles(reader, "Quels sont vos horaires ?") == ["contact.department"]
+
+
+def test_urgently_is_no_emergency(reader: Reader) -> None:
+    """"en urgence" (urgently) asks no emergency number; "numéros d'urgence" does."""
+    assert articles(reader, "Un labo de post-prod à Hô Chi Minh-Ville pour étalonner et "
+                            "mixer en urgence ?") == ["vendors.post-production"]
+    assert articles(reader, "Quels sont les numéros d'urgence au Vietnam ?") == [
+        "practical.safety"]
