@@ -2095,3 +2095,12 @@ def test_urgently_is_no_emergency(reader: Reader) -> None:
                             "mixer en urgence ?") == ["vendors.post-production"]
     assert articles(reader, "Quels sont les numéros d'urgence au Vietnam ?") == [
         "practical.safety"]
+
+
+def test_rushes_are_the_footage_not_the_end_of_the_shoot(reader: Reader) -> None:
+    """"les rushes" are what a post house takes in; handing them over is after the shoot."""
+    assert articles(reader, "Salut, on cherche un labo/studio de post-prod a Ho Chi Minh "
+                            "ville pour faire le DIT et les rushes quotidiens. Vous avez des "
+                            "adresses fiables ?") == ["vendors.post-production"]
+    assert articles(reader, "Faut-il remettre les rushes au ministère ?") == [
+        "permit.after-shoot"]
