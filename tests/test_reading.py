@@ -1993,6 +1993,8 @@ def test_everyday_words_for_time_weather_and_insurance_are_topic_words(reader: R
     # (tune46) whether there is still time is the lead time
     assert articles(reader, "Le tournage est le 1er septembre : on a encore le temps de "
                             "demander la licence ?") == ["permit.timeline"]
+    assert articles(reader, "A quel moment faudrait-il déposer le dossier de demande de "
+                            "licence pour être tranquilles ?") == ["permit.timeline"]
 
 
 @pytest.mark.parametrize("text", ["美国B1/B2签证面试要准备什么材料？",
