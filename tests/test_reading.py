@@ -2106,3 +2106,8 @@ def test_rushes_are_the_footage_not_the_end_of_the_shoot(reader: Reader) -> None
                             "adresses fiables ?") == ["vendors.post-production"]
     assert articles(reader, "Faut-il remettre les rushes au ministère ?") == [
         "permit.after-shoot"]
+
+
+def test_whom_to_apply_to_is_no_one_to_hire(reader: Reader) -> None:
+    """"找谁申请" asks where the permit comes from; "找" alone would read as hiring."""
+    assert articles(reader, "在越南用无人机航拍要找谁申请？") == ["permit.drone"]

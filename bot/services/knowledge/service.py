@@ -267,14 +267,16 @@ _MAY_CUES: dict[str, tuple[str, ...]] = {
     "zh": ("可以吗", "能不能", "可以用", "可以在", "能否", "是否可以"),
 }
 # Doing without a vendor asks whether one is required ("不找越南的电影公司可以吗？",
-# "without going through a fixer?"): the rule, not the vendors.
+# "without going through a fixer?"): the rule, not the vendors. (Nor is whom to apply to
+# someone to hire: "用无人机航拍要找谁申请？")
 _NO_HIRE_CUES: dict[str, tuple[str, ...]] = {
     "en": ("without a fixer", "without hiring", "without going through", "without using a"),
     "fr": ("sans passer par", "sans fixeur", "sans prestataire", "sans societe locale"),
     "vi": ("khong thue", "khong can thue", "khong qua cong ty", "khong can qua"),
     "ko": ("안 끼고", "없이 진행", "거치지 않고"),
     "ja": ("通さずに", "通さないで", "頼まずに", "使わずに"),
-    "zh": ("不找", "不用找", "不请", "不通过", "不经过"),
+    "zh": ("不找", "不用找", "不请", "不通过", "不经过", "找谁申请", "找谁审批", "找谁批准",
+           "找哪个部门"),
 }
 _CUE_PATTERNS = {
     kind: {lang: re.compile("|".join(
