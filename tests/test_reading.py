@@ -2077,6 +2077,8 @@ def test_a_need_to_hire_a_subjects_vendor_is_a_request(reader: Reader) -> None:
     ("申请拍摄许可要准备哪些资料?", "permit.dossier"),
     ("电子签最长能待多久？", "visa.crew"),
     ("村の方にも出演してもらう場合、契約はどうすればいいでしょうか。", "vendors.casting"),
+    ("Et si le film est ensuite diffusé au Vietnam, faut-il une autorisation particulière ?",
+     "permit.after-shoot"),
 ])
 def test_words_of_the_older_sets_the_topic_lists_lacked(text: str, expected: str,
                                                        reader: Reader) -> None:
