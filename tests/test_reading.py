@@ -70,6 +70,24 @@ def test_a_listed_wish_is_a_question(reader: Reader) -> None:
         "visa.crew", "vendors.translator", "vendors.catering"]
 
 
+
+def test_a_listed_place_is_a_question(reader: Reader) -> None:
+    """An item of a numbered list naming only a place asks about it ("2) Même question
+    pour Hoi An."); a numbered statement of a formal letter naming something not ours
+    asks nothing."""
+    assert articles(reader, "On tourne une série de voyage dans le centre en mars.\n"
+                            "1) Pour la Cité impériale de Hué, le billet d'entrée suffit-il ?\n"
+                            "2) Même question pour la vieille ville de Hoi An.\n"
+                            "3) Notre équipe est canadienne, faut-il un visa ?") == [
+        "location.hue", "location.hoi-an", "visa.crew"]
+    assert articles(reader, "1. 당사는 부산 소재 그룹 홍보팀으로, 내년 3월 빈즈엉성 소재 "
+                            "당사 공장에서 기업 홍보영상 촬영을 계획하고 있습니다.\n"
+                            "2. 아래 사항에 대한 회신을 요청드립니다.\n"
+                            "가. TV 광고(TVC) 촬영의 경우 적용되는 허가 절차\n"
+                            "나. 촬영 장비 일시 반입 시 통관 절차 및 필요 서류") == [
+        "permit.documentary-news", "customs.equipment"]
+
+
 @pytest.mark.parametrize("text, kind", [
     ("Thanks", "thanks"), ("thank you so much!", "thanks"), ("cảm ơn", "thanks"),
     ("cam on ad nhieu nhe", "thanks"), ("ありがとう", "thanks"), ("おおきに！", "thanks"),
@@ -2075,9 +2093,42 @@ def test_hours_are_the_departments_only_when_they_are_its_hours(reader: Reader) 
      "les rushes quotidiens. Vous avez des adresses fiables ?", "vendors.post-production"),
     ("Faut-il remettre les rushes au ministère ?", "permit.after-shoot"),
     ("在越南用无人机航拍要找谁申请？", "permit.drone"),
+    # Session 22, the same listing over 48 sets: an airport's apron, taking the gear back
+    # home, dancers, crew meals, the Cantonese "how long", the month to go; and "能飞吗"
+    # (may it fly?) asks leave, not a pilot to hire ("镜头" is a shot, rarely a lens).
+    ('Can we film the plane on the tarmac at Noi Bai?', 'permit.restricted-areas'),
+    ('想在机场停机坪拍飞机滑行的镜头，需要找谁批？', 'permit.restricted-areas'),
+    ('공항 계류장에서 비행기 촬영이 가능한가요?', 'permit.restricted-areas'),
+    ('촬영 다 끝나고 한국으로 장비 다시 가져갈 때 절차가 어떻게 되나요?', 'permit.after-shoot'),
+    ('We need about 20 local dancers for a song sequence, who can help?', 'vendors.casting'),
+    ('剧组工作餐找谁？', 'vendors.catering'),
+    ('套剧嘅拍摄许可，大概几耐先批到？', 'permit.timeline'),
+    ('黄金色の棚田を撮りたいのですが、何月に行けば見られますか？', 'practical.seasons'),
+    ('导演想要一个从高楼往下推的航拍镜头，请问市中心能飞吗？', 'permit.drone'),
 ])
 def test_crews_wording_names_its_topic(text: str, expected: str, reader: Reader) -> None:
     """Words crews use that the topic lists lacked or read as another topic (session 21:
     every expected article no sentence of a tuning message had named, listed over all
     the sets)."""
     assert articles(reader, text) == [expected]
+
+
+def test_crews_shorthand_for_a_service_company_and_the_staffs_hours(reader: Reader) -> None:
+    """"a local service co", "本地production company" and "what hours are your staff
+    around?", each in a list of questions (t45, t46, t47)."""
+    assert articles(reader, "Hi, Singapore-based prod here. Shooting a regional commercial "
+                            "in HCMC in Jan. Looking for:\n"
+                            "1. a reliable local service co / line producer who's done "
+                            "foreign shoots\n"
+                            "2. lighting rental - 4x SkyPanel S60, an 18K and basic grip\n"
+                            "3. two 16-seater vans + a 3.5t truck with drivers for 5 days\n"
+                            "Do you have a list? TIA, Marcus") == [
+        "vendors.service-company", "vendors.equipment-rental", "vendors.transport"]
+    assert articles(reader, "Hi, EP here at a Brooklyn-based doc company. Couple things:\n"
+                            "- is there any government fee for the filming licence? need to "
+                            "budget\n"
+                            "- what hours are your staff around? we're on EST so want to "
+                            "know when to message\nthx, Marcus") == [
+        "permit.fees", "contact.department"]
+    assert articles(reader, "另外我们在越南没合作过制片公司，能不能推荐几家靠谱的本地production "
+                            "company，最好能中文沟通的") == ["vendors.service-company"]

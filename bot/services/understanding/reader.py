@@ -644,9 +644,6 @@ class Reader:
         letters = _letters(rest)
         intent = intent_of(text, language)
         topics = self.topics.find(text, hiring=intent == "hire")
-        # Crews number their questions: an item of a list naming something of ours asks
-        # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです").
-        listed = bool(LIST_ITEM.match(text)) and any(t.kind != "filming" for t in topics)
         # A need said with hiring words asks for the vendor as much as a question would:
         # "et faut aussi un van 9 places avec chauffeur", "还要找一个中越翻译跟组". (A need
         # without them, "Also need a caterer for 70", is left to the article model.)
@@ -661,6 +658,11 @@ class Reader:
                             and not any(t.id == "after" for t in topics)
                             and not _OTHER_PERMIT.search(folded))
         off_topic = not films_with_leave and self._not_ours_beside(text, mentions)
+        # Crews number their questions: an item of a list naming something of ours asks
+        # about it even when worded as a wish ("2. 通訳さんも現場に1人欲しいです"), or
+        # naming only a place ("2) Même question pour la vieille ville de Hoi An.").
+        listed = bool(LIST_ITEM.match(text)) and (
+            any(t.kind != "filming" for t in topics) or (bool(places) and not off_topic))
         requested = intent == "hire" and not off_topic and any(
             t.kind == "vendor" or t.hire for t in topics) and bool(_NEED.search(folded))
         return _Sentence(text, topics, _most_specific(places),
