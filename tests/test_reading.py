@@ -2113,6 +2113,27 @@ def test_crews_wording_names_its_topic(text: str, expected: str, reader: Reader)
     assert articles(reader, text) == [expected]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("We plan a skincare campaign on the street in Saigon District 1, small crew of 8. Do "
+     "we still need to apply the full licence or can we just go and shoot since it's so "
+     "small?", ["permit.overview"]),
+    ("Most of our scenes are inside a private villa in Da Lat that we rent. Is it true that "
+     "we need government permission to shoot at all in Vietnam? Secondly we need two "
+     "16-seater buses with drivers, who can help?", ["permit.overview", "vendors.transport"]),
+    ("弊社はドンナイ省に工場があり、採用動画を撮りたいと考えています。"
+     "こういう企業VPでも文化省の許可が必要なのでしょうか？", ["permit.overview"]),
+    # "날리면" (fly it) asks leave, as "띄우면" does, not for a pilot to hire.
+    ("작은 드론은 그냥 날리면 안되는지요?", ["permit.drone"]),
+])
+def test_whether_a_permit_is_needed_at_all(text: str, expected: list[str],
+                                           reader: Reader) -> None:
+    """"Do we still need the full licence?", "government permission to shoot at all",
+    "企業VPでも文化省の許可": whether the permit applies at all, asked beside a place or a
+    factory, is the overview (session 22: the overview was the article most often never
+    proposed)."""
+    assert articles(reader, text) == expected
+
+
 def test_crews_shorthand_for_a_service_company_and_the_staffs_hours(reader: Reader) -> None:
     """"a local service co", "本地production company" and "what hours are your staff
     around?", each in a list of questions (t45, t46, t47)."""
