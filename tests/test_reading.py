@@ -2134,6 +2134,23 @@ def test_whether_a_permit_is_needed_at_all(text: str, expected: list[str],
     assert articles(reader, text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "TVC in HCMC - what permit route applies for commercials?",
+    "We're a UK band shooting a music video in Saigon - does a music video go through the "
+    "same film licence as a movie?",
+    "Quay TVC cho nhãn hàng Nhật tại TP.HCM thì có phải xin giấy phép quay phim của Bộ "
+    "VHTTDL như phim truyện không anh chị?",
+    "メコンデルタの水上マーケットを撮りたいんですが、ドキュメンタリーだと普通の映画撮影と"
+    "手続き違うんですか？",
+])
+def test_which_route_a_kind_of_production_takes_at_a_named_place(text: str,
+                                                                 reader: Reader) -> None:
+    """Asked whether a commercial, a music video or a documentary takes the feature's
+    route ("the same film licence as a movie", "như phim truyện", "普通の映画撮影と手続き
+    違う"), a crew asks the route, wherever it shoots."""
+    assert articles(reader, text) == ["permit.documentary-news"]
+
+
 def test_crews_shorthand_for_a_service_company_and_the_staffs_hours(reader: Reader) -> None:
     """"a local service co", "本地production company" and "what hours are your staff
     around?", each in a list of questions (t45, t46, t47)."""
