@@ -2151,6 +2151,28 @@ def test_which_route_a_kind_of_production_takes_at_a_named_place(text: str,
     assert articles(reader, text) == ["permit.documentary-news"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    # Named alone, the department's name asks how to reach it ...
+    ("Cục Điện ảnh ở đâu?", ["contact.department"]),
+    ("映画局？", ["contact.department"]),
+    ("Cinema Department?", ["contact.department"]),
+    ("Cho e xin sdt của Cục Điện ảnh được ko ạ?", ["contact.department"]),
+    # ... named beside another matter, it is where that matter goes.
+    ("Hồ sơ xin giấy phép bên Cục Điện ảnh gồm những giấy tờ gì vậy ad?", ["permit.dossier"]),
+    ("ベトナム映画局 御中\n\n弊社では劇場用長編映画を準備しております。以下2点を確認させて"
+     "いただきたく存じます。\n1. 外国の製作会社がベトナムで撮影する際の許可制度と、その法的根拠\n"
+     "2. 外国作品向けの税制優遇や、キャッシュリベート等のインセンティブ制度の有無",
+     ["permit.overview", "incentives"]),
+])
+def test_the_departments_name_is_whom_crews_write_to(text: str, expected: list[str],
+                                                     reader: Reader) -> None:
+    """The department's name (an `addressee` topic) asks for its contacts only when the
+    sentence names nothing else of ours, and a letter's heading naming it is no question
+    (session 22: "Cục Điện ảnh" beside a dossier question had made it the contact
+    article)."""
+    assert articles(reader, text) == expected
+
+
 def test_crews_shorthand_for_a_service_company_and_the_staffs_hours(reader: Reader) -> None:
     """"a local service co", "本地production company" and "what hours are your staff
     around?", each in a list of questions (t45, t46, t47)."""

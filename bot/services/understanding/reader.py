@@ -366,7 +366,7 @@ class Reader:
                     and part.text.rstrip().endswith((",", ":", "：", "，"))):
                 continue  # "尊敬的越南电影局工作人员：" is whom the letter is to, not a subject
             context.subjects += [t for t in part.subjects if t not in context.subjects
-                                 and not (t.role and introduces)]
+                                 and not (t.role and introduces) and not t.addressee]
         if not context.places:  # ("Em là fixer ở Đà Lạt. Quay đồi chè cần xin phép ai?")
             context.places = writers
         off_topic = any(part.off_topic for part in parts)
@@ -411,6 +411,10 @@ class Reader:
                 aside = False
                 taken = {a.article.id for a in asks[side]}
                 previous = asks[side][-1].topic if asks[side] else None
+                if previous is not None and previous.addressee:
+                    # ("Whom do we write to at the department? And how long does it
+                    # take?" asks the permit's lead time, not the department's.)
+                    previous = None
                 hollow = not part.topics and not part.places
                 before = parts[number - 1] if number else None
                 # The statement right before this question, if that is what precedes it.

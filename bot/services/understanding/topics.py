@@ -41,6 +41,9 @@ class Topic:
     # What writers call themselves ("em là fixer ở TP.HCM", "I'm a fixer based in..."):
     # named in an introduction, it says who writes, not what is asked.
     role: bool = False
+    # Whom crews write to ("Cục Điện ảnh", "ベトナム映画局 御中"): named beside anything
+    # else of ours, it is where the dossier goes, not a request for its contacts.
+    addressee: bool = False
     # A `crew` topic: the answers right after which naming it asks `article` (by default
     # `article` itself: "our sound guy is Indian though" after the visa answer; the gear
     # after the visa answer asks how it comes in).
@@ -117,6 +120,7 @@ class Topics:
                                               entry.get("yields_to_vendors")),
                                           procedure=bool(entry.get("procedure")),
                                           role=bool(entry.get("role")),
+                                          addressee=bool(entry.get("addressee")),
                                           after=tuple(entry.get("after") or ()),
                                           cues=cues)
         return cls(topics, problems)
@@ -144,6 +148,8 @@ class Topics:
             seen.setdefault(found.value.id, found.value)
         for topic in self._misspelt(text, found_terms):
             seen.setdefault(topic.id, topic)
+        if any(t.kind != "filming" and not t.addressee for t in seen.values()):
+            seen = {k: t for k, t in seen.items() if not t.addressee}
         for topic in list(seen.values()):
             for absorbed in topic.absorbs:
                 if not (hiring and absorbed in seen and seen[absorbed].kind == "vendor"):
