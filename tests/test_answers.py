@@ -273,3 +273,13 @@ def test_a_listed_phrase_is_found_in_the_plural() -> None:
     phrases = Phrases([("rental house", "rent"), ("tax", "tax"), ("drone", "drone")])
     assert [m.value for m in phrases.find("any rental houses there? taxes? drones?")] == [
         "rent", "tax", "drone"]
+
+
+def test_script_counts_count_each_scripts_letters() -> None:
+    """Hangul (syllables, jamo and compatibility jamo), kana (half-width too), Han, and any
+    other letter below U+2000 as "latin"; digits, marks, underscores and symbols are none."""
+    from bot.services.knowledge.text import script_counts
+
+    assert script_counts("Ha Long 하롱 ᄀㄱ ハロン ｱｲ 下龙湾 Đà Nẵng ΑΒΓ абв ß ǅ_9 ① ℓ ,.!") == {
+        "hangul": 4, "kana": 5, "han": 3, "latin": 20}
+    assert script_counts("") == {"hangul": 0, "kana": 0, "han": 0, "latin": 0}

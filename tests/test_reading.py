@@ -235,6 +235,11 @@ def test_questions_joined_by_commas_are_each_answered(reader: Reader) -> None:
     "special permission there? Thanks",
     "Bonjour, nous tournons une pub à Nha Trang. Faut-il une autorisation ?",
     "Une émission de télé à Quy Nhon, c'est possible ?",
+    # "what permits" is no "do we need one at all" (session 22's words for that, kept off
+    # this), nor are dancers in a statement a casting call
+    "a/c oi doan Thai muon ra dao Ly Son quay canh ruong toi, can xin phep gi ko z",
+    "Hello Sir, we want to shoot a romantic song at the Mui Ne sand dunes with 30 dancers "
+    "and a jeep. Kindly tell what all is required.",
 ])
 def test_what_the_crew_shoots_never_hides_a_place_without_an_article(
         text: str, reader: Reader) -> None:
@@ -2094,13 +2099,13 @@ def test_hours_are_the_departments_only_when_they_are_its_hours(reader: Reader) 
     ("Faut-il remettre les rushes au ministère ?", "permit.after-shoot"),
     ("在越南用无人机航拍要找谁申请？", "permit.drone"),
     # Session 22, the same listing over 48 sets: an airport's apron, taking the gear back
-    # home, dancers, crew meals, the Cantonese "how long", the month to go; and "能飞吗"
+    # home, junior artists, crew meals, the Cantonese "how long", the month to go; and "能飞吗"
     # (may it fly?) asks leave, not a pilot to hire ("镜头" is a shot, rarely a lens).
     ('Can we film the plane on the tarmac at Noi Bai?', 'permit.restricted-areas'),
     ('想在机场停机坪拍飞机滑行的镜头，需要找谁批？', 'permit.restricted-areas'),
     ('공항 계류장에서 비행기 촬영이 가능한가요?', 'permit.restricted-areas'),
     ('촬영 다 끝나고 한국으로 장비 다시 가져갈 때 절차가 어떻게 되나요?', 'permit.after-shoot'),
-    ('We need about 20 local dancers for a song sequence, who can help?', 'vendors.casting'),
+    ('We need about 20 junior artists for a song sequence, who can help?', 'vendors.casting'),
     ('剧组工作餐找谁？', 'vendors.catering'),
     ('套剧嘅拍摄许可，大概几耐先批到？', 'permit.timeline'),
     ('黄金色の棚田を撮りたいのですが、何月に行けば見られますか？', 'practical.seasons'),
