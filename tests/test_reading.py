@@ -2168,6 +2168,9 @@ def test_which_route_a_kind_of_production_takes_at_a_named_place(text: str,
      "いただきたく存じます。\n1. 外国の製作会社がベトナムで撮影する際の許可制度と、その法的根拠\n"
      "2. 外国作品向けの税制優遇や、キャッシュリベート等のインセンティブ制度の有無",
      ["permit.overview", "incentives"]),
+    # ... nor is a statement naming it the subject of the question after it
+    ("We sent our application to the Cinema Department last week. How long does it take?",
+     ["permit.timeline"]),
 ])
 def test_the_departments_name_is_whom_crews_write_to(text: str, expected: list[str],
                                                      reader: Reader) -> None:

@@ -421,7 +421,7 @@ class Reader:
                 statement = before if (before is not None and not before.question
                                        and not before.off_topic) else None
                 stated = [t for t in statement.subjects
-                          if t.kind == "subject"] if statement else []
+                          if t.kind == "subject" and not t.addressee] if statement else []
                 if previous is None and stated and not part.subjects:
                     # "Offices close at Tet, I heard. How much does it delay the
                     # schedule?": a side asked right after a statement naming a subject is
@@ -433,7 +433,8 @@ class Reader:
                 # subject asks about it, whatever else the message asks ("Two
                 # questions:" announces the next ones instead).
                 confirms = (side and hollow and part.short and statement is not None
-                            and any(t.kind != "route" for t in statement.subjects)
+                            and any(t.kind != "route" and not t.addressee
+                                    for t in statement.subjects)
                             and not _ANNOUNCES.search(part.folded)
                             and not part.text.rstrip().endswith((":", "："))
                             and not (number + 1 < len(parts)
