@@ -1450,6 +1450,17 @@ def test_the_chats_language_wins_over_one_word(reader: Reader) -> None:
     "收工之後想喺西貢搵間海鮮酒家搞殺青飯，大概30個人，有冇推介？",
     "富国岛的赌场中国人可以进去玩吗？", "河内戏剧电影大学招中国留学生吗？学费多少",
     "combien coute le billet d'entree de la citadelle de Hué pour les touristes ?",
+    # Session 22 (tune48): a day off said as the crew's, a taxi fare, a film school's
+    # entrance exam, a dish, a factory job's visa, a job at a production company.
+    "Can you book an overnight cruise on Ha Long Bay for the crew's day off? Not filming, "
+    "just relaxing",
+    "roughly what does a taxi from Noi Bai to the Old Quarter cost? just me, landing late",
+    "e muon thi vao truong dai hoc San khau Dien anh Ha Noi nganh quay phim thi can hoc "
+    "khoi nao a",
+    "후에에서 제일 맛있는 분보후에 집 어디에요? 촬영 끝나고 가보려구요",
+    "我表弟想去胡志明市的工厂上班，工作签证怎么办？",
+    "Je suis assistant réal, comment trouver du travail dans une boîte de prod à Hanoï ? je "
+    "voudrais m'installer là-bas",
 ])
 def test_near_misses_are_declined(text: str, reader: Reader) -> None:
     reading = reader.read(text, None, None, NOW)
