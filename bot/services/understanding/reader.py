@@ -252,6 +252,13 @@ class _Sentence:
         return [t for t in self.topics if t.is_subject]
 
     @property
+    def scene_subjects(self) -> list[Topic]:
+        """The subjects this sentence, as a statement, sets the scene with: not the
+        department it is written to ("We sent our application to the Cinema Department.
+        How long does it take?" asks the permit's lead time)."""
+        return [t for t in self.subjects if not t.addressee]
+
+    @property
     def aspects(self) -> list[Topic]:
         return [t for t in self.topics if t.kind == "aspect"]
 
@@ -365,8 +372,8 @@ class Reader:
             if (part.short and _SALUTATION.match(part.folded)
                     and part.text.rstrip().endswith((",", ":", "：", "，"))):
                 continue  # "尊敬的越南电影局工作人员：" is whom the letter is to, not a subject
-            context.subjects += [t for t in part.subjects if t not in context.subjects
-                                 and not (t.role and introduces) and not t.addressee]
+            context.subjects += [t for t in part.scene_subjects if t not in context.subjects
+                                 and not (t.role and introduces)]
         if not context.places:  # ("Em là fixer ở Đà Lạt. Quay đồi chè cần xin phép ai?")
             context.places = writers
         off_topic = any(part.off_topic for part in parts)
@@ -420,8 +427,8 @@ class Reader:
                 # The statement right before this question, if that is what precedes it.
                 statement = before if (before is not None and not before.question
                                        and not before.off_topic) else None
-                stated = [t for t in statement.subjects
-                          if t.kind == "subject" and not t.addressee] if statement else []
+                stated = [t for t in statement.scene_subjects
+                          if t.kind == "subject"] if statement else []
                 if previous is None and stated and not part.subjects:
                     # "Offices close at Tet, I heard. How much does it delay the
                     # schedule?": a side asked right after a statement naming a subject is
@@ -433,8 +440,7 @@ class Reader:
                 # subject asks about it, whatever else the message asks ("Two
                 # questions:" announces the next ones instead).
                 confirms = (side and hollow and part.short and statement is not None
-                            and any(t.kind != "route" and not t.addressee
-                                    for t in statement.subjects)
+                            and any(t.kind != "route" for t in statement.scene_subjects)
                             and not _ANNOUNCES.search(part.folded)
                             and not part.text.rstrip().endswith((":", "："))
                             and not (number + 1 < len(parts)
