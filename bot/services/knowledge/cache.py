@@ -37,7 +37,7 @@ from bot.services.knowledge.model import Article, Content, Problem, Vendor
 log = logging.getLogger("crewbot.knowledge")
 
 MIN_ARTICLES = 20
-_MAGIC = b"crewbot knowledge cache 5\n"
+_MAGIC = b"crewbot knowledge cache 6\n"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -136,10 +136,15 @@ class KnowledgeCache:
                                 for article_id, article in content.articles.items()}
             indexes = {language: LanguageIndex.from_arrays(*arrays)
                        for language, arrays in data["indexes"].items()}
-            # Crew questions' profiles worked out before the copy was made (small bases).
+            # Crew questions' profiles and sets worked out before the copy was made
+            # (small bases).
             for language, profiles in (data.get("profiles") or {}).items():
                 if language in indexes and isinstance(profiles, dict):
                     indexes[language].profiles = profiles
+            for language, sets in (data.get("question_sets") or {}).items():
+                if language in indexes and isinstance(sets, dict):
+                    indexes[language].question_sets = sets
+                    indexes[language].questions_seen = set(sets)
             detector = data.get("detector")
             if not isinstance(detector, LanguageDetector):
                 detector = None
@@ -172,6 +177,8 @@ class KnowledgeCache:
             "indexes": {language: (index.size, index.unknown_weight, *index.arrays())
                         for language, index in indexes.items()},
             "profiles": {language: index.profiles for language, index in indexes.items()},
+            "question_sets": {language: index.question_sets
+                              for language, index in indexes.items()},
             "detector": detector,
         }
         try:

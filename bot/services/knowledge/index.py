@@ -386,10 +386,10 @@ class LanguageIndex:
         """What the token adds to the share of a question it stands in (the denominator
         of `service._explained`)."""
         known_weight, unknown_share = token_class(token)
-        posting = self._posting(token)
-        if posting is None:
+        token_id = self._vocabulary.get(token)  # (its weight alone: no posting sliced)
+        if token_id is None:
             return self.max_idf * self.unknown_weight * unknown_share
-        return posting[2] * known_weight
+        return float(self._weights[token_id]) * known_weight
 
     def memory_bytes(self) -> int:
         return int(self._docs.nbytes + self._packed.nbytes + self._offsets.nbytes

@@ -43,6 +43,9 @@ class _Words:
     spans: list[tuple[int, int]]
     words: list[str]
     singulars: list[tuple[str, ...]]
+    # Each word and each singular it may stand for, with where it stands: a list of
+    # phrases meets the few that start one of its phrases by one set intersection.
+    forms: dict[str, list[int]]
 
 
 @functools.lru_cache(maxsize=256)
@@ -50,7 +53,13 @@ def _words_of(text: str) -> _Words:
     # A message is searched for a dozen lists of phrases: it is cut into words once.
     matches = list(_WORD.finditer(text))
     words = [m.group() for m in matches]
-    return _Words([m.span() for m in matches], words, [_singular(word) for word in words])
+    singulars = [_singular(word) for word in words]
+    forms: dict[str, list[int]] = {}
+    for at, word in enumerate(words):
+        forms.setdefault(word, []).append(at)
+        for singular in singulars[at]:
+            forms.setdefault(singular, []).append(at)
+    return _Words([m.span() for m in matches], words, singulars, forms)
 
 
 def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple[str, T]]:
@@ -131,11 +140,13 @@ class Phrases(Generic[T]):
         spans, words, singulars = cut.spans, cut.words, cut.singulars
         found: list[Match[T]] = []
         longest = self._longest
-        for i, word in enumerate(words):
+        starts = cut.forms.keys() & longest.keys()  # most texts start none of the phrases
+        if not starts:
+            return found
+        for i in sorted({at for form in starts for at in cut.forms[form]}):
+            word = words[i]
             most = longest.get(word) or max(
                 (longest.get(singular, 0) for singular in singulars[i]), default=0)
-            if not most:
-                continue
             for n in range(min(most, len(words) - i), 0, -1):
                 key = tuple(words[i : i + n])
                 entry = self._words.get(key)

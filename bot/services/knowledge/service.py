@@ -19,6 +19,7 @@ import numpy as np
 from bot.services.knowledge import loader, menus
 from bot.services.knowledge.cache import KnowledgeCache
 from bot.services.knowledge.index import (
+    IN_BODY,
     IN_QUESTIONS,
     IN_TITLE,
     STRONG,
@@ -464,8 +465,11 @@ def _evidence(index: LanguageIndex, token: str) -> TokenEvidence | None:
     in_body = WEAK * min(1.0, body / topic) if topic else 0.0
 
     def credit(asked: float) -> np.ndarray:
-        return np.where(where == IN_TITLE, STRONG,
-                        np.where(where == IN_QUESTIONS, asked, in_body))
+        # By where the token stands in each article (IN_BODY, IN_QUESTIONS, IN_TITLE).
+        by_where = np.empty(3)
+        by_where[IN_BODY], by_where[IN_QUESTIONS], by_where[IN_TITLE] = in_body, asked, STRONG
+        credited: np.ndarray = by_where[where]
+        return credited
 
     # Crews' questions teach how a topic is asked, but a word in one of them is no topic
     # marker; a place named in one ("closer than Ha Long?") is a mention.
@@ -643,6 +647,7 @@ class KnowledgeBase:
         knowledge = cls(content, root, threshold)
         if len(knowledge.articles) <= PROFILES_WARMED_UP_TO:
             knowledge.warm_question_profiles()
+            knowledge.warm_question_sets()
         if cache.key() == key:  # unchanged while loading: the copy matches its key
             cache.write(key, content, knowledge.indexes, knowledge.detector)
         return knowledge
@@ -657,6 +662,19 @@ class KnowledgeBase:
                 for asked in languages:
                     for question in article.questions.get(asked, ()):
                         _question_profile(index, question)
+
+    def warm_question_sets(self) -> None:
+        """Index every article's crew questions for `question_match` in every index that
+        ranks them, for the copy on disk: a small base's articles are all ranked again and
+        again, and the first few hundred messages would otherwise pay for it."""
+        for language, index in self.indexes.items():
+            languages = tuple(_ranked_languages(language))
+            for number in range(len(self.articles)):
+                asked = self._questions(number)
+                key = (number, languages)
+                index.questions_seen.add(key)
+                index.question_sets[key] = _question_set(
+                    index, [q for lang in languages for q in asked.get(lang, ())])
 
     @staticmethod
     def _load_foreign_places(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:

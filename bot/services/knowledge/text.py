@@ -249,7 +249,24 @@ def _cjk_tokens(run: str) -> list[tuple[str, float]]:
     return tokens
 
 
-def _tokens_with_shares(text: str) -> list[tuple[str, float]]:
+# The search reads a sentence's tokens three times (its words, their shares, the names
+# they spell): a message's are kept for those. An article's text is tokenised once, and
+# a long one is not kept (at 10,000 articles that would be megabytes).
+TOKENS_KEPT_CHARS = 2000
+
+
+def _tokens_with_shares(text: str) -> tuple[tuple[str, float], ...]:
+    if len(text) <= TOKENS_KEPT_CHARS:
+        return _kept_tokens_with_shares(text)
+    return _read_tokens_with_shares(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_tokens_with_shares(text: str) -> tuple[tuple[str, float], ...]:
+    return _read_tokens_with_shares(text)
+
+
+def _read_tokens_with_shares(text: str) -> tuple[tuple[str, float], ...]:
     folded = fold(text)
     tokens: list[tuple[str, float]] = []
     latin_words: list[str] = []
@@ -277,7 +294,7 @@ def _tokens_with_shares(text: str) -> list[tuple[str, float]]:
         else:
             tokens.extend(_cjk_tokens(run))
     flush_latin()
-    return tokens
+    return tuple(tokens)
 
 
 def tokenize(text: str) -> list[str]:

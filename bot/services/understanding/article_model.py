@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -108,17 +109,20 @@ class ArticleModel:
         # `letter_ngrams.features` of `asked_ngrams`, kept as rows of `weights` rather
         # than a dict; the questions' n-grams are looked up unmarked in their own table
         # (a long message has a thousand: no marked copy of each is made).
-        rows: list[int] = []
-        counts: list[int] = []
         found, asked = _ngrams_and_asked(text)
-        for grams, column in ((found, self.column), (asked, self._asked_column)):
-            if grams:
-                for row, count in zip(map(column.get, grams), grams.values(), strict=True):
-                    if row is not None:
-                        rows.append(row)
-                        counts.append(count)
-        if rows:
-            values = tfidf(np.array(counts, dtype=np.float64), self._idf_by_row[rows])
+        # Looked up with -1 for an n-gram the model never saw, and filtered in numpy: a
+        # long message has a thousand n-grams.
+        looked_up = [np.fromiter(map(column.get, grams, repeat(-1, len(grams))),
+                                 dtype=np.int64, count=len(grams))
+                     for grams, column in ((found, self.column), (asked, self._asked_column))
+                     if grams]
+        counted = [np.fromiter(grams.values(), dtype=np.float64, count=len(grams))
+                   for grams in (found, asked) if grams]
+        rows = np.concatenate(looked_up) if looked_up else np.zeros(0, dtype=np.int64)
+        known = rows >= 0
+        rows = rows[known]
+        if len(rows):
+            values = tfidf(np.concatenate(counted)[known], self._idf_by_row[rows])
             scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(
                 np.float64))
         else:

@@ -9,6 +9,7 @@ diacritics), so "cam on" and "merci beaucoup" are found as written.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -192,9 +193,14 @@ class SmallTalk:
 _LONG_LAUGH = re.compile(r"([wk])\1{3,}|(ha|he|hi|ka)\2{2,}")
 
 
-def _words(text: str) -> list[str]:
-    return [_LONG_LAUGH.sub(lambda m: m.group(1) * 3 if m.group(1) else m.group(2) * 2, w)
-            for w in _PUNCT.split(fold(text)) if w]
+def _shorter_laugh(match: re.Match[str]) -> str:
+    return match.group(1) * 3 if match.group(1) else match.group(2) * 2
+
+
+@functools.lru_cache(maxsize=256)  # a sentence is read as small talk, then as courtesy
+def _words(text: str) -> tuple[str, ...]:
+    # (A laugh is all letters, so it never spans two words: shortened in one pass.)
+    return tuple(w for w in _PUNCT.split(_LONG_LAUGH.sub(_shorter_laugh, fold(text))) if w)
 
 
 _PHRASE_KIND: dict[str, tuple[str, str]] = {}
@@ -318,16 +324,32 @@ _COURTESY_OTHER = re.compile("|".join(re.escape(phrase) for phrase, _ in _COURTE
                                       if not phrase.isascii()))
 
 
+# Where each phrase stands in `_COURTESY`: the Latin ones by their first word (a phrase
+# can only be said where its first word is), the others together.
+_COURTESY_BY_FIRST: dict[str, list[int]] = {}
+for _number, (_phrase, _) in enumerate(_COURTESY):
+    if _phrase.isascii():
+        _COURTESY_BY_FIRST.setdefault(_phrase.split()[0], []).append(_number)
+_COURTESY_NOT_LATIN = [number for number, (phrase, _) in enumerate(_COURTESY)
+                       if not phrase.isascii()]
+
+
 def courtesy(text: str) -> SmallTalk | None:
     """The thanks or goodbye a short message says among other words, if any."""
     if len(text) > COURTESY_CHARS:
         return None
     words = _words(text)
     joined = " ".join(words)
-    if _COURTESY_WORDS.isdisjoint(words) and not _COURTESY_OTHER.search(joined):
+    other = _COURTESY_OTHER.search(joined) is not None
+    if _COURTESY_WORDS.isdisjoint(words) and not other:
         return None
     spaced = f" {joined} "
-    return next((talk for phrase, talk in _COURTESY if _says(spaced, phrase)), None)
+    # The first of `_COURTESY`'s order said, among those that can be.
+    candidates = sorted({number for word in _COURTESY_BY_FIRST.keys() & set(words)
+                         for number in _COURTESY_BY_FIRST[word]}
+                        | (set(_COURTESY_NOT_LATIN) if other else set()))
+    return next((_COURTESY[number][1] for number in candidates
+                 if _says(spaced, _COURTESY[number][0])), None)
 
 
 def _cjk_kinds(run: str) -> list[tuple[str, str]]:
