@@ -23,12 +23,13 @@ product.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.services.understanding.ask_judge import Chances, Judge, Proposal
-from bot.services.understanding.letter_ngrams import ngrams, tfidf
+from bot.services.understanding.letter_ngrams import ngrams, tfidf, word_ngrams, words
 from bot.services.understanding.segments import is_question, sentences
 
 ASKED = "\x1f"  # marks the n-grams of a long message's questions (never typed)
@@ -104,25 +105,38 @@ class ArticleModel:
     def _idf_by_row(self) -> npt.NDArray[np.float64]:
         return np.fromiter(self.idf.values(), dtype=np.float64, count=len(self.idf))
 
+    @cached_property
+    def _rows_of(self) -> Callable[[str], tuple[tuple[int, ...], tuple[int, ...]]]:
+        """A word's n-grams as rows of `weights`: (as said, as asked), those the model
+        knows, in order. Crews' words repeat from message to message: each is looked up
+        once."""
+
+        def rows(word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+            grams = word_ngrams(word)
+            return (tuple(row for row in map(self.column.get, grams) if row is not None),
+                    tuple(row for row in map(self._asked_column.get, grams)
+                          if row is not None))
+
+        return functools.lru_cache(maxsize=1 << 16)(rows)
+
     def chances(self, text: str) -> dict[str, float]:
         """The probability that `text` asks for each article the model knows."""
         # `letter_ngrams.features` of `asked_ngrams`, kept as rows of `weights` rather
-        # than a dict; the questions' n-grams are looked up unmarked in their own table
-        # (a long message has a thousand: no marked copy of each is made).
-        found, asked = _ngrams_and_asked(text)
-        # Looked up with -1 for an n-gram the model never saw, and filtered in numpy: a
-        # long message has a thousand n-grams.
-        looked_up = [np.fromiter(map(column.get, grams, repeat(-1, len(grams))),
-                                 dtype=np.int64, count=len(grams))
-                     for grams, column in ((found, self.column), (asked, self._asked_column))
-                     if grams]
-        counted = [np.fromiter(grams.values(), dtype=np.float64, count=len(grams))
-                   for grams in (found, asked) if grams]
-        rows = np.concatenate(looked_up) if looked_up else np.zeros(0, dtype=np.int64)
-        known = rows >= 0
-        rows = rows[known]
-        if len(rows):
-            values = tfidf(np.concatenate(counted)[known], self._idf_by_row[rows])
+        # than a dict: each word's known n-grams are counted by their rows (a gram's first
+        # place is its row's, so the order is that of the n-grams), the questions' by
+        # the rows of their marked copies.
+        rows_of = self._rows_of
+        found = Counter(chain.from_iterable(rows_of(word)[0] for word in words(text)))
+        parts = sentences(text)
+        if len(parts) > 1:
+            found.update({-1 - row: count for row, count in Counter(chain.from_iterable(
+                rows_of(word)[1] for word in words(" ".join(
+                    part for part in parts if is_question(part))))).items()})
+        if found:
+            rows = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+            rows = np.where(rows < 0, -1 - rows, rows)
+            values = tfidf(np.fromiter(found.values(), dtype=np.float64, count=len(found)),
+                           self._idf_by_row[rows])
             scores = self.intercepts + self.scales * (values @ self.weights[rows].astype(
                 np.float64))
         else:

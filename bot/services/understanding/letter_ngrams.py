@@ -26,12 +26,16 @@ _SPACES = re.compile(r"\s+")
 def ngrams(text: str) -> Counter[str]:
     """Letter n-grams of each word, padded with a space on both sides (as scikit-learn's
     `char_wb` analyzer does), of the folded text: "Hội An" and "hoi an" read alike."""
-    return Counter(chain.from_iterable(
-        _word_ngrams(word) for word in _SPACES.split(fold(text)) if word))
+    return Counter(chain.from_iterable(word_ngrams(word) for word in words(text)))
+
+
+def words(text: str) -> list[str]:
+    """The folded words whose n-grams `ngrams` counts."""
+    return [word for word in _SPACES.split(fold(text)) if word]
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _word_ngrams(word: str) -> tuple[str, ...]:
+def word_ngrams(word: str) -> tuple[str, ...]:
     # Crews' words repeat from message to message: each is cut once.
     padded = f" {word} "
     return tuple(padded[start:start + size] for size in range(SMALLEST, LARGEST + 1)

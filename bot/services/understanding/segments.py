@@ -7,6 +7,7 @@ and the sign-off are no questions, and the two questions are two.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.services.knowledge.text import fold
@@ -29,6 +30,16 @@ _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|no|vs|approx|st)
 
 def sentences(text: str) -> list[str]:
     """The sentences of `text`, in order, without empty ones."""
+    return list(_sentences(text))
+
+
+# A message is cut, and its sentences told questions, by the reader, the article model
+# and its judge, each more than once: once per text.
+TEXTS_KEPT = 1024
+
+
+@functools.lru_cache(maxsize=TEXTS_KEPT)
+def _sentences(text: str) -> tuple[str, ...]:
     parts: list[str] = []
     for piece in _END.split(text):
         piece = piece.strip()
@@ -42,7 +53,7 @@ def sentences(text: str) -> list[str]:
             parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)
-    return parts
+    return tuple(parts)
 
 
 # What makes a sentence a question rather than a statement of context ("We shoot a TVC in
@@ -110,6 +121,7 @@ _ENGLISH_WHO = re.compile(r"(?:^|[,:;(]\s*|(?<!\w)(?:and|but|so|or|to|know|tell|
                           r"|about|from|by|with|for|then)\s+)(?:who|whom)(?!\w)")
 
 
+@functools.lru_cache(maxsize=TEXTS_KEPT)
 def is_question(sentence: str) -> bool:
     """A question mark, or a question word or ending: "Do we need a permit", "cần giấy
     phép gì", "허가가 필요한가요", "許可は必要ですか", "需要许可吗"."""
