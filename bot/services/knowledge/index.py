@@ -15,6 +15,7 @@ Postings are stored as flat arrays (CSR): 3 bytes per (token, article) pair (5 b
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import re
 from array import array
@@ -46,6 +47,7 @@ def is_kana_bigram(token: str) -> bool:
     return bool(_HIRAGANA.match(token))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a question's tokens are weighed several times
 def token_class(token: str) -> tuple[float, float]:
     """(weight when known, share of the unseen-token penalty when unknown).
 

@@ -358,8 +358,13 @@ _OTHER_LETTER = re.compile("(?=[^\\W\\d_])[^\u1100-\u11ff\u2000-\U0010ffff]")
 
 
 def script_counts(text: str) -> dict[str, int]:
-    return {"hangul": len(_HANGUL.findall(text)), "kana": len(_KANA.findall(text)),
-            "han": len(_HAN.findall(text)), "latin": len(_OTHER_LETTER.findall(text))}
+    return dict(zip(("hangul", "kana", "han", "latin"), _script_counts(text), strict=True))
+
+
+@functools.lru_cache(maxsize=1024)  # the language of a message is told more than once
+def _script_counts(text: str) -> tuple[int, int, int, int]:
+    return (len(_HANGUL.findall(text)), len(_KANA.findall(text)), len(_HAN.findall(text)),
+            len(_OTHER_LETTER.findall(text)))
 
 
 def normalize_question(text: str) -> str:

@@ -18,6 +18,7 @@ Vietnamese places (`places.yaml`), asks the knowledge base's search about it, an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ _SALUTATION = re.compile(r"\s*(?:dear|kinh gui|kinh thua|kinh chao|尊敬的|致
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
+# Texts whose small-talk reading is kept (a message and its sentences, a few hundred
+# messages back).
+TEXTS_KEPT = 1024
 # One word of unmarked Latin letters, or none at all ("9", "👍", "?!").
 _ONE_PLAIN_WORD = re.compile(r"[^\w]*(?:[a-zA-Z]+|\d+)?[^\w]*")
 # The language of a chat that chose none, on a platform that said none, for a message
@@ -287,6 +291,8 @@ class Reader:
         self.article_model = article_model
         topics.known = knowledge.knows  # typos are read against this base's own words
         self._notes: dict[tuple[str, str, str], list[str]] = {}
+        # A one-sentence message is read as small talk whole, then as its sentence.
+        self._small_talk = functools.lru_cache(maxsize=TEXTS_KEPT)(self._small_talk_of)
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}
         # Articles a place's own article may stand in for (border zones, seasons): "et à
@@ -549,7 +555,7 @@ class Reader:
             reading.memory = Memory(None, reading.unknown_places[-1].id, now)
         return reading
 
-    def _small_talk(self, text: str) -> SmallTalk | None:
+    def _small_talk_of(self, text: str) -> SmallTalk | None:
         talk = small_talk(text)
         if talk is not None and talk.kind == "bot" and self.topics.find(text):
             return None  # "not the chatbot, put me through to staff": a request
