@@ -17,12 +17,16 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 from bot.services.knowledge.text import VI_ONLY_LETTERS, fold, script_counts
 
 _VI_ONLY = VI_ONLY_LETTERS
 _FR_ONLY = set("çœæëïÿîû")
+# Counted by the regex engine, not a Python loop over every character.
+_VI_ONLY_FOUND = re.compile("[" + "".join(sorted(_VI_ONLY)) + "]")
+_FR_ONLY_FOUND = re.compile("[" + "".join(sorted(_FR_ONLY)) + "]")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LATIN_LANGUAGES = ("en", "fr", "vi")
 _PUNCTUATION = ".,;:!?()[]{}\"'«»“”‘’…"
@@ -113,13 +117,21 @@ class LanguageDetector:
                 totals[i] += score
         return dict(zip(LATIN_LANGUAGES, totals, strict=True))
 
+    @cached_property
+    def _neutral_firsts(self) -> frozenset[str]:
+        """The first words of the place names (most words of a message start none)."""
+        return frozenset(name.split(" ")[0] for name in self.neutral)
+
     def _without_place_names(self, lowered: str) -> str:
         """Vietnamese place names keep their marks in any language ("tourner à Đà Nẵng"):
         they are no evidence that the question is Vietnamese."""
         words = lowered.split()
         folded = [fold(w.strip(_PUNCTUATION)) for w in words]
         keep = [True] * len(words)
+        firsts = self._neutral_firsts
         for i in range(len(words)):
+            if folded[i] not in firsts:  # no place's name starts here
+                continue
             for size in (3, 2, 1):
                 if i + size <= len(words) and " ".join(folded[i : i + size]) in self.neutral:
                     for j in range(i, i + size):
@@ -150,12 +162,12 @@ class LanguageDetector:
         if not counts["latin"]:
             return Detection(fallback, False)
         lowered = self._without_place_names(unicodedata.normalize("NFC", text.lower()))
-        vi_marks = sum(ch in _VI_ONLY for ch in lowered)
-        fr_marks = sum(ch in _FR_ONLY for ch in lowered)
+        vi_marks = len(_VI_ONLY_FOUND.findall(lowered))
+        fr_marks = len(_FR_ONLY_FOUND.findall(lowered))
         # Vietnamese marks most of its words; one marked loanword ("phở", "áo dài") in a
         # French or English sentence is left to the letter model.
         words_in = lowered.split()
-        vi_words = sum(any(ch in _VI_ONLY for ch in word) for word in words_in)
+        vi_words = sum(1 for word in words_in if _VI_ONLY_FOUND.search(word))
         if vi_marks > fr_marks and vi_words * 4 >= len(words_in):
             return Detection("vi", True)
         if fr_marks > vi_marks:

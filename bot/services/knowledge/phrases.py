@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Generic, TypeVar
 
 from bot.services.knowledge.text import fold
@@ -115,6 +116,17 @@ class Phrases(Generic[T]):
                 self._by_first[phrase[0]].append((phrase, value))
         for candidates in self._by_first.values():
             candidates.sort(key=lambda pair: len(pair[0]), reverse=True)
+        # Han and kana start many phrases each ("拍" a few dozen): the phrases of two or
+        # more characters are tried by their first two, longest first, then the one-
+        # character ones.
+        self._by_two: dict[str, list[tuple[str, T]]] = defaultdict(list)
+        self._single: dict[str, list[tuple[str, T]]] = defaultdict(list)
+        for first, candidates in self._by_first.items():
+            for phrase, value in candidates:
+                if len(phrase) >= 2:
+                    self._by_two[phrase[:2]].append((phrase, value))
+                else:
+                    self._single[first].append((phrase, value))
         # Where a listed phrase may start: the text between is skipped at C speed.
         self._firsts = re.compile(
             "[" + "".join(re.escape(ch) for ch in sorted(self._by_first)) + "]"
@@ -162,9 +174,11 @@ class Phrases(Generic[T]):
 
     def _other(self, text: str) -> list[Match[T]]:
         found: list[Match[T]] = []
+        by_two, single, nothing = self._by_two, self._single, ()
         for at in self._firsts.finditer(text):
             start = at.start()
-            for phrase, value in self._by_first[at.group()]:
+            for phrase, value in chain(by_two.get(text[start:start + 2], nothing),
+                                       single.get(at.group(), nothing)):
                 if not text.startswith(phrase, start):
                     continue
                 end = start + len(phrase)
