@@ -63,6 +63,24 @@ def _words_of(text: str) -> _Words:
     return _Words([m.span() for m in matches], words, singulars, forms)
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    # Where each pair of characters, and each character, stands in a text: a list of
+    # Han, kana or Hangul phrases is tried only where one of its phrases can start.
+    two: dict[str, list[int]]
+    one: dict[str, list[int]]
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs_of(text: str) -> _Pairs:
+    two: dict[str, list[int]] = {}
+    one: dict[str, list[int]] = {}
+    for at, ch in enumerate(text):
+        one.setdefault(ch, []).append(at)
+        two.setdefault(text[at:at + 2], []).append(at)
+    return _Pairs(two, one)
+
+
 def unmarked_forms(terms: Iterable[tuple[str, T]], short: int = 4) -> list[tuple[str, T]]:
     """The terms as a text typed without marks meets them: folded, less the short marked
     words that fold into too many others ("bão", storm, is the "bao" of "bảo hiểm" and
@@ -118,7 +136,7 @@ class Phrases(Generic[T]):
             candidates.sort(key=lambda pair: len(pair[0]), reverse=True)
         # Han and kana start many phrases each ("拍" a few dozen): the phrases of two or
         # more characters are tried by their first two, longest first, then the one-
-        # character ones.
+        # character ones, and only where the text has such a pair or character.
         self._by_two: dict[str, list[tuple[str, T]]] = defaultdict(list)
         self._single: dict[str, list[tuple[str, T]]] = defaultdict(list)
         for first, candidates in self._by_first.items():
@@ -127,10 +145,6 @@ class Phrases(Generic[T]):
                     self._by_two[phrase[:2]].append((phrase, value))
                 else:
                     self._single[first].append((phrase, value))
-        # Where a listed phrase may start: the text between is skipped at C speed.
-        self._firsts = re.compile(
-            "[" + "".join(re.escape(ch) for ch in sorted(self._by_first)) + "]"
-            if self._by_first else r"(?!)")
         # The longest phrase starting with each word: most words start none.
         self._longest: dict[str, int] = {}
         for key in self._words:
@@ -175,10 +189,12 @@ class Phrases(Generic[T]):
     def _other(self, text: str) -> list[Match[T]]:
         found: list[Match[T]] = []
         by_two, single, nothing = self._by_two, self._single, ()
-        for at in self._firsts.finditer(text):
-            start = at.start()
+        pairs = _pairs_of(text)
+        starts = {at for pair in pairs.two.keys() & by_two.keys() for at in pairs.two[pair]}
+        starts.update(at for ch in pairs.one.keys() & single.keys() for at in pairs.one[ch])
+        for start in sorted(starts):
             for phrase, value in chain(by_two.get(text[start:start + 2], nothing),
-                                       single.get(at.group(), nothing)):
+                                       single.get(text[start], nothing)):
                 if not text.startswith(phrase, start):
                     continue
                 end = start + len(phrase)

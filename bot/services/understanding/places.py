@@ -141,13 +141,17 @@ class Gazetteer:
         ("tourne" is no "Tourane", "Danang" is Da Nang)."""
         taken = [(m.start, m.end) for m in exact]
         words = [(w.start(), w.end(), w.group()) for w in _WORD.finditer(folded)]
-        # Per word, once: whether a window may hold it at all (no stopword, no marks).
-        usable = [word not in STOPWORDS and text[start:end].isascii()
-                  for start, end, word in words]
+        # Per word, once: how many words from it on a window may hold (no stopword, no
+        # marks).
+        usable = [0] * (len(words) + 1)
+        for i in range(len(words) - 1, -1, -1):
+            start, end, word = words[i]
+            if word not in STOPWORDS and text[start:end].isascii():
+                usable[i] = usable[i + 1] + 1
         found: list[Mention] = []
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
-                if not all(usable[i : i + size]):
+                if usable[i] < size:
                     continue
                 start, end = words[i][0], words[i + size - 1][1]
                 if sum(end - start for start, end, _ in words[i : i + size]) < (

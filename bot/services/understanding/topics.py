@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from bot.services.understanding.terms import Found, Terms
 
 KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming", "crew")
 # A Latin word long enough that one typo in it still leaves it recognisable.
+WORDS_KEPT = 1 << 14
 _LONG_WORD = re.compile(r"(?<![a-z])[a-z]{6,}(?![a-z])")
 
 
@@ -80,6 +82,8 @@ class Topics:
         self._long_words: dict[str, Topic] = {
             fold(cue): topic for cue, topic in asking if _LONG_WORD.fullmatch(fold(cue))}
         self._spellings = list(self._long_words)
+        # Crews' unknown words (names, typos) recur: each is compared with ours once.
+        self._typo_of = functools.lru_cache(maxsize=WORDS_KEPT)(self._typo_of_uncached)
         # Whether a word is one the knowledge base uses (set by the reader): only
         # words it does not know are read as typos.
         self.known: Callable[[str], bool] | None = None
@@ -171,11 +175,16 @@ class Topics:
             word = match.group()
             if any(f.start <= match.start() < f.end for f in found) or self.known(word):
                 continue
-            near = process.extractOne(word, self._spellings, scorer=OSA.distance,
-                                      score_cutoff=1)
-            if near is not None and near[0][0] == word[0]:  # typos spare the first letter
-                topics.append(self._long_words[near[0]])
+            topic = self._typo_of(word)
+            if topic is not None:
+                topics.append(topic)
         return topics
+
+    def _typo_of_uncached(self, word: str) -> Topic | None:
+        near = process.extractOne(word, self._spellings, scorer=OSA.distance, score_cutoff=1)
+        if near is not None and near[0][0] == word[0]:  # typos spare the first letter
+            return self._long_words[near[0]]
+        return None
 
     def about_crew(self, text: str) -> dict[str, str]:
         """What `text`, naming who or what comes with the crew ("our sound guy is Indian
