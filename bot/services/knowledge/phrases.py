@@ -188,6 +188,8 @@ class Phrases(Generic[T]):
 
     def _other(self, text: str) -> list[Match[T]]:
         found: list[Match[T]] = []
+        if is_latin(text):  # each of these phrases has a character beyond Latin
+            return found
         by_two, single, nothing = self._by_two, self._single, ()
         pairs = _pairs_of(text)
         starts = {at for pair in pairs.two.keys() & by_two.keys() for at in pairs.two[pair]}
