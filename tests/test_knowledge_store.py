@@ -14,8 +14,14 @@ import numpy as np
 import pytest
 
 from bot.paths import bundled
-from bot.services.knowledge import KnowledgeBase, cache, loader
-from bot.services.knowledge.index import IndexBuilder, IndexedDoc, LanguageIndex
+from bot.services.knowledge import KnowledgeBase, cache, loader, service
+from bot.services.knowledge.index import (
+    EVIDENCE_KEPT,
+    IndexBuilder,
+    IndexedDoc,
+    LanguageIndex,
+    SizedMemo,
+)
 from bot.services.knowledge.loader import BodyFile
 
 QUESTIONS = ["Can we fly a drone over Ha Long Bay?", "ベトナムで撮影する許可", "visa for the crew",
@@ -201,6 +207,47 @@ def test_the_copy_keeps_the_crew_questions_worked_out_and_reads_the_same(
     assert question in cached.indexes["vi"].profiles  # the English ones back every index
     for text in ("Can we fly a drone over Ha Long Bay?", "하노이 촬영 허가 얼마나 걸려요?"):
         assert built.answer(text).candidates == cached.answer(text).candidates
+
+
+def test_the_copy_keeps_every_articles_crew_questions_indexed(kb_copy: Path,
+                                                               tmp_path: Path) -> None:
+    """A small base's question sets are built before it is cached: the first message
+    that ranks an article does not build them."""
+    KnowledgeBase.load(kb_copy, 0.35, cache_dir=tmp_path)
+    cached = KnowledgeBase.load(kb_copy, 0.35, cache_dir=tmp_path)
+    for language, index in cached.indexes.items():
+        ranked_in = ("en",) if language == "en" else (language, "en")
+        assert set(index.question_sets) == {(n, ranked_in) for n in range(len(cached.articles))}
+
+
+def test_a_small_index_works_out_every_tokens_evidence_as_a_large_one_does() -> None:
+    """The shipped base's per-pair tables give, bit for bit, the evidence and BM25 terms
+    that a large index works out per token on first use."""
+    kb = KnowledgeBase.load(bundled("knowledge"), 0.35)
+    checked = 0
+    for index in kb.indexes.values():
+        assert index.small and index.flat_evidence is not None
+        flat = index.flat_evidence, index._flat_bm25
+        for token in list(index._vocabulary)[::5]:
+            results = []
+            for tables in (flat, (None, None)):
+                index.flat_evidence, index._flat_bm25 = tables
+                index.evidence = SizedMemo(EVIDENCE_KEPT)
+                index._bm25_terms = SizedMemo(EVIDENCE_KEPT)
+                results.append((service._evidence(index, token), index._bm25_term(token)))
+            (mine, my_term), (theirs, their_term) = results
+            assert mine is not None and theirs is not None
+            assert mine.topic == theirs.topic
+            for a, b in ((mine.docs, theirs.docs), (mine.credit, theirs.credit),
+                         (mine.name_credit, theirs.name_credit)):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+            assert my_term is not None and their_term is not None
+            assert np.array_equal(my_term[0], their_term[0])
+            assert np.array_equal(my_term[1], their_term[1])
+            checked += 1
+        index.flat_evidence, index._flat_bm25 = flat
+        assert service._evidence(index, "no-such-token") is None
+    assert checked > 5000
 
 
 @pytest.mark.parametrize(

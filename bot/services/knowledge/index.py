@@ -221,6 +221,12 @@ class TokenEvidence:
     name_credit: npt.NDArray[np.float64]  # when it spells a name the question gives
 
 
+# An index of at most this many (token, article) pairs (the shipped base has about 20,000
+# per language) works out every pair's BM25 term, and the service every pair's evidence,
+# when it is built or loaded, in a few vectorised steps: a token's first use then slices
+# them instead of computing them. At 10,000 articles (millions of pairs) the arrays would
+# take hundreds of megabytes, so large indexes compute each token's on first use.
+FLAT_POSTINGS = 250_000
 # A bound on the arrays kept by `LanguageIndex.evidence` and the BM25 terms (elements,
 # about 8 bytes each, so a few MB at most): a question's tokens repeat, every typo is a
 # new one, and at 10,000 articles a common word's posting is thousands long.
@@ -307,6 +313,55 @@ class LanguageIndex:
         self._average_length = float(lengths.mean()) if size else 1.0
         self._weights = self._topic_weights()
         self.max_idf = self.idf(0)
+        self.small = len(docs) <= FLAT_POSTINGS
+        self._flat_bm25 = self._all_bm25_terms() if self.small else None
+        # (topic weight by token id, credit, name credit by pair), set by the service
+        # for a small index (`service.flat_evidence`).
+        self.flat_evidence: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                  npt.NDArray[np.float64]] | None = None
+
+    def known_weights(self) -> npt.NDArray[np.float64]:
+        """`token_class(token)[0]` of every token, by id."""
+        weights = np.empty(len(self._vocabulary))
+        for token, token_id in self._vocabulary.items():
+            weights[token_id] = token_class(token)[0]
+        return weights
+
+    def weight_array(self) -> npt.NDArray[np.float64]:
+        """Each token's topic weight (`_topic_weights`), by id."""
+        return self._weights.astype(np.float64)
+
+    def counts(self) -> npt.NDArray[np.int64]:
+        """How many articles each token stands in, by id."""
+        return np.diff(self._offsets)
+
+    def pair_tokens(self) -> npt.NDArray[np.int64]:
+        """The token id of every (token, article) pair, in the postings' order."""
+        return np.repeat(np.arange(len(self._vocabulary), dtype=np.int64), self.counts())
+
+    def pair_places(self) -> npt.NDArray[np.uint8]:
+        """Where the token of every pair stands (IN_TITLE, IN_QUESTIONS or IN_BODY)."""
+        return self._packed >> np.uint8(6)
+
+    def locate(self, token: str) -> tuple[int, int, int] | None:
+        """(token id, first pair, end): where the token's pairs lie in the postings."""
+        token_id = self._vocabulary.get(token)
+        if token_id is None:
+            return None
+        return token_id, int(self._offsets[token_id]), int(self._offsets[token_id + 1])
+
+    def docs_between(self, start: int, end: int) -> npt.NDArray[Any]:
+        return self._docs[start:end]
+
+    def _all_bm25_terms(self) -> npt.NDArray[np.float64]:
+        """What `_bm25_term` works out for each pair, for all pairs at once (the same
+        operations, element by element)."""
+        tf = (self._packed & _TF_MASK).astype(np.float64)
+        norm = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * self._lengths[self._docs] /
+                                       self._average_length))
+        weights = self.weight_array() * self.known_weights()
+        terms: npt.NDArray[np.float64] = weights[self.pair_tokens()] * norm
+        return terms
 
     def _topic_weights(self) -> npt.NDArray[np.float32]:
         """A word that is a topic marker (title, alias) of few articles is informative
@@ -373,6 +428,13 @@ class LanguageIndex:
 
     def _bm25_term(self, token: str
                    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.float64]] | None:
+        if self._flat_bm25 is not None:
+            found = self.locate(token)
+            if found is None:
+                return None
+            _, start, end = found
+            return self._bm25_terms.put(
+                token, (self._docs[start:end], self._flat_bm25[start:end]), end - start)
         posting = self._posting(token)
         if posting is None:
             return None

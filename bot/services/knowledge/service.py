@@ -7,7 +7,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -452,7 +452,36 @@ def _explained(index: LanguageIndex, tokens: list[str], shares: dict[str, float]
     return matched / total, bonus / total, bm25
 
 
+def flat_evidence(index: LanguageIndex) -> None:
+    """What `_evidence` works out, for every token of a small index at once: the same
+    operations, element by element (the idf by `index.idf` itself, per distinct count)."""
+    known = index.known_weights()
+    topics = index.weight_array() * known
+    counts = index.counts()
+    idf = {int(count): index.idf(int(count)) for count in np.unique(counts)}
+    body = known * np.array([idf[int(count)] for count in counts.tolist()])
+    ratio = np.divide(body, topics, out=np.ones_like(body), where=topics != 0)
+    in_body = np.where(topics != 0, WEAK * np.minimum(1.0, ratio), 0.0)
+    asked = np.maximum(ASKED, in_body)
+    pairs = index.pair_tokens()
+    places = index.pair_places()
+    pair_body = in_body[pairs]
+    credit = np.where(places == IN_TITLE, STRONG,
+                      np.where(places == IN_QUESTIONS, asked[pairs], pair_body))
+    name_credit = np.where(places == IN_TITLE, STRONG, pair_body)
+    index.flat_evidence = (topics, credit, name_credit)
+
+
 def _evidence(index: LanguageIndex, token: str) -> TokenEvidence | None:
+    if index.flat_evidence is not None:
+        located = index.locate(token)
+        if located is None:
+            return None
+        token_id, start, end = located
+        topics, credits, name_credits = index.flat_evidence
+        return index.evidence.put(token, TokenEvidence(
+            float(topics[token_id]), index.docs_between(start, end), credits[start:end],
+            name_credits[start:end]), 3 * (end - start))
     found = index.matches(token)
     if found is None:
         return None
@@ -504,17 +533,20 @@ def _question_set(index: LanguageIndex, questions: list[str]) -> QuestionSet:
 
 
 def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
-                   questions: list[str]) -> float:
-    """How closely the best of `questions` (an article's, named by `key`) is worded like
-    the question asked, whose tokens weigh `weights` (weighted Dice, in [0, 1]).
+                   questions: Callable[[], list[str]], asked_total: float | None = None
+                   ) -> float:
+    """How closely the best of `questions` (an article's, named by `key`; listed only
+    if needed) is worded like the question asked, whose tokens weigh `weights` (weighted
+    Dice, in [0, 1]); `asked_total` is their sum, if the caller has it.
 
     An article ranked a second time gets a `QuestionSet`: the shipped base's 39 are
     ranked all day, while at 10,000 articles most are ranked once, where building one
     costs more than matching directly."""
-    asked_total = sum(weights.values())
+    if asked_total is None:
+        asked_total = sum(weights.values())
     found = index.question_sets.get(key)
     if found is None and key in index.questions_seen:
-        found = index.question_sets[key] = _question_set(index, questions)
+        found = index.question_sets[key] = _question_set(index, questions())
         if len(index.question_sets) >= QUESTION_SETS_KEPT:  # about 15 kB each
             index.question_sets.clear()
     if found is None:
@@ -522,7 +554,7 @@ def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
             index.questions_seen.clear()
         index.questions_seen.add(key)
         best = 0.0
-        for question in questions:
+        for question in questions():
             words, own = _question_profile(index, question)
             shared = sum(weights[token] for token in words & weights.keys())
             if shared:
@@ -581,6 +613,9 @@ class KnowledgeBase:
         self.indexes = indexes if indexes is not None else build_indexes(
             (loader.opened(a) for a in self.articles), len(self.articles), _doc_fields,
             ALL_LANGUAGES, unknown_weight)
+        for index in self.indexes.values():
+            if index.small:
+                flat_evidence(index)
         self.names = NameMatcher()
         place_names: list[str] = []
         for number, article in enumerate(self.articles):
@@ -670,11 +705,10 @@ class KnowledgeBase:
         for language, index in self.indexes.items():
             languages = tuple(_ranked_languages(language))
             for number in range(len(self.articles)):
-                asked = self._questions(number)
                 key = (number, languages)
                 index.questions_seen.add(key)
                 index.question_sets[key] = _question_set(
-                    index, [q for lang in languages for q in asked.get(lang, ())])
+                    index, self._questions_in(number, languages))
 
     @staticmethod
     def _load_foreign_places(data: dict[str, Any]) -> tuple[Phrases[str], Phrases[str]]:
@@ -695,6 +729,10 @@ class KnowledgeBase:
     def _questions(self, number: int) -> dict[str, tuple[str, ...]]:
         """An article's crew questions, unpacked once for the articles often ranked."""
         return self.articles[number].questions
+
+    def _questions_in(self, number: int, languages: tuple[str, ...]) -> list[str]:
+        asked = self._questions(number)
+        return [q for lang in languages for q in asked.get(lang, ())]
 
     @cached_property
     def _foreign_penalty(self) -> np.ndarray:
@@ -848,11 +886,12 @@ class KnowledgeBase:
             # moves up: the words of one question together say more than the same words
             # spread over all of an article's questions.
             weights = question_weights(index, tokens, shares)
-            for number in best:  # `ranking` is this call's own array
-                asked = self._questions(int(number))
+            asked_total = sum(weights.values())
+            ranked_in = tuple(languages)
+            for number in best.tolist():  # `ranking` is this call's own array
                 ranking[number] += QUESTION_MATCH * question_match(
-                    index, weights, (int(number), tuple(languages)),
-                    [q for lang in languages for q in asked.get(lang, ())])
+                    index, weights, (number, ranked_in),
+                    functools.partial(self._questions_in, number, ranked_in), asked_total)
         best = best[np.argsort(-ranking[best], kind="stable")]
         return [(int(n), float(min(1.0, coverage[n])), float(ranking[n])) for n in best]
 
