@@ -314,6 +314,7 @@ class LanguageIndex:
         self._weights = self._topic_weights()
         self.max_idf = self.idf(0)
         self.small = len(docs) <= FLAT_POSTINGS
+        self._known_weights: npt.NDArray[np.float64] | None = None
         self._flat_bm25 = self._all_bm25_terms() if self.small else None
         # (topic weight by token id, credit, name credit by pair), set by the service
         # for a small index (`service.flat_evidence`).
@@ -321,11 +322,14 @@ class LanguageIndex:
                                   npt.NDArray[np.float64]] | None = None
 
     def known_weights(self) -> npt.NDArray[np.float64]:
-        """`token_class(token)[0]` of every token, by id."""
-        weights = np.empty(len(self._vocabulary))
-        for token, token_id in self._vocabulary.items():
-            weights[token_id] = token_class(token)[0]
-        return weights
+        """`token_class(token)[0]` of every token, by id (worked out once: the BM25 terms
+        and the service's evidence both weigh by it)."""
+        if self._known_weights is None:
+            weights = np.empty(len(self._vocabulary))
+            for token, token_id in self._vocabulary.items():
+                weights[token_id] = token_class(token)[0]
+            self._known_weights = weights
+        return self._known_weights
 
     def weight_array(self) -> npt.NDArray[np.float64]:
         """Each token's topic weight (`_topic_weights`), by id."""
