@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import re
+
+from bot import formatting
 from bot.formatting import tables_as_lists, to_html, to_plain
 
 
@@ -37,3 +41,19 @@ def test_bold_and_headings() -> None:
 def test_a_table_becomes_a_list() -> None:
     text = "Before\n| Holiday | Days |\n|:---|---:|\n| Tết | 5 |\n| National Day | |\nAfter"
     assert tables_as_lists(text) == "Before\n- Tết (Days: 5)\n- National Day\nAfter"
+
+
+def test_the_mark_first_patterns_read_as_the_look_behind_first_ones() -> None:
+    """Headings and italics are found from their mark, then looked behind (five times
+    faster on an article); on any text they replace what the patterns written the plain
+    way, a look-behind at every character, replaced."""
+    heading = re.compile(r"^#{1,6}\s+(.*)$", re.MULTILINE)
+    emphasis = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"
+                          r"|(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+    rng = random.Random(5)
+    texts = ["# A\n## B\n####### C\n #D\nx # E", "*a* x*b* **c** _d_ e_f_g (*h*) é*i*"]
+    texts += ["".join(rng.choice("#*_ \n\tab1é[]()-") for _ in range(rng.randint(0, 14)))
+              for _ in range(20_000)]
+    for text in texts:
+        assert formatting._HEADING.sub(r"<\1>", text) == heading.sub(r"<\1>", text)
+        assert formatting._EMPHASIS.sub(r"<\1\2>", text) == emphasis.sub(r"<\1\2>", text)
