@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
+from operator import is_not
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +42,10 @@ from bot.services.understanding.letter_ngrams import ngrams, tfidf, word_ngrams,
 from bot.services.understanding.segments import is_question, sentences
 
 ASKED = "\x1f"  # marks the n-grams of a long message's questions (never typed)
+
+
+# A row the model has (0 included), told in C.
+_KNOWN = cast(Callable[[int | None], TypeGuard[int]], functools.partial(is_not, None))
 
 
 def asked_ngrams(text: str) -> Counter[str]:
@@ -112,10 +117,9 @@ class ArticleModel:
         once."""
 
         def rows(word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-            grams = word_ngrams(word)
-            return (tuple(row for row in map(self.column.get, grams) if row is not None),
-                    tuple(row for row in map(self._asked_column.get, grams)
-                          if row is not None))
+            grams = word_ngrams(word)  # (filtered and mapped in C: a new word's first use)
+            return (tuple(filter(_KNOWN, map(self.column.get, grams))),
+                    tuple(filter(_KNOWN, map(self._asked_column.get, grams))))
 
         return functools.lru_cache(maxsize=1 << 16)(rows)
 

@@ -38,8 +38,8 @@ def words(text: str) -> list[str]:
 def word_ngrams(word: str) -> tuple[str, ...]:
     # Crews' words repeat from message to message: each is cut once.
     padded = f" {word} "
-    return tuple(padded[start:start + size] for size in range(SMALLEST, LARGEST + 1)
-                 for start in range(len(padded) - size + 1))
+    return tuple([padded[start:start + size] for size in range(SMALLEST, LARGEST + 1)
+                  for start in range(len(padded) - size + 1)])
 
 
 def tfidf(counts: npt.NDArray[np.float64], idfs: npt.NDArray[np.float64]
