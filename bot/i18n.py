@@ -52,10 +52,6 @@ class Translator:
         self._translations = translations
         # Every answer says when its sources were checked: a few days, formatted once.
         self._formatted_date = functools.lru_cache(maxsize=DATES_KEPT)(self._format_date)
-        # Babel reads a locale's data on first use; every answer's "checked" date needs
-        # it, so it is read with the catalog, not while the first crew writing in this
-        # language waits.
-        self.locale.date_formats  # noqa: B018
 
     def gettext(self, message: str) -> str:
         return self._translations.gettext(message)
