@@ -326,8 +326,9 @@ class LanguageIndex:
         and the service's evidence both weigh by it)."""
         if self._known_weights is None:
             weights = np.empty(len(self._vocabulary))
+            classify = token_class.__wrapped__  # (all tokens once: none kept in its memo)
             for token, token_id in self._vocabulary.items():
-                weights[token_id] = token_class(token)[0]
+                weights[token_id] = classify(token)[0]
             self._known_weights = weights
         return self._known_weights
 
