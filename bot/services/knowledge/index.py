@@ -461,5 +461,9 @@ class LanguageIndex:
         return float(self._weights[token_id]) * known_weight
 
     def memory_bytes(self) -> int:
+        """The index's arrays, a small index's per-pair tables included."""
+        tables = [*(self.flat_evidence or ()), *(() if self._flat_bm25 is None
+                                                 else (self._flat_bm25,))]
         return int(self._docs.nbytes + self._packed.nbytes + self._offsets.nbytes
-                   + self._weights.nbytes + self._lengths.nbytes)
+                   + self._weights.nbytes + self._lengths.nbytes
+                   + sum(table.nbytes for table in tables))
