@@ -533,17 +533,14 @@ def _question_set(index: LanguageIndex, questions: list[str]) -> QuestionSet:
 
 
 def question_match(index: LanguageIndex, weights: dict[str, float], key: object,
-                   questions: Callable[[], list[str]], asked_total: float | None = None
-                   ) -> float:
+                   questions: Callable[[], list[str]], asked_total: float) -> float:
     """How closely the best of `questions` (an article's, named by `key`; listed only
     if needed) is worded like the question asked, whose tokens weigh `weights` (weighted
-    Dice, in [0, 1]); `asked_total` is their sum, if the caller has it.
+    Dice, in [0, 1]); `asked_total` is their sum, worked out once per ranking.
 
     An article ranked a second time gets a `QuestionSet`: the shipped base's 39 are
     ranked all day, while at 10,000 articles most are ranked once, where building one
     costs more than matching directly."""
-    if asked_total is None:
-        asked_total = sum(weights.values())
     found = index.question_sets.get(key)
     if found is None and key in index.questions_seen:
         found = index.question_sets[key] = _question_set(index, questions())

@@ -61,10 +61,15 @@ def asked_ngrams(text: str) -> Counter[str]:
 def _ngrams_and_asked(text: str) -> tuple[Counter[str], Counter[str] | None]:
     """The message's n-grams, and (unmarked) its questions' when it has several
     sentences: `asked_ngrams` before the marks, which the bot looks up apart."""
+    asked = _asked_text(text)
+    return ngrams(text), None if asked is None else ngrams(asked)
+
+
+def _asked_text(text: str) -> str | None:
+    """A message's questions, joined, when it has several sentences; else None (a
+    one-sentence message's n-grams are not counted twice)."""
     parts = sentences(text)
-    asked = (ngrams(" ".join(part for part in parts if is_question(part)))
-             if len(parts) > 1 else None)
-    return ngrams(text), asked
+    return " ".join(part for part in parts if is_question(part)) if len(parts) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -131,11 +136,10 @@ class ArticleModel:
         # the rows of their marked copies.
         rows_of = self._rows_of
         found = Counter(chain.from_iterable(rows_of(word)[0] for word in words(text)))
-        parts = sentences(text)
-        if len(parts) > 1:
+        asked = _asked_text(text)
+        if asked is not None:
             found.update({-1 - row: count for row, count in Counter(chain.from_iterable(
-                rows_of(word)[1] for word in words(" ".join(
-                    part for part in parts if is_question(part))))).items()})
+                rows_of(word)[1] for word in words(asked))).items()})
         if found:
             rows = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
             rows = np.where(rows < 0, -1 - rows, rows)

@@ -44,6 +44,7 @@ from bot.services.understanding.scope_model import ScopeModel
 from bot.services.understanding.segments import (
     COMMAS,
     LIST_ITEM,
+    TEXTS_KEPT,
     clauses,
     commas,
     is_question,
@@ -67,9 +68,6 @@ _SALUTATION = re.compile(r"\s*(?:dear|kinh gui|kinh thua|kinh chao|尊敬的|致
 CLEAR_SENTENCE_WORDS = 3
 CLEAR_SENTENCE_CHARS = 4  # Hangul, kana or Han characters, likewise
 MAX_ASKS = 4
-# Texts whose small-talk reading is kept (a message and its sentences, a few hundred
-# messages back).
-TEXTS_KEPT = 1024
 # One word of unmarked Latin letters, or none at all ("9", "👍", "?!").
 _ONE_PLAIN_WORD = re.compile(r"[^\w]*(?:[a-zA-Z]+|\d+)?[^\w]*")
 # The language of a chat that chose none, on a platform that said none, for a message
@@ -291,7 +289,8 @@ class Reader:
         self.article_model = article_model
         topics.known = knowledge.knows  # typos are read against this base's own words
         self._notes: dict[tuple[str, str, str], list[str]] = {}
-        # A one-sentence message is read as small talk whole, then as its sentence.
+        # A one-sentence message is read as small talk whole, then as its sentence (kept
+        # as long as its sentences are).
         self._small_talk = functools.lru_cache(maxsize=TEXTS_KEPT)(self._small_talk_of)
         self._aspect_articles = {t.article for t in topics.topics.values()
                                  if t.kind in ("aspect", "general")}

@@ -226,7 +226,6 @@ def _is_symbols(text: str) -> bool:
     return not any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
-@functools.lru_cache(maxsize=1024)  # a message, then each of its sentences
 def small_talk(text: str) -> SmallTalk | None:
     """The message's small-talk kind, or None when it may hold a question."""
     stripped = text.strip()
@@ -335,7 +334,6 @@ _COURTESY_NOT_LATIN = [number for number, (phrase, _) in enumerate(_COURTESY)
                        if not phrase.isascii()]
 
 
-@functools.lru_cache(maxsize=1024)
 def courtesy(text: str) -> SmallTalk | None:
     """The thanks or goodbye a short message says among other words, if any."""
     if len(text) > COURTESY_CHARS:

@@ -16,8 +16,9 @@ from bot.services.knowledge.text import fold
 from bot.services.understanding.terms import Found, Terms
 
 KINDS = ("subject", "vendor", "local", "route", "aspect", "general", "filming", "crew")
-# A Latin word long enough that one typo in it still leaves it recognisable.
+# Unknown long words whose typo reading is kept.
 WORDS_KEPT = 1 << 14
+# A Latin word long enough that one typo in it still leaves it recognisable.
 _LONG_WORD = re.compile(r"(?<![a-z])[a-z]{6,}(?![a-z])")
 
 
